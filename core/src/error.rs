@@ -1,0 +1,95 @@
+//! The one error type of the core crate and where in an input a fault was found.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Result alias used across the core crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in an input file a fault sits, as precisely as the reader knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Position {
+    /// A line and column, both counted from 1 (JSON and delimited text).
+    LineColumn {
+        /// Line number, from 1.
+        line: u64,
+        /// Column number, from 1.
+        column: u64,
+    },
+    /// A data record (CSV row or element of a JSON array), counted from 1, with the line
+    /// it starts on when known.
+    Record {
+        /// Record number, from 1 (header rows not counted).
+        record: u64,
+        /// Line the record starts on, from 1.
+        line: Option<u64>,
+    },
+    /// The whole input; no finer position makes sense.
+    Whole,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Position::LineColumn { line, column } => write!(f, "line {line}, column {column}"),
+            Position::Record { record, line: Some(line) } => {
+                write!(f, "record {record} (line {line})")
+            }
+            Position::Record { record, line: None } => write!(f, "record {record}"),
+            Position::Whole => f.write_str("whole file"),
+        }
+    }
+}
+
+/// Everything that can go wrong in the core crate.
+///
+/// Input faults ([`Error::Input`], [`Error::Io`]) are the caller's to fix and are worded for
+/// the person who gave the input; [`Error::InvalidParameter`] names the parameter.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An input file was read but does not hold what was expected.
+    #[error("{source_name}: {position}: {message}")]
+    Input {
+        /// File name (or other label) of the input.
+        source_name: String,
+        /// Where the fault was found.
+        position: Position,
+        /// What was wrong and what was expected instead.
+        message: String,
+    },
+    /// An input file could not be read at all.
+    #[error("failed to read {}", path.display())]
+    Io {
+        /// The path that failed.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An analysis or reader parameter is out of range or malformed.
+    #[error("invalid {name}: {message}")]
+    InvalidParameter {
+        /// Name of the parameter as the user wrote it (for example `--columns`).
+        name: String,
+        /// What is wrong with it.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Builds an [`Error::Input`].
+    pub fn input(
+        source_name: impl Into<String>,
+        position: Position,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Input { source_name: source_name.into(), position, message: message.into() }
+    }
+
+    /// Builds an [`Error::InvalidParameter`].
+    pub fn invalid(name: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidParameter { name: name.into(), message: message.into() }
+    }
+}
