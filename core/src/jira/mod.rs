@@ -2,6 +2,10 @@
 //! files through a column mapping. Every reader yields [`Issue`]s or an error naming the
 //! file, the position and what was expected.
 
+pub mod adf;
+pub mod delimited;
+pub mod json;
+
 use std::path::Path;
 
 use crate::model::Issue;
@@ -22,8 +26,29 @@ pub fn read_path(path: &Path, options: &ReadOptions) -> Result<Vec<Issue>> {
     read_bytes(&path.display().to_string(), &bytes, options)
 }
 
-/// Reads every issue in `bytes`; `source_name` labels errors.
+/// Reads every issue in `bytes`, recognising the format from the content; `source_name`
+/// labels errors.
 pub fn read_bytes(source_name: &str, bytes: &[u8], options: &ReadOptions) -> Result<Vec<Issue>> {
-    let _ = options;
-    Err(Error::input(source_name, Position::Whole, format!("{} bytes: no reader yet", bytes.len())))
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let first = bytes.iter().position(|b| !b.is_ascii_whitespace());
+    match first.map(|at| (at, bytes[at])) {
+        None => Err(Error::input(source_name, Position::Whole, "the file is empty")),
+        Some((_, b'{' | b'[')) => json::read_json(source_name, bytes),
+        Some((at, b'<')) => Err(Error::input(
+            source_name,
+            line_column(bytes, at),
+            "found an HTML or XML page (perhaps an error page saved as a file); expected \
+             JIRA JSON or a CSV file",
+        )),
+        Some(_) => delimited::read_delimited(source_name, bytes, options),
+    }
+}
+
+/// The line and column (from 1) of byte offset `at` in `bytes`.
+pub(crate) fn line_column(bytes: &[u8], at: usize) -> Position {
+    let before = &bytes[..at.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() as u64 + 1;
+    Position::LineColumn { line, column }
 }

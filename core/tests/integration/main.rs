@@ -1,0 +1,7 @@
+//! Integration tests of the core crate, in one binary: readers against the real recorded
+//! JIRA data in `tests/fixtures`, and the analysis against hand-computed fixtures.
+
+mod analysis;
+mod common;
+mod read_delimited;
+mod read_json;
