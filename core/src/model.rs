@@ -274,3 +274,53 @@ where
 {
     items.into_iter().map(Into::into).collect::<Vec<_>>().into_boxed_slice()
 }
+
+/// Keeps one copy of each issue when the same issue arrives more than once (several files,
+/// overlapping pages): issues with the same JIRA id, or with the same key when the id is
+/// unknown, are one issue, and the copy updated last wins (the later one on a tie).
+///
+/// Returns the issues in their first-seen order and how many copies were dropped.
+///
+/// ```
+/// use bugdash::model::{dedupe_issues, Issue};
+///
+/// let old = Issue { id: Some(7), key: "A-1".into(), ..Issue::default() };
+/// let moved = Issue { id: Some(7), key: "B-4".into(), ..Issue::default() };
+/// let (issues, dropped) = dedupe_issues(vec![old, moved]);
+/// assert_eq!((issues.len(), dropped), (1, 1));
+/// assert_eq!(issues[0].key.as_ref(), "B-4");
+/// ```
+pub fn dedupe_issues(issues: Vec<Issue>) -> (Vec<Issue>, usize) {
+    use std::collections::hash_map::Entry;
+    use std::collections::HashMap;
+
+    #[derive(Hash, PartialEq, Eq)]
+    enum Identity {
+        Id(u64),
+        Key(Box<str>),
+    }
+
+    let total = issues.len();
+    let mut slot_of: HashMap<Identity, usize> = HashMap::with_capacity(total);
+    let mut kept: Vec<Issue> = Vec::with_capacity(total);
+    for issue in issues {
+        let identity = match issue.id {
+            Some(id) => Identity::Id(id),
+            None => Identity::Key(issue.key.clone()),
+        };
+        match slot_of.entry(identity) {
+            Entry::Vacant(entry) => {
+                entry.insert(kept.len());
+                kept.push(issue);
+            }
+            Entry::Occupied(entry) => {
+                let current = &mut kept[*entry.get()];
+                if issue.updated >= current.updated {
+                    *current = issue;
+                }
+            }
+        }
+    }
+    let dropped = total - kept.len();
+    (kept, dropped)
+}

@@ -1,0 +1,359 @@
+//! `bugdash analyze`: read JIRA files, analyse them, print the report.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bugdash::analysis::{self, AreaField, Filters, Params, Period, Window};
+use bugdash::jira::{read_path, ReadOptions};
+use bugdash::model::{dedupe_issues, Issue, StatusCategory};
+use bugdash::Timestamp;
+use clap::{Args, ValueEnum};
+
+use crate::failure::UsageError;
+use crate::render;
+
+/// Arguments of `bugdash analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// JIRA files to read: REST JSON (search pages, single issues, arrays of issues),
+    /// JIRA's CSV export, or any delimited file (see --columns).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Only issues of this project (repeatable, or comma-separated).
+    #[arg(long, value_name = "KEY", value_delimiter = ',')]
+    pub project: Vec<String>,
+
+    /// Analyse as of this date or instant (default: the latest timestamp in the data).
+    #[arg(long, value_name = "DATE", value_parser = parse_instant)]
+    pub as_of: Option<Timestamp>,
+
+    /// Summary and trend window in days before --as-of, or `all`.
+    #[arg(long, value_name = "DAYS|all", default_value = "90", value_parser = parse_window)]
+    pub window: Window,
+
+    /// Trend period.
+    #[arg(long, value_enum, default_value_t = PeriodArg::Week)]
+    pub period: PeriodArg,
+
+    /// Which field defines an area.
+    #[arg(long, value_enum, default_value_t = AreaArg::Component)]
+    pub area: AreaArg,
+
+    /// Forecast horizon in days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub horizon: u32,
+
+    /// Half-life of the bug-score decay in days.
+    #[arg(long, value_name = "DAYS", default_value_t = 30.0, value_parser = parse_half_life)]
+    pub half_life: f64,
+
+    /// Issue types counted as bugs, in addition to types whose name contains "bug"
+    /// (default: Bug, Defect).
+    #[arg(long, value_name = "TYPE", value_delimiter = ',')]
+    pub bug_type: Vec<String>,
+
+    /// Only issues of this type (repeatable, or comma-separated).
+    #[arg(long = "type", value_name = "T", value_delimiter = ',')]
+    pub issue_type: Vec<String>,
+
+    /// Only issues of this priority; `none` for issues without one.
+    #[arg(long, value_name = "P", value_delimiter = ',')]
+    pub priority: Vec<String>,
+
+    /// Only issues in this status.
+    #[arg(long, value_name = "S", value_delimiter = ',')]
+    pub status: Vec<String>,
+
+    /// Only issues in this status category: new, indeterminate or done.
+    #[arg(long, value_name = "CATEGORY", value_delimiter = ',', value_parser = parse_category)]
+    pub status_category: Vec<StatusCategory>,
+
+    /// Only issues in this component; `none` for issues without one.
+    #[arg(long, value_name = "C", value_delimiter = ',')]
+    pub component: Vec<String>,
+
+    /// Only issues with this label; `none` for issues without one.
+    #[arg(long, value_name = "L", value_delimiter = ',')]
+    pub label: Vec<String>,
+
+    /// Only issues with this fix version.
+    #[arg(long, value_name = "V", value_delimiter = ',')]
+    pub fix_version: Vec<String>,
+
+    /// Only issues with this affects version.
+    #[arg(long, value_name = "V", value_delimiter = ',')]
+    pub affects_version: Vec<String>,
+
+    /// Only issues assigned to this person.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub assignee: Vec<String>,
+
+    /// Only issues whose environment field contains this text (any case), such as
+    /// Production.
+    #[arg(long, value_name = "TEXT")]
+    pub environment: Option<String>,
+
+    /// Only issues with this resolution (unresolved issues are dropped).
+    #[arg(long, value_name = "R", value_delimiter = ',')]
+    pub resolution: Vec<String>,
+
+    /// Leave out issues with this resolution, such as Duplicate or "Won't Fix".
+    #[arg(long, value_name = "R", value_delimiter = ',')]
+    pub exclude_resolution: Vec<String>,
+
+    /// Only issues created on or after this date.
+    #[arg(long, value_name = "DATE", value_parser = parse_instant)]
+    pub since: Option<Timestamp>,
+
+    /// Only issues created before this date.
+    #[arg(long, value_name = "DATE", value_parser = parse_instant)]
+    pub until: Option<Timestamp>,
+
+    /// Column mapping for delimited files that are not JIRA exports, such as
+    /// key=Key,created=CreationDate,resolved=ResolutionDate,components=Components.
+    #[arg(long, value_name = "MAP")]
+    pub columns: Option<String>,
+
+    /// Fail when any file cannot be read (by default the other files still count).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = render::Format::Table)]
+    pub format: render::Format,
+
+    /// How many areas the table and markdown formats show (JSON and CSV show all).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+}
+
+/// Trend period on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PeriodArg {
+    /// ISO weeks, from Monday.
+    Week,
+    /// Calendar months.
+    Month,
+}
+
+/// Area field on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AreaArg {
+    /// Components.
+    Component,
+    /// Labels.
+    Label,
+    /// Fix versions.
+    FixVersion,
+    /// Affects versions.
+    AffectsVersion,
+    /// Assignees.
+    Assignee,
+    /// Projects.
+    Project,
+}
+
+impl AnalyzeArgs {
+    /// Reads the files, analyses them and prints the report.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let issues = self.read_issues()?;
+        let params = self.params();
+        let report = analysis::analyze(&issues, &params).context("failed to analyse the issues")?;
+        let mut stdout = std::io::stdout().lock();
+        render::write(&mut stdout, &report, self.format, self.top)?;
+        stdout.flush()?;
+        Ok(ExitCode::SUCCESS)
+    }
+
+    fn read_issues(&self) -> anyhow::Result<Vec<Issue>> {
+        let options = ReadOptions { columns: self.columns.clone() };
+        let mut progress = Progress::new(self.files.len());
+        let results = read_all(&self.files, &options, &mut progress);
+        let mut issues = Vec::new();
+        let mut failures = 0;
+        for (path, result) in self.files.iter().zip(results) {
+            match result {
+                Ok(mut read) => issues.append(&mut read),
+                Err(error) if self.strict => return Err(error.into()),
+                Err(error) => {
+                    failures += 1;
+                    eprintln!("warning: skipped {}: {error}", path.display());
+                }
+            }
+        }
+        progress.finish(issues.len());
+        if failures == self.files.len() {
+            return Err(UsageError(format!(
+                "none of the {} file(s) could be read; nothing to analyse",
+                self.files.len()
+            ))
+            .into());
+        }
+        let (issues, dropped) = dedupe_issues(issues);
+        if dropped > 0 {
+            eprintln!("note: {dropped} duplicate issue record(s) merged (same id or key)");
+        }
+        Ok(issues)
+    }
+
+    fn params(&self) -> Params {
+        let mut bug_types = Params::default().bug_types;
+        bug_types.extend(self.bug_type.iter().cloned());
+        Params {
+            as_of: self.as_of,
+            window: self.window,
+            period: match self.period {
+                PeriodArg::Week => Period::Week,
+                PeriodArg::Month => Period::Month,
+            },
+            area: match self.area {
+                AreaArg::Component => AreaField::Component,
+                AreaArg::Label => AreaField::Label,
+                AreaArg::FixVersion => AreaField::FixVersion,
+                AreaArg::AffectsVersion => AreaField::AffectsVersion,
+                AreaArg::Assignee => AreaField::Assignee,
+                AreaArg::Project => AreaField::Project,
+            },
+            horizon_days: self.horizon,
+            half_life_days: self.half_life,
+            bug_types,
+            filters: self.filters(),
+            ..Params::default()
+        }
+    }
+
+    fn filters(&self) -> Filters {
+        Filters {
+            projects: self.project.clone(),
+            created_since: self.since,
+            created_until: self.until,
+            types: self.issue_type.clone(),
+            priorities: self.priority.clone(),
+            statuses: self.status.clone(),
+            status_categories: self.status_category.clone(),
+            components: self.component.clone(),
+            labels: self.label.clone(),
+            fix_versions: self.fix_version.clone(),
+            affects_versions: self.affects_version.clone(),
+            resolutions: self.resolution.clone(),
+            exclude_resolutions: self.exclude_resolution.clone(),
+            environment: self.environment.clone(),
+            assignees: self.assignee.clone(),
+            ..Filters::default()
+        }
+    }
+}
+
+/// Reads the files on up to as many threads as there are cores, keeping their order.
+fn read_all(
+    files: &[PathBuf],
+    options: &ReadOptions,
+    progress: &mut Progress,
+) -> Vec<bugdash::Result<Vec<Issue>>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<bugdash::Result<Vec<Issue>>>> =
+        (0..files.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(path) = files.get(index) else { break };
+                if sender.send((index, read_path(path, options))).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(sender);
+        for (index, result) in receiver {
+            let count = result.as_ref().map_or(0, Vec::len);
+            progress.file_done(&files[index], count);
+            results[index] = Some(result);
+        }
+    });
+    results.into_iter().map(|result| result.expect("every file is read once")).collect()
+}
+
+/// Progress on standard error, shown only once reading takes more than a moment.
+struct Progress {
+    started: Instant,
+    files: usize,
+    done: usize,
+    issues: usize,
+    shown: bool,
+    terminal: bool,
+}
+
+impl Progress {
+    const QUIET_FOR: Duration = Duration::from_millis(700);
+
+    fn new(files: usize) -> Self {
+        let terminal = std::io::stderr().is_terminal();
+        Progress { started: Instant::now(), files, done: 0, issues: 0, shown: false, terminal }
+    }
+
+    fn file_done(&mut self, path: &std::path::Path, issues: usize) {
+        self.done += 1;
+        self.issues += issues;
+        if self.started.elapsed() < Self::QUIET_FOR {
+            return;
+        }
+        self.shown = true;
+        let line = format!(
+            "reading {}/{} files, {} issues ({})",
+            self.done,
+            self.files,
+            self.issues,
+            path.display()
+        );
+        if self.terminal {
+            eprint!("\r\x1b[2K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    fn finish(&self, issues: usize) {
+        if self.shown {
+            let seconds = self.started.elapsed().as_secs_f64();
+            let end = if self.terminal { "\r\x1b[2K" } else { "" };
+            eprintln!("{end}read {issues} issues from {} files in {seconds:.1} s", self.files);
+        }
+    }
+}
+
+fn parse_instant(text: &str) -> Result<Timestamp, String> {
+    bugdash::time::parse_timestamp(text).ok_or_else(|| {
+        format!("cannot read {text:?} as a date; expected 2024-01-31 or 2024-01-31T12:00:00Z")
+    })
+}
+
+fn parse_window(text: &str) -> Result<Window, String> {
+    if text.eq_ignore_ascii_case("all") {
+        return Ok(Window::All);
+    }
+    match text.parse::<u32>() {
+        Ok(days) if (1..=36_500).contains(&days) => Ok(Window::Days(days)),
+        _ => Err(format!("expected a number of days from 1 to 36500, or `all`; got {text:?}")),
+    }
+}
+
+fn parse_half_life(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(days) if days.is_finite() && (1.0..=3650.0).contains(&days) => Ok(days),
+        _ => Err(format!("expected a number of days from 1 to 3650; got {text:?}")),
+    }
+}
+
+fn parse_category(text: &str) -> Result<StatusCategory, String> {
+    StatusCategory::from_key(text)
+        .ok_or_else(|| format!("expected new, indeterminate or done; got {text:?}"))
+}

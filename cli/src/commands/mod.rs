@@ -1,0 +1,3 @@
+//! One module per subcommand, each with its clap arguments and a `run` method.
+
+pub mod analyze;

@@ -1,0 +1,63 @@
+//! How failures reach the person at the terminal, and which exit code they get.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Exit code for bad usage or bad input.
+pub const EXIT_INPUT: u8 = 2;
+/// Exit code for any other failure.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Prints `error` with its chain of causes to standard error and picks the exit code:
+/// 2 when the input or the command line was at fault, 1 otherwise.
+pub fn report(error: &anyhow::Error) -> ExitCode {
+    if is_broken_pipe(error) {
+        // The reader of our output went away (`bugdash … | head`): not a failure.
+        return ExitCode::SUCCESS;
+    }
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error: {error}");
+    for cause in error.chain().skip(1) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+    ExitCode::from(exit_code(error))
+}
+
+/// The exit code `error` deserves.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    let caller_fault = error.chain().any(|cause| {
+        matches!(
+            cause.downcast_ref::<bugdash::Error>(),
+            Some(
+                bugdash::Error::Input { .. }
+                    | bugdash::Error::InvalidParameter { .. }
+                    | bugdash::Error::Io { .. }
+            )
+        ) || cause.downcast_ref::<UsageError>().is_some()
+    });
+    if caller_fault {
+        EXIT_INPUT
+    } else {
+        EXIT_FAILURE
+    }
+}
+
+/// A mistake in how the command was called that clap cannot see by itself.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,38 @@
+//! The `bugdash` command line: bug-risk analysis of JIRA data.
+//!
+//! Exit codes: 0 success, 2 bad usage or bad input, 1 any other failure. Only the report
+//! goes to standard output; progress, warnings and errors go to standard error.
+
+mod commands;
+mod failure;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// BugDash: where bugs come from and where the next ones are likely to land.
+#[derive(Debug, Parser)]
+#[command(name = "bugdash", version, about, long_about = None, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Analyse JIRA issues from files: summary, trends, risk per area, forecast,
+    /// backtest and insights.
+    Analyze(commands::analyze::AnalyzeArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Analyze(args) => args.run(),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => failure::report(&error),
+    }
+}

@@ -1,0 +1,152 @@
+//! The terminal report: what a QA manager reads at a glance.
+
+use std::io::Write;
+
+use bugdash::analysis::report::{AreaRisk, Level, Report, Severity};
+
+use super::text;
+
+/// Writes the terminal report, showing at most `top` areas.
+pub fn write(out: &mut dyn Write, report: &Report, top: usize) -> std::io::Result<()> {
+    header(out, report)?;
+    summary(out, report)?;
+    areas(out, report, top)?;
+    insights(out, report)?;
+    outlook(out, report)
+}
+
+fn header(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    let as_of = report.as_of.to_datetime().format("%Y-%m-%d %H:%M UTC");
+    writeln!(out, "BugDash bug-risk report · {} · as of {as_of}", text::projects(report))?;
+    writeln!(
+        out,
+        "Window: {} · {} bugs among {} matching issues ({} read)",
+        text::window(report),
+        text::count(report.data.bugs),
+        text::count(report.data.matched),
+        text::count(report.data.issues)
+    )
+}
+
+fn summary(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    let s = &report.summary;
+    writeln!(out, "\nSUMMARY")?;
+    writeln!(out, "  Bugs created       {}", text::count(s.bugs))?;
+    writeln!(out, "  Resolved           {}", text::count(s.resolved))?;
+    writeln!(out, "  Open now           {}", text::count(s.open))?;
+    writeln!(out, "  Time to resolve    {}", text::distribution(&s.resolution_days))?;
+    writeln!(out, "  Age of open bugs   {}", text::distribution(&s.open_age_days))?;
+    writeln!(out, "  Reopened           {}", text::reopens(report))?;
+    writeln!(out, "  By priority        {}", text::priorities(report))?;
+    trend(out, report)
+}
+
+fn trend(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    let trends = &report.trends;
+    let recent = &trends.points[trends.points.len().saturating_sub(26)..];
+    if recent.is_empty() {
+        return Ok(());
+    }
+    let period = text::period(trends.period);
+    let created: Vec<u64> = recent.iter().map(|p| p.created).collect();
+    let open: Vec<u64> = recent.iter().map(|p| p.open).collect();
+    writeln!(
+        out,
+        "  Created per {period:<6} {}  {}",
+        text::sparkline(&created),
+        text::slope(&trends.created_slope, trends.period)
+    )?;
+    writeln!(
+        out,
+        "  Open backlog       {}  {}",
+        text::sparkline(&open),
+        text::slope(&trends.open_slope, trends.period)
+    )?;
+    writeln!(out, "                     (last {} {period}s, oldest left)", recent.len())
+}
+
+fn areas(out: &mut dyn Write, report: &Report, top: usize) -> std::io::Result<()> {
+    let field = text::area_field(report);
+    let shown = report.areas.len().min(top);
+    writeln!(out, "\nRISKIEST AREAS (by {field}, {shown} of {})", report.areas.len())?;
+    if shown == 0 {
+        return writeln!(out, "  no bugs to rank");
+    }
+    let width = report.areas[..shown].iter().map(|a| a.name.chars().count()).max().unwrap_or(4);
+    let width = width.clamp(4, 32);
+    let horizon = report.forecast.horizon_days;
+    writeln!(
+        out,
+        "  {:>2}  {:<width$}  {:>5}  {:<8}  {:>6}  {:>6}  Next {horizon} d (80%)",
+        "#", "Area", "Risk", "Level", "Bugs", "Open"
+    )?;
+    for (rank, area) in report.areas[..shown].iter().enumerate() {
+        area_row(out, rank + 1, area, width)?;
+    }
+    Ok(())
+}
+
+fn area_row(out: &mut dyn Write, rank: usize, area: &AreaRisk, width: usize) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "  {rank:>2}  {:<width$}  {:>5.1}  {:<8}  {:>6}  {:>6}  {}",
+        clip(&area.name, width),
+        area.risk,
+        level(area.level),
+        text::count(area.bugs),
+        text::count(area.open),
+        text::forecast(&area.forecast)
+    )?;
+    for factor in area.factors.iter().filter(|f| f.points >= 0.5).take(3) {
+        writeln!(out, "      {:>4.1} pts  {}", factor.points, factor.message)?;
+    }
+    Ok(())
+}
+
+fn insights(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    writeln!(out, "\nINSIGHTS")?;
+    if report.insights.is_empty() {
+        return writeln!(out, "  nothing stands out");
+    }
+    for insight in &report.insights {
+        let mark = match insight.severity {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning ",
+            Severity::Info => "info    ",
+        };
+        writeln!(out, "  {mark}  {}", insight.message)?;
+    }
+    Ok(())
+}
+
+fn outlook(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    let f = &report.forecast;
+    writeln!(out, "\nFORECAST")?;
+    writeln!(
+        out,
+        "  Next {} days: {:.1} bugs expected (80% interval {}–{})",
+        f.horizon_days, f.expected, f.low, f.high
+    )?;
+    writeln!(out, "\nBACKTEST (how well this model predicted this data's own past)")?;
+    writeln!(out, "  {}", report.backtest.verdict)?;
+    writeln!(out, "  {}", text::backtest_figures(report))
+}
+
+fn level(level: Level) -> &'static str {
+    match level {
+        Level::Low => "low",
+        Level::Medium => "medium",
+        Level::High => "HIGH",
+        Level::Critical => "CRITICAL",
+    }
+}
+
+/// Cuts `name` to `width` characters, marking the cut.
+fn clip(name: &str, width: usize) -> String {
+    if name.chars().count() <= width {
+        return name.to_owned();
+    }
+    let mut clipped: String = name.chars().take(width.saturating_sub(1)).collect();
+    clipped.push('…');
+    clipped
+}
