@@ -3,6 +3,11 @@
 //! JIRA's REST API writes `2013-07-03T00:16:13.737+0000`: an offset without a colon, which
 //! RFC 3339 parsers refuse. Offsets are applied exactly, so two records with different
 //! daylight-saving offsets compare correctly.
+//!
+//! JIRA's CSV export writes dates in the instance's display format with no zone, such as
+//! `16/Feb/17 3:29 PM`; [`parse_export_datetime`] reads those (and the forms spreadsheets
+//! turn them into) as UTC, because the file does not say which zone the exporting user
+//! had set.
 
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
@@ -23,6 +28,113 @@ pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
     chrono::DateTime::parse_from_rfc3339(text)
         .ok()
         .map(|dt| Timestamp::from_millis(dt.timestamp_millis()))
+}
+
+/// Parses a date as JIRA's CSV export and spreadsheets re-saving it write them, taken as
+/// UTC because the export carries no zone. Accepted forms:
+///
+/// - `16/Feb/17 3:29 PM`, `16/Feb/2017 3:29 PM`, `16/Feb/17 15:29`, `16/Feb/17` (JIRA's
+///   default display formats; month names are English and case-insensitive);
+/// - `16/02/2017 15:26` (day first, as spreadsheets in most locales re-save them);
+/// - `2017-02-16 15:29`, `2017-02-16 15:29:07`;
+/// - everything [`parse_timestamp`] reads, with its offset applied.
+///
+/// Two-digit years are 2000–2069 for `00`–`69` and 1970–1999 otherwise. Seconds are
+/// optional everywhere. Returns `None` for anything else.
+pub fn parse_export_datetime(text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    if let Some(ts) = parse_timestamp(text) {
+        return Some(ts);
+    }
+    let (date_part, time_part) = match text.split_once(' ') {
+        Some((date, time)) => (date, time.trim_start()),
+        None => (text, ""),
+    };
+    let date = parse_export_date(date_part)?;
+    let time = if time_part.is_empty() { (0, 0, 0) } else { parse_clock(time_part)? };
+    Some(from_naive_utc(date.and_hms_opt(time.0, time.1, time.2)?))
+}
+
+/// Reads `16/Feb/17`, `16/Feb/2017`, `16/02/2017` or `2017-02-16`.
+fn parse_export_date(text: &str) -> Option<NaiveDate> {
+    let mut parts = text.split(['/', '-']);
+    let (first, second, third) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    if first.len() == 4 && text.contains('-') {
+        return NaiveDate::from_ymd_opt(
+            digits(first.as_bytes())? as i32,
+            number(second)?,
+            number(third)?,
+        );
+    }
+    let month = month_from_name(second).or_else(|| number(second))?;
+    let year = match third.len() {
+        2 => match digits(third.as_bytes())? as i32 {
+            short @ 0..=69 => 2000 + short,
+            short => 1900 + short,
+        },
+        4 => digits(third.as_bytes())? as i32,
+        _ => return None,
+    };
+    NaiveDate::from_ymd_opt(year, month, number(first)?)
+}
+
+/// Reads `3:29 PM`, `15:29` or `15:29:07` into hours, minutes and seconds.
+fn parse_clock(text: &str) -> Option<(u32, u32, u32)> {
+    let (clock, meridiem) = match text.rsplit_once(' ') {
+        Some((clock, marker)) => (clock.trim_end(), Some(marker.to_ascii_uppercase())),
+        None => (text, None),
+    };
+    let mut parts = clock.split(':');
+    let hour = number(parts.next()?)?;
+    let minute = parts.next().and_then(number).filter(|m| *m < 60)?;
+    let second = parts.next().map_or(Some(0), number).filter(|s| *s < 60)?;
+    if parts.next().is_some() {
+        return None;
+    }
+    let hour = match meridiem.as_deref() {
+        None if hour < 24 => hour,
+        Some("AM") if (1..=12).contains(&hour) => hour % 12,
+        Some("PM") if (1..=12).contains(&hour) => hour % 12 + 12,
+        _ => return None,
+    };
+    Some((hour, minute, second))
+}
+
+/// A month from its English name or three-letter abbreviation, any case.
+fn month_from_name(text: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] =
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let lower = text.to_ascii_lowercase();
+    let prefix = lower.get(..3)?;
+    let month = MONTHS.iter().position(|m| *m == prefix)?;
+    let full_names_fit = lower.len() == 3 || FULL_MONTHS[month] == lower || lower == "sept";
+    full_names_fit.then_some(month as u32 + 1)
+}
+
+const FULL_MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// One or two decimal digits (a day, month, hour, minute or second).
+fn number(text: &str) -> Option<u32> {
+    if text.is_empty() || text.len() > 2 {
+        return None;
+    }
+    digits(text.as_bytes())
 }
 
 /// Midnight UTC of a naive date-time taken as UTC.
@@ -126,5 +238,40 @@ mod tests {
         assert_eq!(parse_timestamp("2019-01-01T00:00:00.000+2500"), None);
         assert_eq!(parse_timestamp("not a date"), None);
         assert_eq!(parse_timestamp(""), None);
+    }
+
+    fn export(text: &str) -> String {
+        parse_export_datetime(text).map(|t| t.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn jira_export_display_formats_are_read_as_utc() {
+        assert_eq!(export("16/Feb/17 3:29 PM"), "2017-02-16T15:29:00.000Z");
+        assert_eq!(export("16/Feb/17 12:05 AM"), "2017-02-16T00:05:00.000Z");
+        assert_eq!(export("16/Feb/17 12:05 PM"), "2017-02-16T12:05:00.000Z");
+        assert_eq!(export("16/feb/2017 3:29 pm"), "2017-02-16T15:29:00.000Z");
+        assert_eq!(export("16/Feb/2017 15:29"), "2017-02-16T15:29:00.000Z");
+        assert_eq!(export("01/Sep/99 08:00"), "1999-09-01T08:00:00.000Z");
+        assert_eq!(export("16/Feb/17"), "2017-02-16T00:00:00.000Z");
+    }
+
+    #[test]
+    fn spreadsheet_and_iso_forms_of_export_dates_are_read() {
+        assert_eq!(export("16/02/2017 15:26"), "2017-02-16T15:26:00.000Z");
+        assert_eq!(export("2017-02-16 15:29"), "2017-02-16T15:29:00.000Z");
+        assert_eq!(export("2017-02-16 15:29:07"), "2017-02-16T15:29:07.000Z");
+        assert_eq!(export("2011-07-19T21:32:09.000+0000"), "2011-07-19T21:32:09.000Z");
+        assert_eq!(export("2020-06-12T08:13:13.360+0800"), "2020-06-12T00:13:13.360Z");
+    }
+
+    #[test]
+    fn unreadable_export_dates_are_refused() {
+        for text in ["29:10.8", "16/Foo/17 3:29 PM", "30/Feb/17 3:29 PM", "16/Feb/17 13:29 PM"] {
+            assert_eq!(parse_export_datetime(text), None, "{text}");
+        }
+        for text in ["16/Feb/17 3:61 PM", "16/Feb/017 3:29 PM", "16/Feb/17 3", "", "PM"] {
+            assert_eq!(parse_export_datetime(text), None, "{text}");
+        }
+        assert_eq!(parse_export_datetime("32/01/2017 10:00"), None);
     }
 }

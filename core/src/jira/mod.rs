@@ -3,7 +3,9 @@
 //! file, the position and what was expected.
 
 pub mod adf;
+mod columns;
 pub mod delimited;
+mod devlake;
 pub mod json;
 
 use std::path::Path;
