@@ -68,6 +68,18 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The store (database) failed to do what was asked.
+    #[error("store failed to {operation}")]
+    Store {
+        /// What the store was doing, as "failed to …" completes it.
+        operation: String,
+        /// The database driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Settings are missing, malformed or contradict each other.
+    #[error("configuration: {0}")]
+    Config(String),
     /// An analysis or reader parameter is out of range or malformed.
     #[error("invalid {name}: {message}")]
     InvalidParameter {
@@ -86,6 +98,14 @@ impl Error {
         message: impl Into<String>,
     ) -> Self {
         Error::Input { source_name: source_name.into(), position, message: message.into() }
+    }
+
+    /// Builds an [`Error::Store`] from a driver error.
+    pub fn store(
+        operation: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Store { operation: operation.into(), source: Box::new(source) }
     }
 
     /// Builds an [`Error::InvalidParameter`].

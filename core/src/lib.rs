@@ -20,6 +20,7 @@ pub mod analysis;
 pub mod error;
 pub mod jira;
 pub mod model;
+pub mod secret;
 pub mod time;
 
 pub use error::{Error, Position, Result};
