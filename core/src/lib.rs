@@ -17,6 +17,7 @@
 //! ```
 
 pub mod analysis;
+pub mod config;
 pub mod error;
 pub mod jira;
 pub mod model;

@@ -1,0 +1,372 @@
+//! Typed settings: defaults in code, then an optional `bugdash.toml`, then environment
+//! variables (a `.env` file is read first), then command-line flags, which frontends apply
+//! on top of what [`Settings::load`] returns.
+//!
+//! The environment names of the original deployment guide keep working (`DB_HOST`,
+//! `JIRA_URL`, `FLASK_SECRET_KEY` …). With nothing set, BugDash runs on an SQLite file in
+//! the data directory.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::secret::Secret;
+use crate::{Error, Result};
+
+/// Every setting BugDash reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Where the embedded database and other local state live (`BUGDASH_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Database connection.
+    pub database: DatabaseSettings,
+    /// JIRA connection.
+    pub jira: JiraSettings,
+    /// Incremental sync behaviour.
+    pub sync: SyncSettings,
+}
+
+/// Database settings: a URL, or the parts of a PostgreSQL connection.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DatabaseSettings {
+    /// Full URL (`DATABASE_URL`): `postgres://…` or `sqlite:…`. It may hold a password.
+    pub url: Option<Secret>,
+    /// PostgreSQL host (`DB_HOST`); setting it selects PostgreSQL.
+    pub host: Option<String>,
+    /// PostgreSQL port (`DB_PORT`, default 5432).
+    pub port: u16,
+    /// Database name (`DB_NAME`, default `bugdash`).
+    pub name: String,
+    /// User (`DB_USER`, default `postgres`).
+    pub user: String,
+    /// Password (`DB_PASSWORD`).
+    pub password: Option<Secret>,
+}
+
+/// JIRA settings.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JiraSettings {
+    /// Base URL of the JIRA site (`JIRA_URL`).
+    pub url: Option<String>,
+    /// Account email for Cloud's Basic auth (`JIRA_EMAIL`).
+    pub email: Option<String>,
+    /// Cloud API token (`JIRA_API_TOKEN`).
+    pub api_token: Option<Secret>,
+    /// Data Center personal access token (`JIRA_PAT`), sent as a Bearer token.
+    pub personal_access_token: Option<Secret>,
+    /// `cloud` or `datacenter`, when detection should be skipped (`JIRA_DEPLOYMENT`).
+    pub deployment: Option<String>,
+    /// Text the environment field must contain, such as `Production` (`JIRA_ENVIRONMENT`);
+    /// becomes a default analysis filter.
+    pub environment: Option<String>,
+    /// Id of the field holding the environment when it is a custom field
+    /// (`JIRA_ENVIRONMENT_FIELD`); found by name when unset.
+    pub environment_field: Option<String>,
+    /// Issues asked per page (`JIRA_PAGE_SIZE`, default 100).
+    pub page_size: u32,
+    /// Requests in flight at most (`JIRA_MAX_IN_FLIGHT`, default 4).
+    pub max_in_flight: u32,
+}
+
+/// Incremental sync settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncSettings {
+    /// How far before the watermark each incremental sync starts again, in minutes
+    /// (`SYNC_OVERLAP_MINUTES`, default 10), so edits racing the previous run are not
+    /// missed.
+    pub overlap_minutes: u32,
+    /// Hours between two censuses of ids that find deleted issues
+    /// (`SYNC_CENSUS_HOURS`, default 24).
+    pub census_hours: u32,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings { overlap_minutes: 10, census_hours: 24 }
+    }
+}
+
+/// Where [`Settings::load`] looks.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    /// A settings file; by default `bugdash.toml` in the working directory when present
+    /// (or the file named by `BUGDASH_CONFIG`).
+    pub file: Option<PathBuf>,
+    /// Read `.env` from the working directory first (default true in frontends).
+    pub dotenv: bool,
+}
+
+impl Settings {
+    /// Loads defaults, then the settings file, then the environment.
+    pub fn load(sources: &Sources) -> Result<Settings> {
+        if sources.dotenv {
+            // A missing .env is normal; a malformed one is the user's to fix.
+            match dotenvy::dotenv() {
+                Ok(_) => {}
+                Err(error) if error.not_found() => {}
+                Err(error) => return Err(Error::Config(format!("cannot read .env: {error}"))),
+            }
+        }
+        let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        let file = sources.file.clone().or_else(|| env("BUGDASH_CONFIG").map(PathBuf::from));
+        let file = file.or_else(|| Some(PathBuf::from("bugdash.toml")).filter(|p| p.exists()));
+        let text = match &file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|source| Error::Io { path: path.clone(), source })?,
+            ),
+            None => None,
+        };
+        Settings::from_sources(text.as_deref(), file.as_deref(), &env)
+    }
+
+    /// Builds settings from a settings file's text and an environment lookup; the pure
+    /// core of [`Settings::load`].
+    pub fn from_sources(
+        file_text: Option<&str>,
+        file_path: Option<&Path>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Settings> {
+        let file: FileSettings = match file_text {
+            Some(text) => toml::from_str(text).map_err(|error| {
+                let name = file_path.map_or("settings file".into(), |p| p.display().to_string());
+                Error::Config(format!("{name}: {error}"))
+            })?,
+            None => FileSettings::default(),
+        };
+        let lookup = Lookup { env };
+        Ok(Settings {
+            data_dir: lookup
+                .path("BUGDASH_DATA_DIR")
+                .or(file.data_dir)
+                .unwrap_or_else(default_data_dir),
+            database: lookup.database(file.database)?,
+            jira: lookup.jira(file.jira)?,
+            sync: lookup.sync(file.sync)?,
+        })
+    }
+
+    /// The database URL these settings select: `DATABASE_URL`, else PostgreSQL when
+    /// `DB_HOST` is set, else an SQLite file in the data directory.
+    pub fn database_url(&self) -> Secret {
+        let db = &self.database;
+        if let Some(url) = &db.url {
+            return url.clone();
+        }
+        match &db.host {
+            Some(host) => {
+                let password = db
+                    .password
+                    .as_ref()
+                    .map(|p| format!(":{}", percent_encode(p.expose())))
+                    .unwrap_or_default();
+                Secret::new(format!(
+                    "postgres://{}{password}@{host}:{}/{}",
+                    percent_encode(&db.user),
+                    db.port,
+                    percent_encode(&db.name)
+                ))
+            }
+            None => {
+                let path = self.data_dir.join("bugdash.db");
+                Secret::new(format!("sqlite://{}", path.display()))
+            }
+        }
+    }
+}
+
+/// The platform's data directory for BugDash (`~/.local/share/bugdash` on Linux), or
+/// `.bugdash` in the working directory where the platform has none.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir().map_or_else(|| PathBuf::from(".bugdash"), |dir| dir.join("bugdash"))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    data_dir: Option<PathBuf>,
+    #[serde(default)]
+    database: FileDatabase,
+    #[serde(default)]
+    jira: FileJira,
+    #[serde(default)]
+    sync: FileSync,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDatabase {
+    url: Option<String>,
+    host: Option<String>,
+    port: Option<u16>,
+    name: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileJira {
+    url: Option<String>,
+    email: Option<String>,
+    api_token: Option<String>,
+    personal_access_token: Option<String>,
+    deployment: Option<String>,
+    environment: Option<String>,
+    environment_field: Option<String>,
+    page_size: Option<u32>,
+    max_in_flight: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSync {
+    overlap_minutes: Option<u32>,
+    census_hours: Option<u32>,
+}
+
+/// Environment lookups with the parsing and naming rules in one place.
+struct Lookup<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Lookup<'_> {
+    fn text(&self, name: &str) -> Option<String> {
+        (self.env)(name)
+    }
+
+    fn path(&self, name: &str) -> Option<PathBuf> {
+        self.text(name).map(PathBuf::from)
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>> {
+        match self.text(name) {
+            None => Ok(None),
+            Some(text) => {
+                text.trim().parse().map(Some).map_err(|_| {
+                    Error::Config(format!("{name} must be a whole number, not {text:?}"))
+                })
+            }
+        }
+    }
+
+    fn database(&self, file: FileDatabase) -> Result<DatabaseSettings> {
+        Ok(DatabaseSettings {
+            url: self.text("DATABASE_URL").or(file.url).map(Secret::new),
+            host: self.text("DB_HOST").or(file.host),
+            port: self.number("DB_PORT")?.or(file.port).unwrap_or(5432),
+            name: self.text("DB_NAME").or(file.name).unwrap_or_else(|| "bugdash".into()),
+            user: self.text("DB_USER").or(file.user).unwrap_or_else(|| "postgres".into()),
+            password: self.text("DB_PASSWORD").or(file.password).map(Secret::new),
+        })
+    }
+
+    fn jira(&self, file: FileJira) -> Result<JiraSettings> {
+        let page_size = self.number("JIRA_PAGE_SIZE")?.or(file.page_size).unwrap_or(100);
+        let max_in_flight = self.number("JIRA_MAX_IN_FLIGHT")?.or(file.max_in_flight).unwrap_or(4);
+        if !(1..=1000).contains(&page_size) || !(1..=64).contains(&max_in_flight) {
+            return Err(Error::Config(format!(
+                "JIRA page size must be 1-1000 and requests in flight 1-64 \
+                 (got {page_size} and {max_in_flight})"
+            )));
+        }
+        Ok(JiraSettings {
+            url: self.text("JIRA_URL").or(file.url),
+            email: self.text("JIRA_EMAIL").or(file.email),
+            api_token: self.text("JIRA_API_TOKEN").or(file.api_token).map(Secret::new),
+            personal_access_token: self
+                .text("JIRA_PAT")
+                .or_else(|| self.text("JIRA_PERSONAL_ACCESS_TOKEN"))
+                .or(file.personal_access_token)
+                .map(Secret::new),
+            deployment: self.text("JIRA_DEPLOYMENT").or(file.deployment),
+            environment: self.text("JIRA_ENVIRONMENT").or(file.environment),
+            environment_field: self.text("JIRA_ENVIRONMENT_FIELD").or(file.environment_field),
+            page_size,
+            max_in_flight,
+        })
+    }
+
+    fn sync(&self, file: FileSync) -> Result<SyncSettings> {
+        let defaults = SyncSettings::default();
+        Ok(SyncSettings {
+            overlap_minutes: self
+                .number("SYNC_OVERLAP_MINUTES")?
+                .or(file.overlap_minutes)
+                .unwrap_or(defaults.overlap_minutes),
+            census_hours: self
+                .number("SYNC_CENSUS_HOURS")?
+                .or(file.census_hours)
+                .unwrap_or(defaults.census_hours),
+        })
+    }
+}
+
+/// Percent-encodes the characters that would break a URL's user, password or path part.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(file: Option<&str>, vars: &[(&str, &str)]) -> Result<Settings> {
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_sources(file, None, &move |name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn nothing_set_means_sqlite_in_the_data_directory() {
+        let s = settings(None, &[("BUGDASH_DATA_DIR", "/srv/bd")]).unwrap();
+        assert_eq!(s.database_url().expose(), "sqlite:///srv/bd/bugdash.db");
+        assert_eq!(s.jira.page_size, 100);
+        assert_eq!(s.sync.overlap_minutes, 10);
+    }
+
+    #[test]
+    fn original_guide_names_select_postgres_and_encode_the_password() {
+        let vars = [("DB_HOST", "db.internal"), ("DB_PASSWORD", "p@ss:w/rd"), ("DB_NAME", "bd")];
+        let s = settings(None, &vars).unwrap();
+        assert_eq!(
+            s.database_url().expose(),
+            "postgres://postgres:p%40ss%3Aw%2Frd@db.internal:5432/bd"
+        );
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let file = "[jira]\nurl = \"https://file.example\"\npage_size = 50\n";
+        let s = settings(Some(file), &[("JIRA_URL", "https://env.example")]).unwrap();
+        assert_eq!(s.jira.url.as_deref(), Some("https://env.example"));
+        assert_eq!(s.jira.page_size, 50);
+    }
+
+    #[test]
+    fn malformed_values_name_the_setting() {
+        let error = settings(None, &[("DB_PORT", "five")]).unwrap_err().to_string();
+        assert!(error.contains("DB_PORT") && error.contains("five"), "{error}");
+        let error = settings(Some("[jira]\nurll = 1\n"), &[]).unwrap_err().to_string();
+        assert!(error.contains("unknown field"), "{error}");
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let s =
+            settings(None, &[("JIRA_API_TOKEN", "tok-123"), ("DB_PASSWORD", "pw-456")]).unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("tok-123") && !debug.contains("pw-456"), "{debug}");
+    }
+}
