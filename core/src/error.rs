@@ -80,6 +80,10 @@ pub enum Error {
     /// Settings are missing, malformed or contradict each other.
     #[error("configuration: {0}")]
     Config(String),
+    /// A JIRA request failed (refused credentials, a removed endpoint, JIRA unreachable
+    /// or overloaded after retries …); the inner error says which.
+    #[error(transparent)]
+    Jira(#[from] crate::jira::client::JiraError),
     /// An analysis or reader parameter is out of range or malformed.
     #[error("invalid {name}: {message}")]
     InvalidParameter {

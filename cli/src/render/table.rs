@@ -50,19 +50,22 @@ fn trend(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let period = text::period(trends.period);
     let created: Vec<u64> = recent.iter().map(|p| p.created).collect();
     let open: Vec<u64> = recent.iter().map(|p| p.open).collect();
-    writeln!(
-        out,
-        "  Created per {period:<6} {}  {}",
-        text::sparkline(&created),
-        text::slope(&trends.created_slope, trends.period)
-    )?;
-    writeln!(
-        out,
-        "  Open backlog       {}  {}",
-        text::sparkline(&open),
-        text::slope(&trends.open_slope, trends.period)
-    )?;
-    writeln!(out, "                     (last {} {period}s, oldest left)", recent.len())
+    let label = format!("Created per {period}");
+    sparkline_row(out, &label, &created, &text::slope(&trends.created_slope, trends.period))?;
+    sparkline_row(out, "Open backlog", &open, &text::slope(&trends.open_slope, trends.period))?;
+    writeln!(out, "  {:<18} (last {} {period}s, oldest first)", "", recent.len())
+}
+
+fn sparkline_row(
+    out: &mut dyn Write,
+    label: &str,
+    values: &[u64],
+    slope: &str,
+) -> std::io::Result<()> {
+    let min = values.iter().copied().min().unwrap_or(0);
+    let max = values.iter().copied().max().unwrap_or(0);
+    let range = format!("{}–{}", text::count(min), text::count(max));
+    writeln!(out, "  {label:<18} {} {range:>11}  {slope}", text::sparkline(values))
 }
 
 fn areas(out: &mut dyn Write, report: &Report, top: usize) -> std::io::Result<()> {

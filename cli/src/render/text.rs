@@ -74,30 +74,33 @@ pub fn period(period: Period) -> &'static str {
 
 /// A slope in words: `rising, +0.4 per week (p = 0.01)`.
 pub fn slope(slope: &Slope, period: Period) -> String {
-    let p = slope.p_value.map_or_else(String::new, |p| format!(", p = {}", p_value(p)));
-    format!("{} ({:+.2} per {}{p})", slope.direction, slope.per_period, self::period(period))
+    let p = slope.p_value.map_or_else(String::new, |p| format!(", {}", p_value(p)));
+    format!("{} ({:+.3} per {}{p})", slope.direction, slope.per_period, self::period(period))
 }
 
-/// A p-value with sensible precision.
+/// A p-value with sensible precision: `p = 0.038`, `p < 0.001`.
 pub fn p_value(p: f64) -> String {
     if p < 0.001 {
-        "< 0.001".into()
+        "p < 0.001".into()
     } else {
-        format!("{p:.3}")
+        format!("p = {p:.3}")
     }
 }
 
-/// A row of block characters showing the shape of `values`.
+/// A row of block characters showing the shape of `values` between their smallest and
+/// largest value (a large, steady backlog would otherwise draw as a flat full bar).
 pub fn sparkline(values: &[u64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let min = values.iter().copied().min().unwrap_or(0);
     let max = values.iter().copied().max().unwrap_or(0);
+    let span = (max - min) as f64;
     values
         .iter()
         .map(|&value| {
-            if max == 0 {
+            if span == 0.0 {
                 BARS[0]
             } else {
-                BARS[((value as f64 / max as f64) * 7.0).round() as usize]
+                BARS[(((value - min) as f64 / span) * 7.0).round() as usize]
             }
         })
         .collect()
@@ -181,6 +184,7 @@ mod tests {
     #[test]
     fn sparkline_scales_to_the_largest_value() {
         assert_eq!(sparkline(&[0, 7, 14]), "▁▄█");
-        assert_eq!(sparkline(&[0, 0]), "▁▁");
+        assert_eq!(sparkline(&[500, 507, 514]), "▁▄█");
+        assert_eq!(sparkline(&[3, 3]), "▁▁");
     }
 }

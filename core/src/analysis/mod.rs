@@ -1,19 +1,248 @@
 //! The bug-risk analysis: pure and deterministic, from issues and parameters to a report.
+//!
+//! The steps, each in its own module: one pass turns the issues into compact rows
+//! (filters, bug types, interned names, sorted by creation); then the summary, trends,
+//! per-area risk with explanations, forecasts, the backtest and the insights each scan
+//! those rows. The model is
+//! described in `docs/risk-model.md` and the report's JSON in `docs/report-schema.md`.
+//!
+//! ```
+//! use bugdash::analysis::{analyze, Params};
+//! use bugdash::{Issue, Timestamp};
+//!
+//! let day = |d: i64| Some(Timestamp::from_millis(d * 86_400_000));
+//! let bug = |key: &str, created: i64| Issue {
+//!     key: key.into(),
+//!     project: "DEMO".into(),
+//!     issue_type: "Bug".into(),
+//!     status: "Open".into(),
+//!     created: day(created),
+//!     components: bugdash::model::boxed_list(["server"]),
+//!     ..Issue::default()
+//! };
+//! let issues = vec![bug("DEMO-1", 19_000), bug("DEMO-2", 19_010)];
+//! let report = analyze(&issues, &Params::default()).unwrap();
+//! assert_eq!(report.summary.open, 2);
+//! assert_eq!(report.areas[0].name, "server");
+//! ```
 
+mod areas;
+mod backtest;
+mod explain;
+mod filter;
+mod forecast;
+mod insights;
 pub mod params;
+mod prepare;
+mod priority;
 pub mod report;
+mod stats;
+mod summary;
+mod trends;
 
 pub use params::{AreaField, Filters, Params, Period, RiskWeights, Window};
 pub use report::Report;
 
-use crate::model::Issue;
-use crate::Result;
+use crate::model::{Issue, Timestamp, MILLIS_PER_DAY};
+use crate::{Error, Result};
+use priority::Placement;
+use report::{DataInfo, ParamsEcho, WindowInfo, SCHEMA_VERSION};
+use stats::round4;
+
+/// Longest horizon accepted, in days (a century).
+const MAX_HORIZON_DAYS: u32 = 36_500;
+
+/// What every step needs to know about the analysis instant and the model settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Context {
+    /// The analysis instant (ms).
+    pub as_of: i64,
+    /// First instant of the summary window (ms).
+    pub window_start: i64,
+    /// Forecast horizon in ms.
+    pub horizon_ms: i64,
+    /// Forecast horizon in days.
+    pub horizon_days: u32,
+    /// Decay half-life in days.
+    pub half_life_days: f64,
+    /// Factor weights normalised to sum 1, in factor order.
+    pub weights: [f64; 5],
+    /// Trend period.
+    pub period: params::Period,
+}
+
+impl Context {
+    /// The same settings as known at an earlier instant `at` (a backtest cut-off).
+    pub fn at(&self, at: i64) -> Context {
+        Context { as_of: at, window_start: at, ..self.clone() }
+    }
+}
 
 /// Analyses `issues` with `params`.
 ///
 /// The same issues and parameters always give the same report, byte for byte once
-/// serialised.
+/// serialised, whatever the order of `issues`.
+///
+/// # Errors
+///
+/// [`Error::InvalidParameter`] when a parameter is out of range (a zero horizon or window,
+/// a half-life that is not positive, negative or all-zero weights), or when no `as_of` is
+/// given and the issues hold no dates to take it from.
 pub fn analyze(issues: &[Issue], params: &Params) -> Result<Report> {
-    let _ = (issues, params);
-    Err(crate::Error::invalid("analysis", "not built yet"))
+    let weights = normalised_weights(&params.weights)?;
+    validate(params)?;
+    let data = prepare::prepare(issues, params);
+    let as_of = params.as_of.map(Timestamp::millis).or(data.latest).ok_or_else(|| {
+        Error::invalid("as_of", "the issues hold no dates; give the analysis date explicitly")
+    })?;
+    let first_bug = data.rows.first().map(|row| row.created).filter(|&c| c <= as_of);
+    let window_start = match params.window {
+        Window::Days(days) => as_of.saturating_sub(i64::from(days) * MILLIS_PER_DAY),
+        Window::All => first_bug.unwrap_or(as_of),
+    };
+    let ctx = Context {
+        as_of,
+        window_start,
+        horizon_ms: i64::from(params.horizon_days) * MILLIS_PER_DAY,
+        horizon_days: params.horizon_days,
+        half_life_days: params.half_life_days,
+        weights: [
+            weights.decayed_bugs,
+            weights.open_load,
+            weights.inflow_trend,
+            weights.reopen_rate,
+            weights.resolution_time,
+        ],
+        period: params.period,
+    };
+    Ok(build_report(&data, &ctx, params, weights))
+}
+
+fn build_report(
+    data: &prepare::Prepared,
+    ctx: &Context,
+    params: &Params,
+    weights: RiskWeights,
+) -> Report {
+    let summary = summary::summarize(data, ctx);
+    let trends = trends::build(data, ctx);
+    let measures = areas::measure(data, ctx.as_of, ctx);
+    let scored = areas::score(&measures, ctx);
+    let weekly = forecast::weekly_counts(data, ctx);
+    let areas = explain::area_list(data, ctx, &measures, &scored, &weekly);
+    let expected = forecast::expected(measures.decayed_count, measures.exposure_days, ctx);
+    let forecast = forecast::forecast(expected, forecast::dispersion(&weekly.whole), ctx);
+    let backtest = backtest::run(data, ctx);
+    let inputs = insights::Inputs {
+        data,
+        ctx,
+        trends: &trends,
+        measures: &measures,
+        scored: &scored,
+        areas: &areas,
+    };
+    let insights = insights::find(&inputs);
+    Report {
+        schema_version: SCHEMA_VERSION,
+        as_of: Timestamp::from_millis(ctx.as_of),
+        window: WindowInfo {
+            start: Timestamp::from_millis(ctx.window_start),
+            end: Timestamp::from_millis(ctx.as_of),
+            days: match params.window {
+                Window::Days(days) => Some(days),
+                Window::All => None,
+            },
+        },
+        parameters: echo(data, params, weights),
+        data: data_info(data, ctx),
+        summary,
+        trends,
+        areas,
+        forecast,
+        backtest,
+        insights,
+    }
+}
+
+fn validate(params: &Params) -> Result<()> {
+    if params.horizon_days == 0 || params.horizon_days > MAX_HORIZON_DAYS {
+        return Err(Error::invalid(
+            "horizon_days",
+            format!("must be between 1 and {MAX_HORIZON_DAYS}, got {}", params.horizon_days),
+        ));
+    }
+    let half_life = params.half_life_days;
+    if !half_life.is_finite() || half_life <= 0.0 {
+        return Err(Error::invalid("half_life_days", format!("must be above 0, got {half_life}")));
+    }
+    if params.window == Window::Days(0) {
+        return Err(Error::invalid("window", "must be at least 1 day (or all)"));
+    }
+    Ok(())
+}
+
+/// The weights divided by their sum; refuses negative, non-finite or all-zero weights.
+fn normalised_weights(weights: &RiskWeights) -> Result<RiskWeights> {
+    let all = [
+        weights.decayed_bugs,
+        weights.open_load,
+        weights.inflow_trend,
+        weights.reopen_rate,
+        weights.resolution_time,
+    ];
+    if all.iter().any(|w| !w.is_finite() || *w < 0.0) {
+        return Err(Error::invalid("weights", "each weight must be a number at or above 0"));
+    }
+    let sum: f64 = all.iter().sum();
+    if sum <= 0.0 {
+        return Err(Error::invalid("weights", "at least one weight must be above 0"));
+    }
+    Ok(RiskWeights {
+        decayed_bugs: weights.decayed_bugs / sum,
+        open_load: weights.open_load / sum,
+        inflow_trend: weights.inflow_trend / sum,
+        reopen_rate: weights.reopen_rate / sum,
+        resolution_time: weights.resolution_time / sum,
+    })
+}
+
+fn echo(data: &prepare::Prepared, params: &Params, weights: RiskWeights) -> ParamsEcho {
+    let mut off_scale: Vec<_> =
+        data.priorities.iter().filter(|p| p.placement == Placement::OffScale).collect();
+    off_scale.sort_by(|a, b| a.name.cmp(&b.name));
+    ParamsEcho {
+        window: params.window,
+        period: params.period,
+        area: params.area,
+        horizon_days: params.horizon_days,
+        half_life_days: params.half_life_days,
+        bug_types: params.bug_types.clone(),
+        priority_scale: data.scale.echo(&off_scale),
+        weights: RiskWeights {
+            decayed_bugs: round4(weights.decayed_bugs),
+            open_load: round4(weights.open_load),
+            inflow_trend: round4(weights.inflow_trend),
+            reopen_rate: round4(weights.reopen_rate),
+            resolution_time: round4(weights.resolution_time),
+        },
+        filters: params.filters.clone(),
+    }
+}
+
+fn data_info(data: &prepare::Prepared, ctx: &Context) -> DataInfo {
+    let counts = &data.counts;
+    DataInfo {
+        issues: counts.issues,
+        matched: counts.matched,
+        bugs: counts.bugs,
+        without_created: counts.without_created,
+        projects: data.projects.clone(),
+        first_created: data.rows.first().map(|row| Timestamp::from_millis(row.created)),
+        last_created: data.rows.last().map(|row| Timestamp::from_millis(row.created)),
+        history_days: round4(forecast::history_days(data, ctx.as_of)),
+        changelog_complete: counts.changelog_complete,
+        changelog_incomplete: counts.changelog_incomplete,
+        time_in_status: counts.time_in_status,
+        no_history: counts.no_history,
+    }
 }

@@ -54,8 +54,8 @@ pub enum AreaField {
 
 /// Which issues to keep. Empty lists keep everything; several values in one list are
 /// alternatives (any may match); different lists must all match. Names compare without
-/// regard to case. `none` in priorities, components, labels or versions matches issues
-/// that have none.
+/// regard to case. `none` in priorities, components, labels, versions or assignees matches
+/// issues that have none. Issues without a creation date are left out before any filter.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Filters {
@@ -65,7 +65,9 @@ pub struct Filters {
     pub created_since: Option<Timestamp>,
     /// Keep issues created before this instant.
     pub created_until: Option<Timestamp>,
-    /// Keep issues resolved at or after this instant (unresolved issues are dropped).
+    /// Keep issues resolved at or after this instant (unresolved issues are dropped). An
+    /// issue in a done-category status without a resolution date counts as resolved at its
+    /// last update.
     pub resolved_since: Option<Timestamp>,
     /// Keep issues resolved before this instant (unresolved issues are dropped).
     pub resolved_until: Option<Timestamp>,
@@ -85,7 +87,8 @@ pub struct Filters {
     pub fix_versions: Vec<String>,
     /// Affects version names.
     pub affects_versions: Vec<String>,
-    /// Resolutions to keep (unresolved issues are kept unless this names only resolutions).
+    /// Resolutions to keep. Issues without a resolution are dropped unless the list also
+    /// names `none` (or `unresolved`).
     pub resolutions: Vec<String>,
     /// Resolutions to leave out, such as `Duplicate` or `Won't Fix`.
     pub exclude_resolutions: Vec<String>,

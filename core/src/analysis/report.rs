@@ -86,7 +86,7 @@ pub struct PriorityWeight {
 pub struct DataInfo {
     /// Issues given to `analyze`.
     pub issues: u64,
-    /// Issues left after the filters.
+    /// Issues with a creation date left after the filters (bugs and other types).
     pub matched: u64,
     /// Matching issues of a bug type.
     pub bugs: u64,
@@ -174,7 +174,8 @@ pub struct Trends {
     pub period: Period,
     /// Periods in chronological order.
     pub points: Vec<TrendPoint>,
-    /// Linear trend of bugs created per period.
+    /// Linear trend of bugs created per complete period (the period holding `as_of` is
+    /// left out unless it ends there).
     pub created_slope: Slope,
     /// Linear trend of the open backlog per period.
     pub open_slope: Slope,
@@ -185,7 +186,8 @@ pub struct Trends {
 pub struct TrendPoint {
     /// First day of the period (ISO date, UTC).
     pub start: chrono::NaiveDate,
-    /// Bugs created in the period.
+    /// Bugs created in the period (the whole period, also when it begins before the
+    /// window).
     pub created: u64,
     /// Bugs resolved in the period.
     pub resolved: u64,

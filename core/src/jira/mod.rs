@@ -3,6 +3,7 @@
 //! file, the position and what was expected.
 
 pub mod adf;
+pub mod client;
 mod columns;
 pub mod delimited;
 mod devlake;
