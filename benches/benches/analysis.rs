@@ -13,9 +13,11 @@ fn full_analysis(c: &mut Criterion) {
         let issues = if size == base.len() { base.clone() } else { scaled(&base, size) };
         group.throughput(Throughput::Elements(size as u64));
         group.sample_size(if size >= 1_000_000 { 10 } else { 20 });
-        group.bench_with_input(BenchmarkId::new("full_with_backtest", size), &issues, |b, issues| {
-            b.iter(|| analyze(issues, &params).map(|r| r.areas.len()).unwrap_or(0))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("full_with_backtest", size),
+            &issues,
+            |b, issues| b.iter(|| analyze(issues, &params).map(|r| r.areas.len()).unwrap_or(0)),
+        );
     }
     group.finish();
 }

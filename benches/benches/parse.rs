@@ -14,14 +14,18 @@ fn rest_json(c: &mut Criterion) {
     group.bench_function("rest_json_zookeeper", |b| {
         b.iter(|| {
             let options = ReadOptions::default();
-            files.iter().map(|f| read_bytes("zk.json", f, &options).map_or(0, |i| i.len())).sum::<usize>()
+            files
+                .iter()
+                .map(|f| read_bytes("zk.json", f, &options).map_or(0, |i| i.len()))
+                .sum::<usize>()
         })
     });
     group.finish();
 }
 
 fn delimited(c: &mut Criterion) {
-    let path = repo_path("core/tests/fixtures/jira/apache_bugs_large/kafka-jira-bug-fix-dataset.csv");
+    let path =
+        repo_path("core/tests/fixtures/jira/apache_bugs_large/kafka-jira-bug-fix-dataset.csv");
     let Ok(bytes) = std::fs::read(&path) else {
         eprintln!("skipping CSV benchmark: {} not found", path.display());
         return;

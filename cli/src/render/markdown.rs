@@ -32,7 +32,12 @@ pub fn write(out: &mut dyn Write, report: &Report, top: usize) -> std::io::Resul
         "{:.1} bugs expected in the next {} days (80% interval {}–{}).",
         f.expected, f.horizon_days, f.low, f.high
     )?;
-    writeln!(out, "\n## Backtest\n\n{}\n\n{}", report.backtest.verdict, text::backtest_figures(report))
+    writeln!(
+        out,
+        "\n## Backtest\n\n{}\n\n{}",
+        report.backtest.verdict,
+        text::backtest_figures(report)
+    )
 }
 
 fn areas(out: &mut dyn Write, report: &Report, top: usize) -> std::io::Result<()> {

@@ -24,7 +24,12 @@ pub enum Format {
 }
 
 /// Writes `report` to `out` in `format`, showing at most `top` areas in the human formats.
-pub fn write(out: &mut dyn Write, report: &Report, format: Format, top: usize) -> anyhow::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    report: &Report,
+    format: Format,
+    top: usize,
+) -> anyhow::Result<()> {
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(&mut *out, report)?;

@@ -89,7 +89,12 @@ fn areas(out: &mut dyn Write, report: &Report, top: usize) -> std::io::Result<()
     Ok(())
 }
 
-fn area_row(out: &mut dyn Write, rank: usize, area: &AreaRisk, width: usize) -> std::io::Result<()> {
+fn area_row(
+    out: &mut dyn Write,
+    rank: usize,
+    area: &AreaRisk,
+    width: usize,
+) -> std::io::Result<()> {
     writeln!(
         out,
         "  {rank:>2}  {:<width$}  {:>5.1}  {:<8}  {:>6}  {:>6}  {}",
