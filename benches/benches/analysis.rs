@@ -1,6 +1,9 @@
 //! Full analysis (filters, summary, trends, areas, forecast, backtest, insights) of the
 //! real ZooKeeper data and of copies scaled to 100k and 1M issues.
 
+// criterion's macros generate public functions that cannot carry doc comments.
+#![allow(missing_docs)]
+
 use bugdash::analysis::{analyze, Params, Window};
 use bugdash_benches::{scaled, zookeeper_issues};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};

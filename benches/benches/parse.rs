@@ -1,6 +1,9 @@
 //! Reading throughput: JIRA REST JSON (the ZooKeeper arrays of issues) and delimited text
 //! (the Kafka bug-fix data set, `;`-separated with multi-line cells).
 
+// criterion's macros generate public functions that cannot carry doc comments.
+#![allow(missing_docs)]
+
 use bugdash::jira::{read_bytes, ReadOptions};
 use bugdash_benches::{repo_path, zookeeper_files};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

@@ -18,10 +18,12 @@
 
 pub mod analysis;
 pub mod config;
+pub mod ingest;
 pub mod error;
 pub mod jira;
 pub mod model;
 pub mod secret;
+pub mod store;
 pub mod time;
 
 pub use error::{Error, Position, Result};

@@ -3,5 +3,7 @@
 
 mod analysis;
 mod common;
+mod pg;
 mod read_delimited;
 mod read_json;
+mod store;

@@ -1,0 +1,32 @@
+//! Getting issues into the store: imports from files and incremental syncs from JIRA.
+//!
+//! Both write through [`crate::store::Store`] in batches, upserting by issue id, so running
+//! either twice changes nothing, and both record a run with its counts.
+
+pub mod import;
+pub mod sync;
+
+/// A progress event of a long ingest, for frontends to show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    /// What is happening, such as `reading` or `writing`.
+    pub stage: &'static str,
+    /// Units done so far (issues).
+    pub done: u64,
+    /// Units expected in all, when known.
+    pub total: Option<u64>,
+}
+
+/// Receives progress events; frontends draw bars or log lines from them.
+pub trait ProgressSink: Send + Sync {
+    /// Called after each batch or page.
+    fn update(&self, progress: &Progress);
+}
+
+/// Discards progress.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoProgress;
+
+impl ProgressSink for NoProgress {
+    fn update(&self, _progress: &Progress) {}
+}

@@ -1,0 +1,202 @@
+//! Where BugDash keeps issues between runs: one [`Store`] trait, implemented for
+//! PostgreSQL (production) and SQLite (the embedded default), each with its own migrations.
+//!
+//! Issues are keyed by JIRA's numeric id, which survives moves between projects; the key
+//! and project are ordinary columns. An issue's child rows (components, labels, versions,
+//! status history) are replaced with it in the same transaction. Issues read from files
+//! without a JIRA id get a stable negative id derived from their key (see
+//! [`storage_id`]), so they can never collide with a real one.
+
+pub mod postgres;
+mod rows;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Issue, Timestamp};
+use crate::{Error, Result};
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+}
+
+/// A project known to the store, with what it holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectInfo {
+    /// Project key, such as `ZOOKEEPER`.
+    pub key: String,
+    /// Display name, when known.
+    pub name: Option<String>,
+    /// Issues stored (not counting issues marked removed).
+    pub issues: u64,
+    /// Issues marked removed by a census.
+    pub removed: u64,
+    /// Increases on every write to the project's issues; caches key on it.
+    pub data_version: i64,
+    /// When the project's issues last changed.
+    pub updated_at: Option<Timestamp>,
+    /// Sync state, when the project was ever synced.
+    pub sync: Option<SyncState>,
+}
+
+/// What an incremental sync needs to carry on where it stopped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncState {
+    /// Project key.
+    pub project: String,
+    /// Latest `updated` instant fully synced; the next run asks from here minus an overlap.
+    pub watermark: Option<Timestamp>,
+    /// Cursor of an unfinished run (page token or offset, and the bound it was started
+    /// with), as JSON; `None` when the last run finished.
+    pub checkpoint: Option<serde_json::Value>,
+    /// Issues written by all runs.
+    pub issues_written: u64,
+    /// When the last census (ids only) ran.
+    pub last_census: Option<Timestamp>,
+}
+
+/// How a write went.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteStats {
+    /// Issues that were not stored before.
+    pub inserted: u64,
+    /// Issues stored before whose content changed.
+    pub updated: u64,
+    /// Issues stored before and identical.
+    pub unchanged: u64,
+}
+
+/// One run of a sync or import, for the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncRun {
+    /// Run id.
+    pub id: i64,
+    /// Project key.
+    pub project: String,
+    /// `sync`, `full-sync` or `import`.
+    pub kind: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// When it ended; absent while running (or when the process died).
+    pub finished_at: Option<Timestamp>,
+    /// `running`, `succeeded` or `failed`.
+    pub outcome: String,
+    /// JIRA API calls made.
+    pub api_calls: u64,
+    /// Issues written.
+    pub issues_written: u64,
+    /// Errors met, in words.
+    pub errors: Vec<String>,
+}
+
+/// The store all frontends use.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+
+    /// Applies pending migrations.
+    async fn migrate(&self) -> Result<()>;
+
+    /// Creates the project if it is new, or updates its name.
+    async fn upsert_project(&self, key: &str, name: Option<&str>) -> Result<()>;
+
+    /// Every project with its counts and sync state, ordered by key.
+    async fn projects(&self) -> Result<Vec<ProjectInfo>>;
+
+    /// Writes issues by id in batches, one transaction per batch; duplicates inside
+    /// `issues` keep the copy updated last (the later one when equally recent) and count
+    /// once. Projects named by the issues are created when missing. An issue identical to
+    /// the stored one is not rewritten; a known id with a new key or project is an update
+    /// (the issue moved). NUL characters are removed from all text (PostgreSQL cannot
+    /// store them). A removed issue written again is no longer removed.
+    async fn upsert_issues(&self, issues: &[Issue]) -> Result<WriteStats>;
+
+    /// Writes one page of a sync and its checkpoint in one transaction, so a process killed
+    /// at any moment leaves either both or neither; otherwise as [`Store::upsert_issues`].
+    async fn save_page(&self, issues: &[Issue], state: &SyncState) -> Result<WriteStats>;
+
+    /// Issues of the given projects (all projects when empty), not counting removed ones,
+    /// ordered by id.
+    async fn issues(&self, projects: &[String]) -> Result<Vec<Issue>>;
+
+    /// Storage ids of a project's issues that are not marked removed.
+    async fn issue_ids(&self, project: &str) -> Result<Vec<i64>>;
+
+    /// Marks the given issues removed (a census no longer finds them); returns how many
+    /// changed.
+    async fn mark_removed(&self, ids: &[i64]) -> Result<u64>;
+
+    /// The project's sync state, if it was ever synced.
+    async fn sync_state(&self, project: &str) -> Result<Option<SyncState>>;
+
+    /// Saves the project's sync state, creating the project when missing.
+    async fn save_sync_state(&self, state: &SyncState) -> Result<()>;
+
+    /// Records the start of a run (outcome `running`); returns its id. The project is
+    /// created when missing.
+    async fn start_run(&self, project: &str, kind: &str) -> Result<i64>;
+
+    /// Records the end of a run: its end, outcome, counts and errors; `run.id` names the
+    /// run (the start and project recorded by [`Store::start_run`] stay).
+    async fn finish_run(&self, run: &SyncRun) -> Result<()>;
+
+    /// The latest runs of a project (all projects when `None`), newest first.
+    async fn runs(&self, project: Option<&str>, limit: u32) -> Result<Vec<SyncRun>>;
+}
+
+/// The id an issue is stored under: JIRA's id, or for issues read from files without one a
+/// negative number derived from the key (FNV-1a, 63 bits), stable across runs.
+pub fn storage_id(issue: &Issue) -> i64 {
+    match issue.id {
+        Some(id) => id as i64,
+        None => {
+            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+            for byte in issue.key.as_bytes() {
+                hash ^= u64::from(*byte);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+            -((hash >> 1) as i64) - 1
+        }
+    }
+}
+
+/// Opens the store at `url`, choosing the backend by its scheme (`postgres://`,
+/// `postgresql://` or `sqlite:`), and applies pending migrations. An SQLite file and its
+/// folder are created when missing.
+///
+/// ```no_run
+/// # async fn demo() -> bugdash::Result<()> {
+/// let store = bugdash::store::open("sqlite:/tmp/bugdash-demo/store.db").await?;
+/// println!("{} projects", store.projects().await?.len());
+/// # Ok(())
+/// # }
+/// ```
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> =
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Arc::new(PostgresStore::connect(url).await?)
+        } else if url.starts_with("sqlite:") {
+            Arc::new(SqliteStore::connect(url).await?)
+        } else {
+            let scheme = url.split_once(':').map_or("none", |(scheme, _)| scheme);
+            return Err(Error::Config(format!(
+                "database URL scheme {scheme:?} is not supported; use postgres://, postgresql:// \
+             or sqlite:"
+            )));
+        };
+    store.migrate().await?;
+    Ok(store)
+}

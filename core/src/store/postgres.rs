@@ -1,0 +1,637 @@
+//! The PostgreSQL store, for production.
+//!
+//! A batch of issues travels as one array per column and is unnested by the server, so a
+//! batch costs a handful of statements whatever its size. Issues whose content hash did
+//! not change are not rewritten at all; changed ones get their child rows deleted and
+//! inserted again in the same transaction.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+
+use super::rows::{self, comments_json, history_source_name, IssueRow, Prepared};
+use super::{Backend, ProjectInfo, Store, SyncRun, SyncState, WriteStats};
+use crate::model::{Issue, StatusCategory, Timestamp};
+use crate::{Error, Result};
+
+/// Issues written per transaction by [`Store::upsert_issues`] unless configured otherwise.
+pub const DEFAULT_BATCH_SIZE: usize = 2_000;
+
+/// Issues read per query by [`Store::issues`].
+const READ_PAGE: i64 = 5_000;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// A store in a PostgreSQL database.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    batch_size: usize,
+}
+
+/// Maps a driver error to the store error for `operation` ("failed to …").
+fn failed(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |source| Error::store(operation, source)
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://…`) without migrating it.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| Error::Config(format!("cannot read the PostgreSQL URL: {e}")))?;
+        Self::connect_with(options).await
+    }
+
+    /// Connects with the given options without migrating the database.
+    pub async fn connect_with(options: PgConnectOptions) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(5)
+            .connect_with(options)
+            .await
+            .map_err(failed("connect to PostgreSQL"))?;
+        Ok(PostgresStore { pool, batch_size: DEFAULT_BATCH_SIZE })
+    }
+
+    /// Sets how many issues [`Store::upsert_issues`] writes per transaction (at least 1).
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// The connection pool, for callers that need plain SQL (tests, administration).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Closes every connection; later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the epoch as a timestamptz; exact, because `to_timestamp` rounds to
+/// the microsecond and a double holds every millisecond of the next 100,000 years.
+macro_rules! ts {
+    ($param:literal) => {
+        concat!("to_timestamp(", $param, "::float8 / 1000)")
+    };
+}
+
+/// A timestamptz column as milliseconds since the epoch (`extract` is exact numeric).
+macro_rules! millis {
+    ($column:literal) => {
+        concat!("(extract(epoch FROM ", $column, ") * 1000)::int8")
+    };
+}
+
+const UPSERT_ISSUES: &str = concat!(
+    "INSERT INTO issues (id, key, project, issue_type, status, status_category, priority, ",
+    "resolution, created, updated, resolved, environment, assignee, reporter, summary, ",
+    "description, comments, history_source, history_complete, reopen_count, content_hash, ",
+    "stored_at) ",
+    "SELECT t.id, t.key, t.project, t.issue_type, t.status, t.status_category, t.priority, ",
+    "t.resolution, ",
+    ts!("t.created"),
+    ", ",
+    ts!("t.updated"),
+    ", ",
+    ts!("t.resolved"),
+    ", t.environment, t.assignee, t.reporter, t.summary, t.description, t.comments::jsonb, ",
+    "t.history_source, t.history_complete, t.reopen_count, t.content_hash, ",
+    ts!("$21"),
+    " FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], ",
+    "$7::text[], $8::text[], $9::int8[], $10::int8[], $11::int8[], $12::text[], $13::text[], ",
+    "$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bool[], ",
+    "$20::int8[], $22::int8[]) AS t(id, key, project, issue_type, status, status_category, ",
+    "priority, resolution, created, updated, resolved, environment, assignee, reporter, ",
+    "summary, description, comments, history_source, history_complete, reopen_count, ",
+    "content_hash) ",
+    "ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key, project = EXCLUDED.project, ",
+    "issue_type = EXCLUDED.issue_type, status = EXCLUDED.status, ",
+    "status_category = EXCLUDED.status_category, priority = EXCLUDED.priority, ",
+    "resolution = EXCLUDED.resolution, created = EXCLUDED.created, ",
+    "updated = EXCLUDED.updated, resolved = EXCLUDED.resolved, ",
+    "environment = EXCLUDED.environment, assignee = EXCLUDED.assignee, ",
+    "reporter = EXCLUDED.reporter, summary = EXCLUDED.summary, ",
+    "description = EXCLUDED.description, comments = EXCLUDED.comments, ",
+    "history_source = EXCLUDED.history_source, history_complete = EXCLUDED.history_complete, ",
+    "reopen_count = EXCLUDED.reopen_count, removed = false, removed_at = NULL, ",
+    "content_hash = EXCLUDED.content_hash, stored_at = EXCLUDED.stored_at ",
+    "WHERE issues.content_hash <> EXCLUDED.content_hash OR issues.removed"
+);
+
+const SELECT_ISSUES: &str = concat!(
+    "SELECT id, key, project, issue_type, status, status_category, priority, resolution, ",
+    millis!("created"),
+    " AS created, ",
+    millis!("updated"),
+    " AS updated, ",
+    millis!("resolved"),
+    " AS resolved, environment, assignee, reporter, summary, description, ",
+    "comments::text AS comments, history_source, history_complete, ",
+    "reopen_count FROM issues ",
+    "WHERE NOT removed AND id > $1 AND (cardinality($2::text[]) = 0 OR project = ANY($2)) ",
+    "ORDER BY id LIMIT $3"
+);
+
+const SELECT_LISTS: &str = concat!(
+    "SELECT issue_id, 'component' AS list, ordinal, name FROM issue_components ",
+    "WHERE issue_id = ANY($1) ",
+    "UNION ALL SELECT issue_id, 'label', ordinal, name FROM issue_labels ",
+    "WHERE issue_id = ANY($1) ",
+    "UNION ALL SELECT issue_id, kind, ordinal, name FROM issue_versions ",
+    "WHERE issue_id = ANY($1) ",
+    "ORDER BY issue_id, ordinal"
+);
+
+const SELECT_CHANGES: &str = concat!(
+    "SELECT issue_id, ",
+    millis!("at"),
+    ", from_status, to_status FROM issue_status_changes ",
+    "WHERE issue_id = ANY($1) ORDER BY issue_id, ordinal"
+);
+
+impl PostgresStore {
+    /// Writes prepared issues in one transaction per `chunk` of them; with `state`, the
+    /// whole input and the state share one transaction instead.
+    async fn write(&self, issues: &[Issue], state: Option<&SyncState>) -> Result<WriteStats> {
+        let prepared = rows::prepare(issues)?;
+        let now = rows::now();
+        let mut stats = WriteStats::default();
+        let chunk = if state.is_some() { prepared.len().max(1) } else { self.batch_size };
+        for batch in prepared.chunks(chunk) {
+            let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
+            let written = write_batch(&mut tx, batch, now, self.batch_size).await?;
+            stats.inserted += written.inserted;
+            stats.updated += written.updated;
+            stats.unchanged += written.unchanged;
+            if let Some(state) = state {
+                save_state(&mut tx, state).await?;
+            }
+            tx.commit().await.map_err(failed("commit issues"))?;
+        }
+        if prepared.is_empty() {
+            if let Some(state) = state {
+                let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
+                save_state(&mut tx, state).await?;
+                tx.commit().await.map_err(failed("commit the sync state"))?;
+            }
+        }
+        Ok(stats)
+    }
+}
+
+/// Writes `batch` inside the caller's transaction, `statement_rows` issues per statement.
+async fn write_batch(
+    conn: &mut PgConnection,
+    batch: &[Prepared<'_>],
+    now: Timestamp,
+    statement_rows: usize,
+) -> Result<WriteStats> {
+    let mut stats = WriteStats::default();
+    for part in batch.chunks(statement_rows) {
+        ensure_projects(conn, &rows::batch_projects(part)).await?;
+        let existing = existing(conn, part).await?;
+        let plan = rows::plan(part, &existing);
+        let changed: Vec<usize> = plan.changed().collect();
+        if !changed.is_empty() {
+            upsert_issue_rows(conn, part, &changed, now).await?;
+            let updated: Vec<i64> = plan.updated.iter().map(|&i| part[i].id).collect();
+            delete_children(conn, &updated).await?;
+            insert_children(conn, &rows::children(part, changed.iter().copied())).await?;
+            let touched: Vec<String> = plan.touched_projects.into_iter().collect();
+            bump_projects(conn, &touched, now).await?;
+        }
+        stats.inserted += plan.inserted.len() as u64;
+        stats.updated += plan.updated.len() as u64;
+        stats.unchanged += plan.unchanged;
+    }
+    Ok(stats)
+}
+
+async fn ensure_projects(conn: &mut PgConnection, keys: &[&str]) -> Result<()> {
+    sqlx::query("INSERT INTO projects (key) SELECT UNNEST($1::text[]) ON CONFLICT DO NOTHING")
+        .bind(keys)
+        .execute(conn)
+        .await
+        .map_err(failed("create projects"))?;
+    Ok(())
+}
+
+/// What is stored for the ids of a batch.
+async fn existing(
+    conn: &mut PgConnection,
+    batch: &[Prepared<'_>],
+) -> Result<HashMap<i64, rows::Existing>> {
+    let ids: Vec<i64> = batch.iter().map(|p| p.id).collect();
+    let found: Vec<(i64, i64, bool, String)> = sqlx::query_as(
+        "SELECT id, content_hash, removed, project FROM issues WHERE id = ANY($1) FOR UPDATE",
+    )
+    .bind(&ids)
+    .fetch_all(conn)
+    .await
+    .map_err(failed("read stored issues"))?;
+    Ok(found
+        .into_iter()
+        .map(|(id, hash, removed, project)| (id, rows::Existing { hash, removed, project }))
+        .collect())
+}
+
+async fn upsert_issue_rows(
+    conn: &mut PgConnection,
+    batch: &[Prepared<'_>],
+    positions: &[usize],
+    now: Timestamp,
+) -> Result<()> {
+    let issues: Vec<(&Prepared<'_>, &Issue)> =
+        positions.iter().map(|&i| (&batch[i], &*batch[i].issue)).collect();
+    let text = |f: fn(&Issue) -> &str| issues.iter().map(|(_, i)| f(i)).collect::<Vec<_>>();
+    let opt = |f: fn(&Issue) -> Option<&str>| issues.iter().map(|(_, i)| f(i)).collect::<Vec<_>>();
+    let instant = |f: fn(&Issue) -> Option<Timestamp>| {
+        issues.iter().map(|(_, i)| f(i).map(Timestamp::millis)).collect::<Vec<_>>()
+    };
+    let comments: Vec<String> = issues.iter().map(|(_, i)| comments_json(i)).collect();
+    let reopens: Vec<Option<i64>> =
+        issues.iter().map(|(_, i)| i.reopen_count.map(i64::from)).collect();
+    sqlx::query(UPSERT_ISSUES)
+        .bind(issues.iter().map(|(p, _)| p.id).collect::<Vec<_>>())
+        .bind(text(|i| &i.key))
+        .bind(text(|i| &i.project))
+        .bind(text(|i| &i.issue_type))
+        .bind(text(|i| &i.status))
+        .bind(opt(|i| i.status_category.map(StatusCategory::as_str)))
+        .bind(opt(|i| i.priority.as_deref()))
+        .bind(opt(|i| i.resolution.as_deref()))
+        .bind(instant(|i| i.created))
+        .bind(instant(|i| i.updated))
+        .bind(instant(|i| i.resolved))
+        .bind(opt(|i| i.environment.as_deref()))
+        .bind(opt(|i| i.assignee.as_deref()))
+        .bind(opt(|i| i.reporter.as_deref()))
+        .bind(text(|i| &i.summary))
+        .bind(opt(|i| i.description.as_deref()))
+        .bind(comments)
+        .bind(text(|i| history_source_name(i.history_source)))
+        .bind(issues.iter().map(|(_, i)| i.history_complete).collect::<Vec<_>>())
+        .bind(reopens)
+        .bind(now.millis())
+        .bind(issues.iter().map(|(p, _)| p.hash).collect::<Vec<_>>())
+        .execute(conn)
+        .await
+        .map_err(failed("write issues"))?;
+    Ok(())
+}
+
+async fn delete_children(conn: &mut PgConnection, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for table in ["issue_components", "issue_labels", "issue_versions", "issue_status_changes"] {
+        let sql = format!("DELETE FROM {table} WHERE issue_id = ANY($1)");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ids)
+            .execute(&mut *conn)
+            .await
+            .map_err(failed("replace child rows of issues"))?;
+    }
+    Ok(())
+}
+
+async fn insert_children(conn: &mut PgConnection, children: &rows::Children<'_>) -> Result<()> {
+    for (table, rows) in
+        [("issue_components", &children.components), ("issue_labels", &children.labels)]
+    {
+        if rows.ids.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "INSERT INTO {table} (issue_id, ordinal, name) \
+             SELECT * FROM UNNEST($1::int8[], $2::int4[], $3::text[])"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&rows.ids)
+            .bind(&rows.ordinals)
+            .bind(&rows.names)
+            .execute(&mut *conn)
+            .await
+            .map_err(failed("write components and labels"))?;
+    }
+    let (versions, kinds) = &children.versions;
+    if !versions.ids.is_empty() {
+        sqlx::query(
+            "INSERT INTO issue_versions (issue_id, kind, ordinal, name) \
+             SELECT * FROM UNNEST($1::int8[], $2::text[], $3::int4[], $4::text[])",
+        )
+        .bind(&versions.ids)
+        .bind(kinds)
+        .bind(&versions.ordinals)
+        .bind(&versions.names)
+        .execute(&mut *conn)
+        .await
+        .map_err(failed("write versions"))?;
+    }
+    let rows::ChangeRows { ids, ordinals, at, from, to } = &children.changes;
+    if !ids.is_empty() {
+        let sql = concat!(
+            "INSERT INTO issue_status_changes (issue_id, ordinal, at, from_status, to_status) ",
+            "SELECT t.id, t.ordinal, ",
+            ts!("t.at"),
+            ", t.from_status, t.to_status ",
+            "FROM UNNEST($1::int8[], $2::int4[], $3::int8[], $4::text[], $5::text[]) ",
+            "AS t(id, ordinal, at, from_status, to_status)"
+        );
+        sqlx::query(sql)
+            .bind(ids)
+            .bind(ordinals)
+            .bind(at)
+            .bind(from)
+            .bind(to)
+            .execute(&mut *conn)
+            .await
+            .map_err(failed("write status history"))?;
+    }
+    Ok(())
+}
+
+async fn bump_projects(conn: &mut PgConnection, keys: &[String], now: Timestamp) -> Result<()> {
+    let sql = concat!(
+        "UPDATE projects SET data_version = data_version + 1, updated_at = ",
+        ts!("$2"),
+        " WHERE key = ANY($1)"
+    );
+    sqlx::query(sql)
+        .bind(keys)
+        .bind(now.millis())
+        .execute(conn)
+        .await
+        .map_err(failed("update project versions"))?;
+    Ok(())
+}
+
+async fn save_state(conn: &mut PgConnection, state: &SyncState) -> Result<()> {
+    ensure_projects(&mut *conn, &[state.project.as_str()]).await?;
+    let checkpoint = state.checkpoint.as_ref().map(|c| c.to_string());
+    let sql = concat!(
+        "INSERT INTO sync_state (project, watermark, checkpoint, issues_written, last_census) ",
+        "VALUES ($1, ",
+        ts!("$2"),
+        ", $3::jsonb, $4, ",
+        ts!("$5"),
+        ") ON CONFLICT (project) DO UPDATE SET watermark = EXCLUDED.watermark, ",
+        "checkpoint = EXCLUDED.checkpoint, issues_written = EXCLUDED.issues_written, ",
+        "last_census = EXCLUDED.last_census"
+    );
+    sqlx::query(sql)
+        .bind(&state.project)
+        .bind(state.watermark.map(Timestamp::millis))
+        .bind(checkpoint)
+        .bind(rows::to_i64(state.issues_written, "issues written")?)
+        .bind(state.last_census.map(Timestamp::millis))
+        .execute(conn)
+        .await
+        .map_err(failed("save the sync state"))?;
+    Ok(())
+}
+
+impl PostgresStore {
+    /// One page of issues after `after_id`, with their child rows.
+    async fn issue_page(&self, projects: &[String], after_id: i64) -> Result<Vec<Issue>> {
+        let mut conn = self.pool.acquire().await.map_err(failed("connect to PostgreSQL"))?;
+        let found: Vec<IssueRow> = sqlx::query_as(SELECT_ISSUES)
+            .bind(after_id)
+            .bind(projects)
+            .bind(READ_PAGE)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(failed("read issues"))?;
+        let ids: Vec<i64> = found.iter().map(|row| row.id).collect();
+        let mut page = found.into_iter().map(IssueRow::into_issue).collect::<Result<Vec<_>>>()?;
+        let lists: Vec<(i64, String, i32, String)> = sqlx::query_as(SELECT_LISTS)
+            .bind(&ids)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(failed("read components, labels and versions"))?;
+        let lists = lists.into_iter().map(|(id, list, _, name)| (id, list, name)).collect();
+        rows::attach_lists(&mut page, &ids, lists)?;
+        let changes: Vec<(i64, i64, Option<String>, String)> = sqlx::query_as(SELECT_CHANGES)
+            .bind(&ids)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(failed("read status history"))?;
+        rows::attach_changes(&mut page, &ids, changes);
+        Ok(page)
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| Error::store("apply PostgreSQL migrations", e))
+    }
+
+    async fn upsert_project(&self, key: &str, name: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO projects (key, name) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET name = COALESCE(EXCLUDED.name, projects.name)",
+        )
+        .bind(key)
+        .bind(name)
+        .execute(&self.pool)
+        .await
+        .map_err(failed("save a project"))?;
+        Ok(())
+    }
+
+    async fn projects(&self) -> Result<Vec<ProjectInfo>> {
+        let sql = concat!(
+            "SELECT p.key, p.name, p.data_version, ",
+            millis!("p.updated_at"),
+            ", COALESCE(c.live, 0), COALESCE(c.removed, 0), s.project, ",
+            millis!("s.watermark"),
+            ", s.checkpoint::text, COALESCE(s.issues_written, 0), ",
+            millis!("s.last_census"),
+            " FROM projects p LEFT JOIN (SELECT project, ",
+            "count(*) FILTER (WHERE NOT removed) AS live, ",
+            "count(*) FILTER (WHERE removed) AS removed FROM issues GROUP BY project) c ",
+            "ON c.project = p.key LEFT JOIN sync_state s ON s.project = p.key ORDER BY p.key"
+        );
+        type Row = (
+            String,
+            Option<String>,
+            i64,
+            Option<i64>,
+            i64,
+            i64,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            i64,
+            Option<i64>,
+        );
+        let found: Vec<Row> =
+            sqlx::query_as(sql).fetch_all(&self.pool).await.map_err(failed("list projects"))?;
+        found
+            .into_iter()
+            .map(|row| {
+                let sync = match row.6 {
+                    Some(project) => {
+                        Some(rows::state_from_row((project, row.7, row.8, row.9, row.10))?)
+                    }
+                    None => None,
+                };
+                Ok(ProjectInfo {
+                    key: row.0,
+                    name: row.1,
+                    issues: rows::to_u64(row.4),
+                    removed: rows::to_u64(row.5),
+                    data_version: row.2,
+                    updated_at: row.3.map(Timestamp::from_millis),
+                    sync,
+                })
+            })
+            .collect()
+    }
+
+    async fn upsert_issues(&self, issues: &[Issue]) -> Result<WriteStats> {
+        self.write(issues, None).await
+    }
+
+    async fn save_page(&self, issues: &[Issue], state: &SyncState) -> Result<WriteStats> {
+        self.write(issues, Some(state)).await
+    }
+
+    async fn issues(&self, projects: &[String]) -> Result<Vec<Issue>> {
+        let mut all = Vec::new();
+        let mut after_id = i64::MIN;
+        loop {
+            let page = self.issue_page(projects, after_id).await?;
+            let Some(last) = page.last() else { break };
+            after_id = super::storage_id(last);
+            let full = page.len() as i64 == READ_PAGE;
+            all.extend(page);
+            if !full {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    async fn issue_ids(&self, project: &str) -> Result<Vec<i64>> {
+        sqlx::query_scalar("SELECT id FROM issues WHERE project = $1 AND NOT removed ORDER BY id")
+            .bind(project)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed("list issue ids"))
+    }
+
+    async fn mark_removed(&self, ids: &[i64]) -> Result<u64> {
+        let now = rows::now();
+        let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
+        let sql = concat!(
+            "UPDATE issues SET removed = true, removed_at = ",
+            ts!("$2"),
+            " WHERE id = ANY($1) AND NOT removed RETURNING project"
+        );
+        let projects: Vec<String> = sqlx::query_scalar(sql)
+            .bind(ids)
+            .bind(now.millis())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(failed("mark issues removed"))?;
+        let mut touched = projects.clone();
+        touched.sort();
+        touched.dedup();
+        bump_projects(&mut tx, &touched, now).await?;
+        tx.commit().await.map_err(failed("commit removals"))?;
+        Ok(projects.len() as u64)
+    }
+
+    async fn sync_state(&self, project: &str) -> Result<Option<SyncState>> {
+        let sql = concat!(
+            "SELECT project, ",
+            millis!("watermark"),
+            ", checkpoint::text, issues_written, ",
+            millis!("last_census"),
+            " FROM sync_state WHERE project = $1"
+        );
+        let found: Option<rows::StateRow> = sqlx::query_as(sql)
+            .bind(project)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(failed("read the sync state"))?;
+        found.map(rows::state_from_row).transpose()
+    }
+
+    async fn save_sync_state(&self, state: &SyncState) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
+        save_state(&mut tx, state).await?;
+        tx.commit().await.map_err(failed("commit the sync state"))
+    }
+
+    async fn start_run(&self, project: &str, kind: &str) -> Result<i64> {
+        let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
+        ensure_projects(&mut tx, &[project]).await?;
+        let sql = concat!(
+            "INSERT INTO sync_runs (project, kind, started_at, outcome) VALUES ($1, $2, ",
+            ts!("$3"),
+            ", 'running') RETURNING id"
+        );
+        let id: i64 = sqlx::query_scalar(sql)
+            .bind(project)
+            .bind(kind)
+            .bind(rows::now().millis())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(failed("record the start of a run"))?;
+        tx.commit().await.map_err(failed("commit the start of a run"))?;
+        Ok(id)
+    }
+
+    async fn finish_run(&self, run: &SyncRun) -> Result<()> {
+        let sql = concat!(
+            "UPDATE sync_runs SET finished_at = ",
+            ts!("$2"),
+            ", outcome = $3, api_calls = $4, issues_written = $5, errors = $6::jsonb ",
+            "WHERE id = $1"
+        );
+        let errors = serde_json::to_string(&run.errors).unwrap_or_else(|_| "[]".to_owned());
+        let done = sqlx::query(sql)
+            .bind(run.id)
+            .bind(run.finished_at.map(Timestamp::millis))
+            .bind(&run.outcome)
+            .bind(rows::to_i64(run.api_calls, "API calls")?)
+            .bind(rows::to_i64(run.issues_written, "issues written")?)
+            .bind(errors)
+            .execute(&self.pool)
+            .await
+            .map_err(failed("record the end of a run"))?;
+        if done.rows_affected() == 0 {
+            return Err(Error::invalid("run id", format!("no run {} was started", run.id)));
+        }
+        Ok(())
+    }
+
+    async fn runs(&self, project: Option<&str>, limit: u32) -> Result<Vec<SyncRun>> {
+        let sql = concat!(
+            "SELECT id, project, kind, ",
+            millis!("started_at"),
+            ", ",
+            millis!("finished_at"),
+            ", outcome, api_calls, issues_written, errors::text FROM sync_runs ",
+            "WHERE $1::text IS NULL OR project = $1 ORDER BY id DESC LIMIT $2"
+        );
+        let found: Vec<rows::RunRow> = sqlx::query_as(sql)
+            .bind(project)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed("list runs"))?;
+        found.into_iter().map(rows::run_from_row).collect()
+    }
+}

@@ -1,0 +1,608 @@
+//! What both backends share between an [`Issue`] and its rows: preparing a batch (storage
+//! ids, duplicates, text the databases cannot hold, the content hash), deciding which
+//! issues a batch really changes, flattening child lists into columns, and putting issues
+//! back together from their rows.
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use super::{storage_id, SyncRun, SyncState};
+use crate::model::{HistorySource, Issue, StatusCategory, StatusChange, Timestamp};
+use crate::{Error, Result};
+
+/// An issue ready to be written: its storage id, content hash and text fit for storage.
+pub(crate) struct Prepared<'a> {
+    /// Storage id (see [`storage_id`]).
+    pub id: i64,
+    /// Hash of every stored field.
+    pub hash: i64,
+    /// The issue, copied only when text had to be cleaned.
+    pub issue: Cow<'a, Issue>,
+}
+
+/// Prepares issues for writing: refuses ids beyond what the databases hold, keeps of each
+/// id only the copy updated last (the later one on a tie), removes NUL characters and
+/// computes content hashes. Input order is kept otherwise.
+pub(crate) fn prepare(issues: &[Issue]) -> Result<Vec<Prepared<'_>>> {
+    let mut winner: HashMap<i64, usize> = HashMap::with_capacity(issues.len());
+    for (index, issue) in issues.iter().enumerate() {
+        if issue.id.is_some_and(|id| id > i64::MAX as u64) {
+            return Err(Error::invalid(
+                "issue id",
+                format!("{}: id {:?} is larger than a store can hold", issue.key, issue.id),
+            ));
+        }
+        let id = storage_id(issue);
+        let entry = winner.entry(id).or_insert(index);
+        if issues[*entry].updated <= issue.updated {
+            *entry = index;
+        }
+    }
+    let prepared = issues
+        .iter()
+        .enumerate()
+        .filter(|(index, issue)| winner.get(&storage_id(issue)) == Some(index))
+        .map(|(_, issue)| {
+            let issue = without_nul(issue);
+            Prepared { id: storage_id(&issue), hash: content_hash(&issue), issue }
+        })
+        .collect();
+    Ok(prepared)
+}
+
+/// The issue with NUL characters removed from all its text. PostgreSQL cannot store NUL in
+/// text at all; removing it on both backends keeps them storing the same thing.
+fn without_nul(issue: &Issue) -> Cow<'_, Issue> {
+    if !has_nul(issue) {
+        return Cow::Borrowed(issue);
+    }
+    let clean = |text: &str| -> Box<str> { text.replace('\0', "").into() };
+    let clean_opt = |text: &Option<Box<str>>| text.as_deref().map(clean);
+    let clean_list = |list: &[Box<str>]| list.iter().map(|t| clean(t)).collect();
+    Cow::Owned(Issue {
+        id: issue.id,
+        key: clean(&issue.key),
+        project: clean(&issue.project),
+        issue_type: clean(&issue.issue_type),
+        status: clean(&issue.status),
+        status_category: issue.status_category,
+        priority: clean_opt(&issue.priority),
+        resolution: clean_opt(&issue.resolution),
+        created: issue.created,
+        updated: issue.updated,
+        resolved: issue.resolved,
+        components: clean_list(&issue.components),
+        labels: clean_list(&issue.labels),
+        fix_versions: clean_list(&issue.fix_versions),
+        affects_versions: clean_list(&issue.affects_versions),
+        environment: clean_opt(&issue.environment),
+        assignee: clean_opt(&issue.assignee),
+        reporter: clean_opt(&issue.reporter),
+        summary: clean(&issue.summary),
+        description: clean_opt(&issue.description),
+        comments: clean_list(&issue.comments),
+        status_history: issue
+            .status_history
+            .iter()
+            .map(|c| StatusChange { at: c.at, from: clean_opt(&c.from), to: clean(&c.to) })
+            .collect(),
+        history_source: issue.history_source,
+        history_complete: issue.history_complete,
+        reopen_count: issue.reopen_count,
+    })
+}
+
+fn has_nul(issue: &Issue) -> bool {
+    let mut found = false;
+    visit_text(issue, &mut |text| found |= text.contains('\0'));
+    found
+}
+
+/// Calls `visit` on every piece of text of the issue.
+fn visit_text(issue: &Issue, visit: &mut impl FnMut(&str)) {
+    for text in [&issue.key, &issue.project, &issue.issue_type, &issue.status, &issue.summary] {
+        visit(text);
+    }
+    let optional = [
+        &issue.priority,
+        &issue.resolution,
+        &issue.environment,
+        &issue.assignee,
+        &issue.reporter,
+        &issue.description,
+    ];
+    optional.into_iter().flatten().for_each(|text| visit(text));
+    let lists = [
+        &issue.components,
+        &issue.labels,
+        &issue.fix_versions,
+        &issue.affects_versions,
+        &issue.comments,
+    ];
+    lists.into_iter().flat_map(|list| list.iter()).for_each(|text| visit(text));
+    for change in issue.status_history.iter() {
+        change.from.as_deref().into_iter().for_each(&mut *visit);
+        visit(&change.to);
+    }
+}
+
+/// A hash of every stored field of an issue, stable across runs and builds (it is stored).
+///
+/// Each field is written with a length or presence prefix, so no two different issues give
+/// the same byte sequence; the sequence is then mixed a word at a time.
+pub(crate) fn content_hash(issue: &Issue) -> i64 {
+    let mut bytes = Vec::with_capacity(1024);
+    let put_text = |bytes: &mut Vec<u8>, text: Option<&str>| match text {
+        None => bytes.push(0),
+        Some(text) => {
+            bytes.push(1);
+            bytes.extend_from_slice(&(text.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(text.as_bytes());
+        }
+    };
+    let put_number = |bytes: &mut Vec<u8>, number: Option<i64>| match number {
+        None => bytes.push(0),
+        Some(number) => {
+            bytes.push(1);
+            bytes.extend_from_slice(&number.to_le_bytes());
+        }
+    };
+
+    put_number(&mut bytes, issue.id.map(|id| id as i64));
+    for text in [&issue.key, &issue.project, &issue.issue_type, &issue.status] {
+        put_text(&mut bytes, Some(text));
+    }
+    put_text(&mut bytes, issue.status_category.map(StatusCategory::as_str));
+    put_text(&mut bytes, issue.priority.as_deref());
+    put_text(&mut bytes, issue.resolution.as_deref());
+    for instant in [issue.created, issue.updated, issue.resolved] {
+        put_number(&mut bytes, instant.map(Timestamp::millis));
+    }
+    let lists = [&issue.components, &issue.labels, &issue.fix_versions, &issue.affects_versions];
+    for list in lists.into_iter().chain([&issue.comments]) {
+        put_number(&mut bytes, Some(list.len() as i64));
+        list.iter().for_each(|text| put_text(&mut bytes, Some(text)));
+    }
+    for text in [&issue.environment, &issue.assignee, &issue.reporter] {
+        put_text(&mut bytes, text.as_deref());
+    }
+    put_text(&mut bytes, Some(&issue.summary));
+    put_text(&mut bytes, issue.description.as_deref());
+    put_number(&mut bytes, Some(issue.status_history.len() as i64));
+    for change in issue.status_history.iter() {
+        put_number(&mut bytes, Some(change.at.millis()));
+        put_text(&mut bytes, change.from.as_deref());
+        put_text(&mut bytes, Some(&change.to));
+    }
+    put_text(&mut bytes, Some(history_source_name(issue.history_source)));
+    put_number(&mut bytes, Some(i64::from(issue.history_complete)));
+    put_number(&mut bytes, issue.reopen_count.map(i64::from));
+    mix(&bytes) as i64
+}
+
+/// Mixes bytes into 64 bits a word at a time; every step is a bijection of the state, so
+/// two inputs of equal length that differ in one word always hash differently.
+fn mix(bytes: &[u8]) -> u64 {
+    const MULTIPLIER: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut state: u64 = 0x243f_6a88_85a3_08d3 ^ bytes.len() as u64;
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut buffer = [0u8; 8];
+        buffer.copy_from_slice(word);
+        state = (state ^ u64::from_le_bytes(buffer)).wrapping_mul(MULTIPLIER);
+        state ^= state >> 29;
+    }
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    state = (state ^ u64::from_le_bytes(tail)).wrapping_mul(MULTIPLIER);
+    // Final avalanche (the finaliser of MurmurHash3).
+    state ^= state >> 33;
+    state = state.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    state ^= state >> 33;
+    state = state.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    state ^ (state >> 33)
+}
+
+/// What the store already holds for an id.
+pub(crate) struct Existing {
+    /// Content hash of the stored version.
+    pub hash: i64,
+    /// Whether the stored version is marked removed.
+    pub removed: bool,
+    /// Project of the stored version (differs from the new one when the issue moved).
+    pub project: String,
+}
+
+/// Which issues of a batch must be written.
+#[derive(Default)]
+pub(crate) struct Plan {
+    /// Positions in the batch of issues not stored before.
+    pub inserted: Vec<usize>,
+    /// Positions of issues stored before whose content changed (or that were removed).
+    pub updated: Vec<usize>,
+    /// Issues stored before and identical.
+    pub unchanged: u64,
+    /// Projects whose issues change: new and, for moved issues, old ones.
+    pub touched_projects: BTreeSet<String>,
+}
+
+impl Plan {
+    /// Positions of every issue to write, inserted and updated.
+    pub fn changed(&self) -> impl Iterator<Item = usize> + '_ {
+        self.inserted.iter().chain(self.updated.iter()).copied()
+    }
+}
+
+/// Compares a batch with what is stored for its ids.
+pub(crate) fn plan(batch: &[Prepared<'_>], existing: &HashMap<i64, Existing>) -> Plan {
+    let mut plan = Plan::default();
+    for (index, prepared) in batch.iter().enumerate() {
+        match existing.get(&prepared.id) {
+            None => plan.inserted.push(index),
+            Some(stored) if stored.hash == prepared.hash && !stored.removed => {
+                plan.unchanged += 1;
+                continue;
+            }
+            Some(stored) => {
+                plan.updated.push(index);
+                plan.touched_projects.insert(stored.project.clone());
+            }
+        }
+        plan.touched_projects.insert(prepared.issue.project.to_string());
+    }
+    plan
+}
+
+/// Distinct projects named by a batch.
+pub(crate) fn batch_projects<'a>(batch: &'a [Prepared<'_>]) -> Vec<&'a str> {
+    let set: BTreeSet<&str> = batch.iter().map(|p| &*p.issue.project).collect();
+    set.into_iter().collect()
+}
+
+/// The stored name of a history source.
+pub(crate) fn history_source_name(source: HistorySource) -> &'static str {
+    match source {
+        HistorySource::None => "none",
+        HistorySource::Changelog => "changelog",
+        HistorySource::TimeInStatus => "time_in_status",
+    }
+}
+
+fn history_source_from_name(name: &str) -> Result<HistorySource> {
+    match name {
+        "none" => Ok(HistorySource::None),
+        "changelog" => Ok(HistorySource::Changelog),
+        "time_in_status" => Ok(HistorySource::TimeInStatus),
+        other => Err(corrupt(format!("unknown history source {other:?}"))),
+    }
+}
+
+/// An error for stored data this build cannot read back.
+pub(crate) fn corrupt(message: String) -> Error {
+    Error::store(
+        "read stored issues",
+        std::io::Error::new(std::io::ErrorKind::InvalidData, message),
+    )
+}
+
+/// The issue columns as both backends read them back (instants in epoch milliseconds).
+#[derive(sqlx::FromRow)]
+pub(crate) struct IssueRow {
+    pub id: i64,
+    pub key: String,
+    pub project: String,
+    pub issue_type: String,
+    pub status: String,
+    pub status_category: Option<String>,
+    pub priority: Option<String>,
+    pub resolution: Option<String>,
+    pub created: Option<i64>,
+    pub updated: Option<i64>,
+    pub resolved: Option<i64>,
+    pub environment: Option<String>,
+    pub assignee: Option<String>,
+    pub reporter: Option<String>,
+    pub summary: String,
+    pub description: Option<String>,
+    pub comments: String,
+    pub history_source: String,
+    pub history_complete: bool,
+    pub reopen_count: Option<i64>,
+}
+
+impl IssueRow {
+    /// The issue without its child lists.
+    pub fn into_issue(self) -> Result<Issue> {
+        let status_category = match self.status_category.as_deref() {
+            None => None,
+            Some(key) => Some(
+                StatusCategory::from_key(key)
+                    .ok_or_else(|| corrupt(format!("{}: status category {key:?}", self.key)))?,
+            ),
+        };
+        let comments: Vec<Box<str>> = serde_json::from_str(&self.comments)
+            .map_err(|e| corrupt(format!("{}: comments are not a JSON list: {e}", self.key)))?;
+        let reopen_count = match self.reopen_count {
+            None => None,
+            Some(count) => Some(
+                u32::try_from(count)
+                    .map_err(|_| corrupt(format!("{}: reopen count {count}", self.key)))?,
+            ),
+        };
+        Ok(Issue {
+            id: u64::try_from(self.id).ok(),
+            key: self.key.into(),
+            project: self.project.into(),
+            issue_type: self.issue_type.into(),
+            status: self.status.into(),
+            status_category,
+            priority: self.priority.map(Into::into),
+            resolution: self.resolution.map(Into::into),
+            created: self.created.map(Timestamp::from_millis),
+            updated: self.updated.map(Timestamp::from_millis),
+            resolved: self.resolved.map(Timestamp::from_millis),
+            environment: self.environment.map(Into::into),
+            assignee: self.assignee.map(Into::into),
+            reporter: self.reporter.map(Into::into),
+            summary: self.summary.into(),
+            description: self.description.map(Into::into),
+            comments: comments.into_boxed_slice(),
+            history_source: history_source_from_name(&self.history_source)?,
+            history_complete: self.history_complete,
+            reopen_count,
+            ..Issue::default()
+        })
+    }
+}
+
+/// Comments as stored: a JSON array of strings.
+pub(crate) fn comments_json(issue: &Issue) -> String {
+    serde_json::to_string(&issue.comments).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// The child rows of the changed issues of a batch, as columns.
+#[derive(Default)]
+pub(crate) struct Children<'a> {
+    /// Components: issue id, ordinal, name.
+    pub components: NamedRows<'a>,
+    /// Labels: issue id, ordinal, name.
+    pub labels: NamedRows<'a>,
+    /// Versions: issue id, kind (`fix` or `affects`), ordinal, name.
+    pub versions: (NamedRows<'a>, Vec<&'static str>),
+    /// Status changes.
+    pub changes: ChangeRows<'a>,
+}
+
+/// Status change rows as columns.
+#[derive(Default)]
+pub(crate) struct ChangeRows<'a> {
+    /// Issue ids.
+    pub ids: Vec<i64>,
+    /// Positions in the issue's history, from 0.
+    pub ordinals: Vec<i32>,
+    /// When, in epoch milliseconds.
+    pub at: Vec<i64>,
+    /// Status before.
+    pub from: Vec<Option<&'a str>>,
+    /// Status after.
+    pub to: Vec<&'a str>,
+}
+
+/// Child rows made of an issue id, an ordinal and a name.
+#[derive(Default)]
+pub(crate) struct NamedRows<'a> {
+    /// Issue ids.
+    pub ids: Vec<i64>,
+    /// Positions in the issue's list, from 0.
+    pub ordinals: Vec<i32>,
+    /// Names.
+    pub names: Vec<&'a str>,
+}
+
+impl<'a> NamedRows<'a> {
+    fn push_all(&mut self, id: i64, names: &'a [Box<str>]) -> usize {
+        for (ordinal, name) in names.iter().enumerate() {
+            self.ids.push(id);
+            self.ordinals.push(ordinal as i32);
+            self.names.push(name);
+        }
+        names.len()
+    }
+}
+
+/// Flattens the child lists of the issues at `positions` of a batch.
+pub(crate) fn children<'a>(
+    batch: &'a [Prepared<'a>],
+    positions: impl Iterator<Item = usize>,
+) -> Children<'a> {
+    let mut rows = Children::default();
+    for prepared in positions.map(|position| &batch[position]) {
+        let (id, issue) = (prepared.id, &*prepared.issue);
+        rows.components.push_all(id, &issue.components);
+        rows.labels.push_all(id, &issue.labels);
+        let fixes = rows.versions.0.push_all(id, &issue.fix_versions);
+        rows.versions.1.extend(std::iter::repeat("fix").take(fixes));
+        let affects = rows.versions.0.push_all(id, &issue.affects_versions);
+        rows.versions.1.extend(std::iter::repeat("affects").take(affects));
+        for (ordinal, change) in issue.status_history.iter().enumerate() {
+            rows.changes.ids.push(id);
+            rows.changes.ordinals.push(ordinal as i32);
+            rows.changes.at.push(change.at.millis());
+            rows.changes.from.push(change.from.as_deref());
+            rows.changes.to.push(&change.to);
+        }
+    }
+    rows
+}
+
+/// One issue of a batch as a JSON array, in the column order of the issues table (SQLite
+/// reads batches with `json_each`).
+#[derive(Serialize)]
+pub(crate) struct IssueJson<'a>(
+    i64,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'static str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    &'a str,
+    Option<&'a str>,
+    &'a [Box<str>],
+    &'static str,
+    bool,
+    Option<u32>,
+    i64,
+);
+
+impl<'a> IssueJson<'a> {
+    /// The row of a prepared issue.
+    pub fn new(prepared: &'a Prepared<'a>) -> Self {
+        let issue = &*prepared.issue;
+        IssueJson(
+            prepared.id,
+            &issue.key,
+            &issue.project,
+            &issue.issue_type,
+            &issue.status,
+            issue.status_category.map(StatusCategory::as_str),
+            issue.priority.as_deref(),
+            issue.resolution.as_deref(),
+            issue.created.map(Timestamp::millis),
+            issue.updated.map(Timestamp::millis),
+            issue.resolved.map(Timestamp::millis),
+            issue.environment.as_deref(),
+            issue.assignee.as_deref(),
+            issue.reporter.as_deref(),
+            &issue.summary,
+            issue.description.as_deref(),
+            &issue.comments,
+            history_source_name(issue.history_source),
+            issue.history_complete,
+            issue.reopen_count,
+            prepared.hash,
+        )
+    }
+}
+
+/// Puts list rows (issue id, list, name; ordered by issue id, then position) into the
+/// issues of a page, which are ordered by id. The list is `component`, `label`, `fix` or
+/// `affects`; rows of ids not in the page are ignored.
+pub(crate) fn attach_lists(
+    page: &mut [Issue],
+    ids: &[i64],
+    rows: Vec<(i64, String, String)>,
+) -> Result<()> {
+    let mut lists: [Vec<Box<str>>; 4] = Default::default();
+    let mut rows = rows.into_iter().peekable();
+    while let Some((id, list, name)) = rows.next() {
+        let slot = match list.as_str() {
+            "component" => 0,
+            "label" => 1,
+            "fix" => 2,
+            "affects" => 3,
+            other => return Err(corrupt(format!("unknown list {other:?}"))),
+        };
+        lists[slot].push(name.into());
+        if rows.peek().is_some_and(|next| next.0 == id) {
+            continue;
+        }
+        let [components, labels, fixes, affects] = std::mem::take(&mut lists);
+        if let Ok(position) = ids.binary_search(&id) {
+            let issue = &mut page[position];
+            issue.components = components.into_boxed_slice();
+            issue.labels = labels.into_boxed_slice();
+            issue.fix_versions = fixes.into_boxed_slice();
+            issue.affects_versions = affects.into_boxed_slice();
+        }
+    }
+    Ok(())
+}
+
+/// Puts status changes (ordered by issue id, then ordinal) into the issues of a page.
+pub(crate) fn attach_changes(
+    page: &mut [Issue],
+    ids: &[i64],
+    rows: Vec<(i64, i64, Option<String>, String)>,
+) {
+    let mut history = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while let Some((id, at, from, to)) = rows.next() {
+        let at = Timestamp::from_millis(at);
+        history.push(StatusChange { at, from: from.map(Into::into), to: to.into() });
+        if rows.peek().is_some_and(|next| next.0 == id) {
+            continue;
+        }
+        let history = std::mem::take(&mut history);
+        if let Ok(position) = ids.binary_search(&id) {
+            page[position].status_history = history.into_boxed_slice();
+        }
+    }
+}
+
+/// The current instant.
+pub(crate) fn now() -> Timestamp {
+    Timestamp::from(chrono::Utc::now())
+}
+
+/// A count stored as a signed 64-bit integer.
+pub(crate) fn to_i64(value: u64, what: &str) -> Result<i64> {
+    i64::try_from(value).map_err(|_| Error::invalid(what, format!("{value} is too large to store")))
+}
+
+/// A stored count read back; negative counts (never written) read as 0.
+pub(crate) fn to_u64(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+/// A sync state as read back: project, watermark, checkpoint, issues written, census.
+pub(crate) type StateRow = (String, Option<i64>, Option<String>, i64, Option<i64>);
+
+pub(crate) fn state_from_row(row: StateRow) -> Result<SyncState> {
+    let (project, watermark, checkpoint, issues_written, last_census) = row;
+    let checkpoint = match checkpoint {
+        None => None,
+        Some(text) => Some(
+            serde_json::from_str(&text)
+                .map_err(|e| corrupt(format!("{project}: checkpoint is not JSON: {e}")))?,
+        ),
+    };
+    Ok(SyncState {
+        project,
+        watermark: watermark.map(Timestamp::from_millis),
+        checkpoint,
+        issues_written: to_u64(issues_written),
+        last_census: last_census.map(Timestamp::from_millis),
+    })
+}
+
+/// A run as read back: id, project, kind, start, end, outcome, API calls, issues written,
+/// errors (JSON).
+pub(crate) type RunRow = (i64, String, String, i64, Option<i64>, String, i64, i64, String);
+
+pub(crate) fn run_from_row(row: RunRow) -> Result<SyncRun> {
+    let (id, project, kind, started_at, finished_at, outcome, api_calls, issues_written, errors) =
+        row;
+    let errors = serde_json::from_str(&errors)
+        .map_err(|e| corrupt(format!("run {id}: errors are not a JSON list: {e}")))?;
+    Ok(SyncRun {
+        id,
+        project,
+        kind,
+        started_at: Timestamp::from_millis(started_at),
+        finished_at: finished_at.map(Timestamp::from_millis),
+        outcome,
+        api_calls: to_u64(api_calls),
+        issues_written: to_u64(issues_written),
+        errors,
+    })
+}

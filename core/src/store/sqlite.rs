@@ -1,0 +1,574 @@
+//! The SQLite store, the embedded default: one file, WAL journal, foreign keys on.
+//!
+//! A batch of issues travels as one JSON array that SQLite unpacks with `json_each`, so a
+//! batch costs a handful of statements whatever its size (SQLite's own counterpart of
+//! PostgreSQL's UNNEST). Issues whose content hash did not change are not rewritten; the
+//! child rows of changed ones are deleted and inserted again in the same transaction.
+//! Write transactions start with `BEGIN IMMEDIATE`, so a second writer waits for the
+//! busy timeout instead of failing halfway through.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+
+use super::rows::{self, IssueJson, IssueRow, Prepared};
+use super::{Backend, ProjectInfo, Store, SyncRun, SyncState, WriteStats};
+use crate::model::{Issue, Timestamp};
+use crate::{Error, Result};
+
+/// Issues written per transaction by [`Store::upsert_issues`] unless configured otherwise.
+pub const DEFAULT_BATCH_SIZE: usize = 2_000;
+
+/// How long a writer waits for another one before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Issues read per query by [`Store::issues`].
+const READ_PAGE: i64 = 5_000;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+/// A store in an SQLite database file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    batch_size: usize,
+}
+
+/// Maps a driver error to the store error for `operation` ("failed to …").
+fn failed(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |source| Error::store(operation, source)
+}
+
+/// JSON text of rows for `json_each`.
+fn json<T: Serialize + ?Sized>(rows: &T) -> Result<String> {
+    serde_json::to_string(rows).map_err(|e| Error::store("encode rows for SQLite", e))
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing, with its folder) the database at `url`
+    /// (`sqlite:path`, `sqlite://path` or `sqlite::memory:`), without migrating it.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| Error::Config(format!("cannot read SQLite URL {url:?}: {e}")))?;
+        Self::connect_with(options).await
+    }
+
+    /// Opens (creating when missing, with its folder) the database file at `path`.
+    pub async fn open(path: &Path) -> Result<Self> {
+        Self::connect_with(SqliteConnectOptions::new().filename(path)).await
+    }
+
+    async fn connect_with(options: SqliteConnectOptions) -> Result<Self> {
+        let file = options.get_filename().to_path_buf();
+        let in_memory = file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:");
+        if let Some(folder) = file.parent().filter(|p| !in_memory && !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder)
+                .map_err(|source| Error::Io { path: folder.to_path_buf(), source })?;
+        }
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(failed("open the SQLite database"))?;
+        Ok(SqliteStore { pool, batch_size: DEFAULT_BATCH_SIZE })
+    }
+
+    /// Sets how many issues [`Store::upsert_issues`] writes per transaction (at least 1).
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// The connection pool, for callers that need plain SQL (tests, administration).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Closes every connection; later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(failed("begin a write transaction"))
+    }
+
+    /// Writes issues in one transaction per batch; with `state`, the whole input and the
+    /// state share one transaction instead.
+    async fn write(&self, issues: &[Issue], state: Option<&SyncState>) -> Result<WriteStats> {
+        let prepared = rows::prepare(issues)?;
+        let now = rows::now();
+        let mut stats = WriteStats::default();
+        let chunk = if state.is_some() { prepared.len().max(1) } else { self.batch_size };
+        for batch in prepared.chunks(chunk) {
+            let mut tx = self.begin_write().await?;
+            for part in batch.chunks(self.batch_size) {
+                let written = write_batch(&mut tx, part, now).await?;
+                stats.inserted += written.inserted;
+                stats.updated += written.updated;
+                stats.unchanged += written.unchanged;
+            }
+            if let Some(state) = state {
+                save_state(&mut tx, state).await?;
+            }
+            tx.commit().await.map_err(failed("commit issues"))?;
+        }
+        if let (true, Some(state)) = (prepared.is_empty(), state) {
+            let mut tx = self.begin_write().await?;
+            save_state(&mut tx, state).await?;
+            tx.commit().await.map_err(failed("commit the sync state"))?;
+        }
+        Ok(stats)
+    }
+}
+
+const UPSERT_ISSUES: &str = "\
+    INSERT INTO issues (id, key, project, issue_type, status, status_category, priority, \
+    resolution, created, updated, resolved, environment, assignee, reporter, summary, \
+    description, comments, history_source, history_complete, reopen_count, content_hash, \
+    stored_at) \
+    SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
+    value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, \
+    value->>14, value->>15, value->16, value->>17, value->>18, value->>19, value->>20, ?2 \
+    FROM json_each(?1) WHERE true \
+    ON CONFLICT (id) DO UPDATE SET key = excluded.key, project = excluded.project, \
+    issue_type = excluded.issue_type, status = excluded.status, \
+    status_category = excluded.status_category, priority = excluded.priority, \
+    resolution = excluded.resolution, created = excluded.created, \
+    updated = excluded.updated, resolved = excluded.resolved, \
+    environment = excluded.environment, assignee = excluded.assignee, \
+    reporter = excluded.reporter, summary = excluded.summary, \
+    description = excluded.description, comments = excluded.comments, \
+    history_source = excluded.history_source, history_complete = excluded.history_complete, \
+    reopen_count = excluded.reopen_count, removed = 0, removed_at = NULL, \
+    content_hash = excluded.content_hash, stored_at = excluded.stored_at \
+    WHERE issues.content_hash <> excluded.content_hash OR issues.removed";
+
+const SELECT_ISSUES: &str = "\
+    SELECT id, key, project, issue_type, status, status_category, priority, resolution, \
+    created, updated, resolved, environment, assignee, reporter, summary, description, \
+    comments, history_source, history_complete, reopen_count FROM issues \
+    WHERE removed = 0 AND id > ?1 \
+    AND (json_array_length(?2) = 0 OR project IN (SELECT value FROM json_each(?2))) \
+    ORDER BY id LIMIT ?3";
+
+const SELECT_LISTS: &str = "\
+    SELECT issue_id, 'component' AS list, ordinal, name FROM issue_components \
+    WHERE issue_id IN (SELECT value FROM json_each(?1)) \
+    UNION ALL SELECT issue_id, 'label', ordinal, name FROM issue_labels \
+    WHERE issue_id IN (SELECT value FROM json_each(?1)) \
+    UNION ALL SELECT issue_id, kind, ordinal, name FROM issue_versions \
+    WHERE issue_id IN (SELECT value FROM json_each(?1)) \
+    ORDER BY issue_id, ordinal";
+
+const SELECT_CHANGES: &str = "\
+    SELECT issue_id, at, from_status, to_status FROM issue_status_changes \
+    WHERE issue_id IN (SELECT value FROM json_each(?1)) ORDER BY issue_id, ordinal";
+
+/// Writes one batch inside the caller's transaction.
+async fn write_batch(
+    conn: &mut SqliteConnection,
+    batch: &[Prepared<'_>],
+    now: Timestamp,
+) -> Result<WriteStats> {
+    ensure_projects(conn, &rows::batch_projects(batch)).await?;
+    let existing = existing(conn, batch).await?;
+    let plan = rows::plan(batch, &existing);
+    let changed: Vec<usize> = plan.changed().collect();
+    if !changed.is_empty() {
+        let issue_rows: Vec<IssueJson<'_>> =
+            changed.iter().map(|&i| IssueJson::new(&batch[i])).collect();
+        sqlx::query(UPSERT_ISSUES)
+            .bind(json(&issue_rows)?)
+            .bind(now.millis())
+            .execute(&mut *conn)
+            .await
+            .map_err(failed("write issues"))?;
+        let updated: Vec<i64> = plan.updated.iter().map(|&i| batch[i].id).collect();
+        delete_children(conn, &updated).await?;
+        insert_children(conn, &rows::children(batch, changed.iter().copied())).await?;
+        let touched: Vec<&str> = plan.touched_projects.iter().map(String::as_str).collect();
+        bump_projects(conn, &touched, now).await?;
+    }
+    Ok(WriteStats {
+        inserted: plan.inserted.len() as u64,
+        updated: plan.updated.len() as u64,
+        unchanged: plan.unchanged,
+    })
+}
+
+async fn ensure_projects(conn: &mut SqliteConnection, keys: &[&str]) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO projects (key) SELECT value FROM json_each(?1) WHERE true \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(json(keys)?)
+    .execute(conn)
+    .await
+    .map_err(failed("create projects"))?;
+    Ok(())
+}
+
+/// What is stored for the ids of a batch.
+async fn existing(
+    conn: &mut SqliteConnection,
+    batch: &[Prepared<'_>],
+) -> Result<HashMap<i64, rows::Existing>> {
+    let ids: Vec<i64> = batch.iter().map(|p| p.id).collect();
+    let found: Vec<(i64, i64, bool, String)> = sqlx::query_as(
+        "SELECT id, content_hash, removed, project FROM issues \
+         WHERE id IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(json(&ids)?)
+    .fetch_all(conn)
+    .await
+    .map_err(failed("read stored issues"))?;
+    Ok(found
+        .into_iter()
+        .map(|(id, hash, removed, project)| (id, rows::Existing { hash, removed, project }))
+        .collect())
+}
+
+async fn delete_children(conn: &mut SqliteConnection, ids: &[i64]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids = json(ids)?;
+    for table in ["issue_components", "issue_labels", "issue_versions", "issue_status_changes"] {
+        let sql =
+            format!("DELETE FROM {table} WHERE issue_id IN (SELECT value FROM json_each(?1))");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&ids)
+            .execute(&mut *conn)
+            .await
+            .map_err(failed("replace child rows of issues"))?;
+    }
+    Ok(())
+}
+
+async fn insert_children(conn: &mut SqliteConnection, children: &rows::Children<'_>) -> Result<()> {
+    let named = [("issue_components", &children.components), ("issue_labels", &children.labels)];
+    for (table, rows) in named {
+        if rows.ids.is_empty() {
+            continue;
+        }
+        let tuples: Vec<_> = rows
+            .ids
+            .iter()
+            .zip(&rows.ordinals)
+            .zip(&rows.names)
+            .map(|((i, o), n)| (i, o, n))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {table} (issue_id, ordinal, name) \
+             SELECT value->>0, value->>1, value->>2 FROM json_each(?1)"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(json(&tuples)?)
+            .execute(&mut *conn)
+            .await
+            .map_err(failed("write components and labels"))?;
+    }
+    let (versions, kinds) = &children.versions;
+    if !versions.ids.is_empty() {
+        let tuples: Vec<_> = (0..versions.ids.len())
+            .map(|i| (versions.ids[i], kinds[i], versions.ordinals[i], versions.names[i]))
+            .collect();
+        sqlx::query(
+            "INSERT INTO issue_versions (issue_id, kind, ordinal, name) \
+             SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?1)",
+        )
+        .bind(json(&tuples)?)
+        .execute(&mut *conn)
+        .await
+        .map_err(failed("write versions"))?;
+    }
+    let rows::ChangeRows { ids, ordinals, at, from, to } = &children.changes;
+    if !ids.is_empty() {
+        let tuples: Vec<_> =
+            (0..ids.len()).map(|i| (ids[i], ordinals[i], at[i], from[i], to[i])).collect();
+        sqlx::query(
+            "INSERT INTO issue_status_changes (issue_id, ordinal, at, from_status, to_status) \
+             SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?1)",
+        )
+        .bind(json(&tuples)?)
+        .execute(&mut *conn)
+        .await
+        .map_err(failed("write status history"))?;
+    }
+    Ok(())
+}
+
+async fn bump_projects(conn: &mut SqliteConnection, keys: &[&str], now: Timestamp) -> Result<()> {
+    sqlx::query(
+        "UPDATE projects SET data_version = data_version + 1, updated_at = ?2 \
+         WHERE key IN (SELECT value FROM json_each(?1))",
+    )
+    .bind(json(keys)?)
+    .bind(now.millis())
+    .execute(conn)
+    .await
+    .map_err(failed("update project versions"))?;
+    Ok(())
+}
+
+async fn save_state(conn: &mut SqliteConnection, state: &SyncState) -> Result<()> {
+    ensure_projects(&mut *conn, &[state.project.as_str()]).await?;
+    let checkpoint = state.checkpoint.as_ref().map(|c| c.to_string());
+    sqlx::query(
+        "INSERT INTO sync_state (project, watermark, checkpoint, issues_written, last_census) \
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (project) DO UPDATE SET \
+         watermark = excluded.watermark, checkpoint = excluded.checkpoint, \
+         issues_written = excluded.issues_written, last_census = excluded.last_census",
+    )
+    .bind(&state.project)
+    .bind(state.watermark.map(Timestamp::millis))
+    .bind(checkpoint)
+    .bind(rows::to_i64(state.issues_written, "issues written")?)
+    .bind(state.last_census.map(Timestamp::millis))
+    .execute(conn)
+    .await
+    .map_err(failed("save the sync state"))?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// One page of issues after `after_id`, with their child rows, read in one
+    /// transaction so that the rows agree with each other.
+    async fn issue_page(&self, projects: &str, after_id: i64) -> Result<Vec<Issue>> {
+        let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
+        let found: Vec<IssueRow> = sqlx::query_as(SELECT_ISSUES)
+            .bind(after_id)
+            .bind(projects)
+            .bind(READ_PAGE)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(failed("read issues"))?;
+        let ids: Vec<i64> = found.iter().map(|row| row.id).collect();
+        let ids_json = json(&ids)?;
+        let mut page = found.into_iter().map(IssueRow::into_issue).collect::<Result<Vec<_>>>()?;
+        let lists: Vec<(i64, String, i32, String)> = sqlx::query_as(SELECT_LISTS)
+            .bind(&ids_json)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(failed("read components, labels and versions"))?;
+        let lists = lists.into_iter().map(|(id, list, _, name)| (id, list, name)).collect();
+        rows::attach_lists(&mut page, &ids, lists)?;
+        let changes: Vec<(i64, i64, Option<String>, String)> = sqlx::query_as(SELECT_CHANGES)
+            .bind(&ids_json)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(failed("read status history"))?;
+        rows::attach_changes(&mut page, &ids, changes);
+        tx.commit().await.map_err(failed("end a read"))?;
+        Ok(page)
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| Error::store("apply SQLite migrations", e))
+    }
+
+    async fn upsert_project(&self, key: &str, name: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO projects (key, name) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET name = COALESCE(excluded.name, projects.name)",
+        )
+        .bind(key)
+        .bind(name)
+        .execute(&self.pool)
+        .await
+        .map_err(failed("save a project"))?;
+        Ok(())
+    }
+
+    async fn projects(&self) -> Result<Vec<ProjectInfo>> {
+        type Row = (
+            String,
+            Option<String>,
+            i64,
+            Option<i64>,
+            i64,
+            i64,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+            i64,
+            Option<i64>,
+        );
+        let found: Vec<Row> = sqlx::query_as(
+            "SELECT p.key, p.name, p.data_version, p.updated_at, COALESCE(c.live, 0), \
+             COALESCE(c.removed, 0), s.project, s.watermark, s.checkpoint, \
+             COALESCE(s.issues_written, 0), s.last_census FROM projects p \
+             LEFT JOIN (SELECT project, sum(removed = 0) AS live, sum(removed) AS removed \
+             FROM issues GROUP BY project) c ON c.project = p.key \
+             LEFT JOIN sync_state s ON s.project = p.key ORDER BY p.key",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(failed("list projects"))?;
+        found
+            .into_iter()
+            .map(|row| {
+                let sync = match row.6 {
+                    Some(project) => {
+                        Some(rows::state_from_row((project, row.7, row.8, row.9, row.10))?)
+                    }
+                    None => None,
+                };
+                Ok(ProjectInfo {
+                    key: row.0,
+                    name: row.1,
+                    issues: rows::to_u64(row.4),
+                    removed: rows::to_u64(row.5),
+                    data_version: row.2,
+                    updated_at: row.3.map(Timestamp::from_millis),
+                    sync,
+                })
+            })
+            .collect()
+    }
+
+    async fn upsert_issues(&self, issues: &[Issue]) -> Result<WriteStats> {
+        self.write(issues, None).await
+    }
+
+    async fn save_page(&self, issues: &[Issue], state: &SyncState) -> Result<WriteStats> {
+        self.write(issues, Some(state)).await
+    }
+
+    async fn issues(&self, projects: &[String]) -> Result<Vec<Issue>> {
+        let projects = json(projects)?;
+        let mut all = Vec::new();
+        let mut after_id = i64::MIN;
+        loop {
+            let page = self.issue_page(&projects, after_id).await?;
+            let Some(last) = page.last() else { break };
+            after_id = super::storage_id(last);
+            let full = page.len() as i64 == READ_PAGE;
+            all.extend(page);
+            if !full {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    async fn issue_ids(&self, project: &str) -> Result<Vec<i64>> {
+        sqlx::query_scalar("SELECT id FROM issues WHERE project = ?1 AND removed = 0 ORDER BY id")
+            .bind(project)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed("list issue ids"))
+    }
+
+    async fn mark_removed(&self, ids: &[i64]) -> Result<u64> {
+        let now = rows::now();
+        let mut tx = self.begin_write().await?;
+        let projects: Vec<String> = sqlx::query_scalar(
+            "UPDATE issues SET removed = 1, removed_at = ?2 \
+             WHERE id IN (SELECT value FROM json_each(?1)) AND removed = 0 RETURNING project",
+        )
+        .bind(json(ids)?)
+        .bind(now.millis())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(failed("mark issues removed"))?;
+        let mut touched: Vec<&str> = projects.iter().map(String::as_str).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        bump_projects(&mut tx, &touched, now).await?;
+        tx.commit().await.map_err(failed("commit removals"))?;
+        Ok(projects.len() as u64)
+    }
+
+    async fn sync_state(&self, project: &str) -> Result<Option<SyncState>> {
+        let found: Option<rows::StateRow> = sqlx::query_as(
+            "SELECT project, watermark, checkpoint, issues_written, last_census \
+             FROM sync_state WHERE project = ?1",
+        )
+        .bind(project)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(failed("read the sync state"))?;
+        found.map(rows::state_from_row).transpose()
+    }
+
+    async fn save_sync_state(&self, state: &SyncState) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        save_state(&mut tx, state).await?;
+        tx.commit().await.map_err(failed("commit the sync state"))
+    }
+
+    async fn start_run(&self, project: &str, kind: &str) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        ensure_projects(&mut tx, &[project]).await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sync_runs (project, kind, started_at, outcome) \
+             VALUES (?1, ?2, ?3, 'running') RETURNING id",
+        )
+        .bind(project)
+        .bind(kind)
+        .bind(rows::now().millis())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(failed("record the start of a run"))?;
+        tx.commit().await.map_err(failed("commit the start of a run"))?;
+        Ok(id)
+    }
+
+    async fn finish_run(&self, run: &SyncRun) -> Result<()> {
+        let errors = json(&run.errors)?;
+        let done = sqlx::query(
+            "UPDATE sync_runs SET finished_at = ?2, outcome = ?3, api_calls = ?4, \
+             issues_written = ?5, errors = ?6 WHERE id = ?1",
+        )
+        .bind(run.id)
+        .bind(run.finished_at.map(Timestamp::millis))
+        .bind(&run.outcome)
+        .bind(rows::to_i64(run.api_calls, "API calls")?)
+        .bind(rows::to_i64(run.issues_written, "issues written")?)
+        .bind(errors)
+        .execute(&self.pool)
+        .await
+        .map_err(failed("record the end of a run"))?;
+        if done.rows_affected() == 0 {
+            return Err(Error::invalid("run id", format!("no run {} was started", run.id)));
+        }
+        Ok(())
+    }
+
+    async fn runs(&self, project: Option<&str>, limit: u32) -> Result<Vec<SyncRun>> {
+        let found: Vec<rows::RunRow> = sqlx::query_as(
+            "SELECT id, project, kind, started_at, finished_at, outcome, api_calls, \
+             issues_written, errors FROM sync_runs \
+             WHERE ?1 IS NULL OR project = ?1 ORDER BY id DESC LIMIT ?2",
+        )
+        .bind(project)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(failed("list runs"))?;
+        found.into_iter().map(rows::run_from_row).collect()
+    }
+}

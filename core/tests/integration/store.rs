@@ -1,0 +1,517 @@
+//! The store suite: every test runs against SQLite (a temporary file) and PostgreSQL (a
+//! fresh database; the PostgreSQL variants fail, never skip, when the server is missing).
+//!
+//! Real data throughout: the 1,827 ZooKeeper bugs under `examples/`, the Kafka bug-fix CSV
+//! (issues without JIRA ids) and recorded REST responses with changelogs and comments.
+
+use std::path::Path;
+
+use bugdash::jira::{read_path, ReadOptions};
+use bugdash::model::{HistorySource, Issue, StatusCategory, StatusChange, Timestamp};
+use bugdash::store::{self, storage_id, PostgresStore, SqliteStore, Store, SyncRun, SyncState};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::common::{example, fixture};
+use crate::pg::TestDatabase;
+
+/// A store of one backend with what keeps it alive.
+enum Harness {
+    Sqlite { store: SqliteStore, _dir: tempfile::TempDir },
+    Postgres { store: PostgresStore, _database: Box<TestDatabase> },
+}
+
+impl Harness {
+    async fn sqlite(batch_size: usize) -> Harness {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let store = SqliteStore::open(&dir.path().join("store.db")).await.expect("open SQLite");
+        store.migrate().await.expect("migrate SQLite");
+        Harness::Sqlite { store: store.with_batch_size(batch_size), _dir: dir }
+    }
+
+    async fn postgres(batch_size: usize) -> Harness {
+        let database = TestDatabase::create().await;
+        let store = PostgresStore::connect_with(database.options.clone())
+            .await
+            .expect("connect to the test database");
+        store.migrate().await.expect("migrate PostgreSQL");
+        Harness::Postgres {
+            store: store.with_batch_size(batch_size),
+            _database: Box::new(database),
+        }
+    }
+
+    fn store(&self) -> &dyn Store {
+        match self {
+            Harness::Sqlite { store, .. } => store,
+            Harness::Postgres { store, .. } => store,
+        }
+    }
+
+    /// Rows of a query whose columns are all cast to text, the same SQL on both backends.
+    async fn rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        let sql = AssertSqlSafe(sql.to_owned());
+        let text = |count: usize, get: &dyn Fn(usize) -> Option<String>| {
+            (0..count).map(get).collect::<Vec<_>>()
+        };
+        match self {
+            Harness::Sqlite { store, .. } => {
+                let rows = sqlx::query(sql).fetch_all(store.pool()).await.expect("query");
+                rows.iter().map(|r| text(r.len(), &|i| r.get(i))).collect()
+            }
+            Harness::Postgres { store, .. } => {
+                let rows = sqlx::query(sql).fetch_all(store.pool()).await.expect("query");
+                rows.iter().map(|r| text(r.len(), &|i| r.get(i))).collect()
+            }
+        }
+    }
+
+    async fn count(&self, sql: &str) -> i64 {
+        let rows = self.rows(&format!("SELECT CAST(({sql}) AS TEXT)")).await;
+        rows[0][0].as_deref().and_then(|n| n.parse().ok()).expect("a count")
+    }
+}
+
+/// Runs an async test body once per backend, as `<name>::sqlite` and `<name>::postgres`.
+macro_rules! both_backends {
+    ($name:ident, $batch:expr) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::Harness::sqlite($batch).await).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(super::Harness::postgres($batch).await).await
+            }
+        }
+    };
+    ($name:ident) => {
+        both_backends!($name, 2_000);
+    };
+}
+
+fn zookeeper() -> Vec<Issue> {
+    (1..=3)
+        .flat_map(|part| {
+            let path = example(&format!("zookeeper/ZOOKEEPER-bugs-part{part}-of-3.json"));
+            read_path(&path, &ReadOptions::default()).expect("ZooKeeper example")
+        })
+        .collect()
+}
+
+fn read(path: &Path) -> Vec<Issue> {
+    read_path(path, &ReadOptions::default()).expect("fixture")
+}
+
+fn by_id(mut issues: Vec<Issue>) -> Vec<Issue> {
+    issues.sort_by_key(storage_id);
+    issues
+}
+
+/// Asserts two issue lists are equal, showing the first issue that differs.
+fn assert_same(stored: &[Issue], expected: &[Issue]) {
+    for (got, want) in stored.iter().zip(expected) {
+        assert_eq!(got, want);
+    }
+    assert_eq!(stored.len(), expected.len(), "issue counts differ");
+}
+
+fn all() -> Vec<String> {
+    Vec::new()
+}
+
+/// Issue rows and project versions as stored, to tell whether anything was rewritten.
+async fn snapshot(harness: &Harness) -> Vec<Vec<Option<String>>> {
+    let mut rows = harness
+        .rows(
+            "SELECT CAST(id AS TEXT), CAST(content_hash AS TEXT), CAST(stored_at AS TEXT) \
+             FROM issues ORDER BY id",
+        )
+        .await;
+    rows.extend(
+        harness
+            .rows(
+                "SELECT key, CAST(data_version AS TEXT), CAST(updated_at AS TEXT) \
+                 FROM projects ORDER BY key",
+            )
+            .await,
+    );
+    if let Harness::Postgres { .. } = harness {
+        // A rewrite gives a row a new transaction id even when its values are equal.
+        for table in ["issues", "issue_components", "issue_versions", "issue_labels"] {
+            let sql = format!("SELECT CAST(xmin AS TEXT) FROM {table} ORDER BY issue_id_or_id");
+            let id = if table == "issues" { "id" } else { "issue_id, ordinal" };
+            rows.extend(harness.rows(&sql.replace("issue_id_or_id", id)).await);
+        }
+    }
+    rows
+}
+
+async fn zookeeper_round_trips_unchanged(harness: Harness) {
+    let store = harness.store();
+    let issues = zookeeper();
+
+    let stats = store.upsert_issues(&issues).await.expect("write");
+    let stored = store.issues(&all()).await.expect("read");
+
+    assert_eq!((stats.inserted, stats.updated, stats.unchanged), (1827, 0, 0));
+    assert_eq!(stored.len(), 1827);
+    assert_same(&stored, &by_id(issues));
+    // Counts from the raw JSON (python over fields.components/labels/fixVersions/versions).
+    let sum = |f: fn(&Issue) -> usize| stored.iter().map(f).sum::<usize>();
+    assert_eq!(sum(|i| i.components.len()), 1500);
+    assert_eq!(sum(|i| i.labels.len()), 245);
+    assert_eq!(sum(|i| i.fix_versions.len()), 1973);
+    assert_eq!(sum(|i| i.affects_versions.len()), 1844);
+    assert_eq!(harness.count("SELECT COUNT(*) FROM issue_components").await, 1500);
+    assert_eq!(harness.count("SELECT COUNT(*) FROM issue_versions").await, 1973 + 1844);
+    let projects = store.projects().await.expect("projects");
+    assert_eq!(projects.len(), 1);
+    assert_eq!((projects[0].key.as_str(), projects[0].issues), ("ZOOKEEPER", 1827));
+    assert_eq!(projects[0].data_version, 1);
+    let one = store.issues(&["ZOOKEEPER".to_owned()]).await.expect("read one project");
+    assert_eq!(one.len(), 1827);
+    assert!(store.issues(&["KAFKA".to_owned()]).await.expect("read").is_empty());
+}
+both_backends!(zookeeper_round_trips_unchanged);
+
+async fn importing_twice_changes_nothing(harness: Harness) {
+    let store = harness.store();
+    let issues = zookeeper();
+    store.upsert_issues(&issues).await.expect("first import");
+    let before = snapshot(&harness).await;
+    let projects_before = store.projects().await.expect("projects");
+
+    let stats = store.upsert_issues(&issues).await.expect("second import");
+
+    assert_eq!((stats.inserted, stats.updated, stats.unchanged), (0, 0, 1827));
+    assert_eq!(snapshot(&harness).await, before);
+    assert_eq!(store.projects().await.expect("projects"), projects_before);
+}
+both_backends!(importing_twice_changes_nothing, 500);
+
+async fn moved_issue_stays_one_row(harness: Harness) {
+    let store = harness.store();
+    let issues = zookeeper();
+    store.upsert_issues(&issues).await.expect("import");
+    let mut moved = issues.iter().find(|i| &*i.key == "ZOOKEEPER-8").expect("ZOOKEEPER-8").clone();
+    let id = storage_id(&moved);
+    moved.key = "CURATOR-99".into();
+    moved.project = "CURATOR".into();
+
+    let stats = store.upsert_issues(&[moved.clone()]).await.expect("move");
+
+    assert_eq!((stats.inserted, stats.updated), (0, 1));
+    assert_eq!(harness.count("SELECT COUNT(*) FROM issues").await, 1827);
+    assert_eq!(store.issue_ids("CURATOR").await.expect("ids"), vec![id]);
+    let zookeeper_ids = store.issue_ids("ZOOKEEPER").await.expect("ids");
+    assert_eq!(zookeeper_ids.len(), 1826);
+    assert!(!zookeeper_ids.contains(&id));
+    let curator = store.issues(&["CURATOR".to_owned()]).await.expect("read");
+    assert_eq!(curator, vec![moved]);
+    let versions: Vec<(String, i64)> = store
+        .projects()
+        .await
+        .expect("projects")
+        .into_iter()
+        .map(|p| (p.key, p.data_version))
+        .collect();
+    assert_eq!(versions, vec![("CURATOR".to_owned(), 1), ("ZOOKEEPER".to_owned(), 2)]);
+}
+both_backends!(moved_issue_stays_one_row);
+
+async fn duplicate_ids_in_a_batch_keep_the_latest_update(harness: Harness) {
+    let store = harness.store();
+    let base = zookeeper().into_iter().find(|i| &*i.key == "ZOOKEEPER-8").expect("issue");
+    let at = |millis: i64| Some(Timestamp::from_millis(millis));
+    let copy = |summary: &str, updated| Issue { summary: summary.into(), updated, ..base.clone() };
+    let batch = vec![
+        copy("older", at(1_000_000)),
+        copy("newest", at(3_000_000)),
+        copy("oldest, written last", at(500_000)),
+        copy("less recent, later in input", at(2_000_000)),
+    ];
+    let tie = vec![copy("first of a tie", at(7_000)), copy("second of a tie", at(7_000))];
+
+    let stats = store.upsert_issues(&batch).await.expect("write");
+    let stored = store.issues(&all()).await.expect("read");
+
+    assert_eq!((stats.inserted, stats.updated, stats.unchanged), (1, 0, 0));
+    assert_eq!(stored.len(), 1);
+    assert_eq!(&*stored[0].summary, "newest");
+    store.upsert_issues(&tie).await.expect("write a tie");
+    assert_eq!(&*store.issues(&all()).await.expect("read")[0].summary, "second of a tie");
+}
+both_backends!(duplicate_ids_in_a_batch_keep_the_latest_update);
+
+async fn child_rows_are_replaced_with_their_issue(harness: Harness) {
+    let store = harness.store();
+    let issues = zookeeper();
+    let mut changed = issues
+        .iter()
+        .find(|i| i.components.len() >= 2 && i.fix_versions.len() >= 2)
+        .expect("an issue with two components and two fix versions")
+        .clone();
+    let id = storage_id(&changed);
+    store.upsert_issues(&issues).await.expect("import");
+    let components_before = harness.count("SELECT COUNT(*) FROM issue_components").await;
+    let kept = changed.components[1].clone();
+    changed.components = vec![kept.clone()].into_boxed_slice();
+    changed.fix_versions = changed.fix_versions.iter().rev().cloned().collect();
+    changed.labels = vec!["added".into()].into_boxed_slice();
+
+    let stats = store.upsert_issues(&[changed.clone()]).await.expect("rewrite");
+
+    assert_eq!((stats.updated, stats.unchanged), (1, 0));
+    let stored = store.issues(&all()).await.expect("read");
+    let back = stored.iter().find(|i| storage_id(i) == id).expect("issue");
+    assert_eq!(back, &changed);
+    let sql = format!("SELECT name FROM issue_components WHERE issue_id = {id}");
+    assert_eq!(harness.rows(&sql).await, vec![vec![Some(kept.to_string())]]);
+    let lost = issues.iter().find(|i| storage_id(i) == id).map_or(0, |i| i.components.len() - 1);
+    let components_after = harness.count("SELECT COUNT(*) FROM issue_components").await;
+    assert_eq!(components_after, components_before - lost as i64);
+}
+both_backends!(child_rows_are_replaced_with_their_issue);
+
+async fn file_issues_without_id_get_stable_negative_ids(harness: Harness) {
+    let store = harness.store();
+    let path = fixture("jira/apache_bugs_large/kafka-jira-bug-fix-dataset.csv");
+    let issues = read(&path);
+    assert_eq!(issues.len(), 2402);
+    assert!(issues.iter().all(|i| i.id.is_none()));
+
+    let first = store.upsert_issues(&issues).await.expect("first import");
+    let again = store.upsert_issues(&read(&path)).await.expect("second import");
+
+    assert_eq!((first.inserted, again.unchanged, again.inserted), (2402, 2402, 0));
+    let ids = store.issue_ids("KAFKA").await.expect("ids");
+    assert_eq!(ids.len(), 2402);
+    assert!(ids.iter().all(|id| *id < 0));
+    let mut expected: Vec<i64> = issues.iter().map(storage_id).collect();
+    expected.sort_unstable();
+    assert_eq!(ids, expected);
+    assert_same(&store.issues(&all()).await.expect("read"), &by_id(issues));
+}
+both_backends!(file_issues_without_id_get_stable_negative_ids);
+
+async fn changelogs_and_comments_round_trip(harness: Harness) {
+    let store = harness.store();
+    let mut issues =
+        read(&fixture("jira/grimoirelab_finos_cloud_v2/perceval_items_finos_with_changelog.json"));
+    for file in ["drill_1_issue.json", "drill_38_issue.json", "drill_138_issue.json"] {
+        issues.extend(read(&fixture(&format!("jira/issueshark_apache_server_v2/{file}"))));
+    }
+    assert!(issues.iter().any(|i| i.status_history.len() >= 2));
+    assert!(issues.iter().any(|i| i.comments.len() >= 2));
+
+    // The recording holds id 10010 twice: CONTRIB-5 in full and CONTRIB-4 with no fields
+    // (so no update time); the fuller, updated copy is the one to keep.
+    let twins: Vec<&str> = issues.iter().filter(|i| i.id == Some(10010)).map(|i| &*i.key).collect();
+    assert_eq!(twins, ["CONTRIB-5", "CONTRIB-4"]);
+    let expected: Vec<Issue> = issues.iter().filter(|i| &*i.key != "CONTRIB-4").cloned().collect();
+
+    let stats = store.upsert_issues(&issues).await.expect("write");
+
+    assert_eq!(stats.inserted, expected.len() as u64);
+    assert_same(&store.issues(&all()).await.expect("read"), &by_id(expected));
+}
+both_backends!(changelogs_and_comments_round_trip);
+
+fn state(checkpoint: serde_json::Value, written: u64) -> SyncState {
+    SyncState {
+        project: "ZOOKEEPER".to_owned(),
+        watermark: Some(Timestamp::from_millis(1_547_164_800_123)),
+        checkpoint: Some(checkpoint),
+        issues_written: written,
+        last_census: None,
+    }
+}
+
+async fn save_page_writes_issues_and_checkpoint_or_neither(harness: Harness) {
+    let store = harness.store();
+    let issues = zookeeper();
+    let first = state(serde_json::json!({"next_page_token": "abc", "bound": 1}), 1827);
+    store.save_page(&issues, &first).await.expect("first page");
+    let mut page: Vec<Issue> =
+        issues.iter().map(|i| Issue { summary: "rewritten".into(), ..i.clone() }).collect();
+    // The key check rejects this row in the database, after the batches before it (500
+    // issues each) were written in the same transaction.
+    page.push(Issue { id: Some(99_999_999), key: "".into(), ..issues[0].clone() });
+    let second = state(serde_json::json!({"next_page_token": "def", "bound": 1}), 3654);
+
+    let failed = store.save_page(&page, &second).await;
+
+    assert!(failed.is_err(), "a page with an invalid issue must fail");
+    assert_same(&store.issues(&all()).await.expect("read"), &by_id(issues.clone()));
+    assert_eq!(store.sync_state("ZOOKEEPER").await.expect("state"), Some(first));
+    page.pop();
+    let stats = store.save_page(&page, &second).await.expect("page without the bad issue");
+    assert_eq!(stats.updated, 1827);
+    assert_eq!(store.sync_state("ZOOKEEPER").await.expect("state"), Some(second));
+    assert!(store.issues(&all()).await.expect("read").iter().all(|i| &*i.summary == "rewritten"));
+}
+both_backends!(save_page_writes_issues_and_checkpoint_or_neither, 500);
+
+async fn sync_state_and_runs_round_trip(harness: Harness) {
+    let store = harness.store();
+    assert_eq!(store.sync_state("ZOOKEEPER").await.expect("state"), None);
+    let checkpoint = serde_json::json!({"token": "it's \"quoted\"", "offset": 4500, "z": [1, 2]});
+    let saved = SyncState {
+        last_census: Some(Timestamp::from_millis(1_700_000_000_999)),
+        ..state(checkpoint, u64::from(u32::MAX) + 7)
+    };
+
+    store.save_sync_state(&saved).await.expect("save state");
+    let first = store.start_run("ZOOKEEPER", "full-sync").await.expect("start");
+    let second = store.start_run("ZOOKEEPER", "sync").await.expect("start");
+    let other = store.start_run("KAFKA", "import").await.expect("start");
+    let finished = SyncRun {
+        id: first,
+        project: "ZOOKEEPER".to_owned(),
+        kind: "full-sync".to_owned(),
+        started_at: Timestamp::from_millis(0),
+        finished_at: Some(Timestamp::from_millis(1_700_000_123_456)),
+        outcome: "failed".to_owned(),
+        api_calls: 42,
+        issues_written: 1827,
+        errors: vec![
+            "429 Too Many Requests; retried 3 times".to_owned(),
+            "l'erreur \"x\"".to_owned(),
+        ],
+    };
+    store.finish_run(&finished).await.expect("finish");
+
+    assert_eq!(store.sync_state("ZOOKEEPER").await.expect("state"), Some(saved.clone()));
+    let runs = store.runs(Some("ZOOKEEPER"), 10).await.expect("runs");
+    assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), vec![second, first]);
+    assert_eq!((runs[0].outcome.as_str(), runs[0].finished_at), ("running", None));
+    assert_eq!(SyncRun { started_at: runs[1].started_at, ..finished.clone() }, runs[1]);
+    assert!(runs[1].started_at.millis() > 1_700_000_000_000);
+    let latest = store.runs(None, 2).await.expect("runs");
+    assert_eq!(latest.iter().map(|r| r.id).collect::<Vec<_>>(), vec![other, second]);
+    assert!(store.finish_run(&SyncRun { id: other + 100, ..finished }).await.is_err());
+    let projects = store.projects().await.expect("projects");
+    assert_eq!(projects.iter().map(|p| p.key.as_str()).collect::<Vec<_>>(), ["KAFKA", "ZOOKEEPER"]);
+    assert_eq!(projects[1].sync, Some(saved));
+    assert_eq!(projects[0].sync, None);
+}
+both_backends!(sync_state_and_runs_round_trip);
+
+async fn removed_issues_are_hidden_until_written_again(harness: Harness) {
+    let store = harness.store();
+    let issues = zookeeper();
+    store.upsert_issues(&issues).await.expect("import");
+    let gone: Vec<i64> = issues[..3].iter().map(storage_id).collect();
+
+    let marked =
+        store.mark_removed(&[gone.clone(), vec![123_456_789]].concat()).await.expect("mark");
+    let again = store.mark_removed(&gone).await.expect("mark again");
+
+    assert_eq!((marked, again), (3, 0));
+    let stored = store.issues(&all()).await.expect("read");
+    assert_eq!(stored.len(), 1824);
+    assert!(stored.iter().all(|i| !gone.contains(&storage_id(i))));
+    assert!(store.issue_ids("ZOOKEEPER").await.expect("ids").iter().all(|id| !gone.contains(id)));
+    let project = &store.projects().await.expect("projects")[0];
+    assert_eq!((project.issues, project.removed, project.data_version), (1824, 3, 2));
+    let back = store.upsert_issues(&issues[..1]).await.expect("write again");
+    assert_eq!((back.updated, back.unchanged), (1, 0));
+    assert_eq!(store.issues(&all()).await.expect("read").len(), 1825);
+}
+both_backends!(removed_issues_are_hidden_until_written_again);
+
+fn hostile_issue() -> Issue {
+    let at = Timestamp::from_millis;
+    Issue {
+        id: Some(4_242),
+        key: "HOSTILE-1".into(),
+        project: "HOSTILE".into(),
+        issue_type: "Bug'; DROP TABLE issues; --".into(),
+        status: "In \"Progress\"".into(),
+        status_category: Some(StatusCategory::Indeterminate),
+        priority: Some("P1 \\ back\\slash %_".into()),
+        resolution: None,
+        created: Some(at(-2_208_988_799_999)),
+        updated: Some(at(4_102_444_800_001)),
+        resolved: Some(at(1)),
+        components: vec!["ürün".into(), "".into(), "$1 ?1 :name".into()].into_boxed_slice(),
+        labels: vec!["日本語".into(), "emoji-🐛".into()].into_boxed_slice(),
+        fix_versions: vec!["1.0\n2.0".into()].into_boxed_slice(),
+        affects_versions: vec!["'".into(), "\"".into()].into_boxed_slice(),
+        environment: Some("RTL \u{202e}txet\u{202c} and combining e\u{301}".into()),
+        assignee: Some("O'Brien".into()),
+        reporter: Some("".into()),
+        summary: "tabs\tand\r\nnewlines, \u{ffff} and a NUL:\0!".into(),
+        description: Some("{\"json\": [1, 2]} ]]> </script> \\u0000".into()),
+        comments: vec!["[\"not\", \"an array\"]".into(), "null".into(), "nul\0in comment".into()]
+            .into_boxed_slice(),
+        status_history: vec![
+            StatusChange { at: at(-1), from: None, to: "Open".into() },
+            StatusChange { at: at(999), from: Some("Open".into()), to: "Closed\0".into() },
+        ]
+        .into_boxed_slice(),
+        history_source: HistorySource::Changelog,
+        history_complete: true,
+        reopen_count: Some(u32::MAX),
+    }
+}
+
+async fn hostile_text_round_trips_and_nul_is_removed(harness: Harness) {
+    let store = harness.store();
+    let issue = hostile_issue();
+    let expected = Issue {
+        summary: "tabs\tand\r\nnewlines, \u{ffff} and a NUL:!".into(),
+        comments: vec!["[\"not\", \"an array\"]".into(), "null".into(), "nulin comment".into()]
+            .into_boxed_slice(),
+        status_history: vec![
+            StatusChange { at: Timestamp::from_millis(-1), from: None, to: "Open".into() },
+            StatusChange {
+                at: Timestamp::from_millis(999),
+                from: Some("Open".into()),
+                to: "Closed".into(),
+            },
+        ]
+        .into_boxed_slice(),
+        ..issue.clone()
+    };
+
+    store.upsert_issues(std::slice::from_ref(&issue)).await.expect("write");
+    let again = store.upsert_issues(&[issue]).await.expect("write again");
+
+    assert_eq!(store.issues(&all()).await.expect("read"), vec![expected]);
+    assert_eq!(again.unchanged, 1);
+    assert_eq!(harness.count("SELECT COUNT(*) FROM projects").await, 1);
+}
+both_backends!(hostile_text_round_trips_and_nul_is_removed);
+
+#[tokio::test]
+async fn open_creates_the_sqlite_file_and_folder_and_migrates() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let file = dir.path().join("nested/deeper/bugdash.db");
+    let url = format!("sqlite:{}", file.display());
+
+    let store = store::open(&url).await.expect("open");
+    store.upsert_issues(&zookeeper()[..10]).await.expect("write");
+    drop(store);
+    let reopened = store::open(&url).await.expect("reopen");
+
+    assert!(file.exists());
+    assert_eq!(reopened.backend(), store::Backend::Sqlite);
+    assert_eq!(reopened.issues(&all()).await.expect("read").len(), 10);
+    let refused = store::open("mysql://localhost/bugdash").await.err().map(|e| e.to_string());
+    assert!(refused.is_some_and(|e| e.contains("\"mysql\" is not supported")));
+}
+
+#[tokio::test]
+async fn open_connects_to_postgres_by_url_and_migrates() {
+    let database = TestDatabase::create().await;
+
+    let store = store::open(&database.url).await.expect("open");
+    let again = store::open(&database.url.replace("postgres://", "postgresql://")).await;
+
+    assert_eq!(store.backend(), store::Backend::Postgres);
+    assert!(again.is_ok());
+    assert!(store.projects().await.expect("projects").is_empty());
+}
