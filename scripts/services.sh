@@ -1,0 +1,63 @@
+# Shared by scripts/test: makes sure the services the test suite needs are reachable, and
+# exports where they are. Sourced, not run.
+#
+# PostgreSQL: the server named by BUGDASH_TEST_POSTGRES_URL, else the one on
+# 127.0.0.1:5432 when it answers, else a throwaway cluster started from the installed
+# PostgreSQL binaries (stopped and deleted on exit). Without any of these the suite stops
+# with a message saying what to install; the PostgreSQL tests are never skipped.
+
+BUGDASH_SERVICES_DIR=""
+
+services_cleanup() {
+    if [[ -n "$BUGDASH_SERVICES_DIR" && -d "$BUGDASH_SERVICES_DIR" ]]; then
+        if [[ -f "$BUGDASH_SERVICES_DIR/pg/postmaster.pid" ]]; then
+            as_postgres_user "$PG_BIN/pg_ctl" -D "$BUGDASH_SERVICES_DIR/pg" -m immediate stop \
+                >/dev/null 2>&1 || true
+        fi
+        rm -rf "$BUGDASH_SERVICES_DIR"
+    fi
+}
+
+# PostgreSQL refuses to run as root; use the postgres account when we are root.
+as_postgres_user() {
+    if [[ $EUID -eq 0 ]] && id postgres >/dev/null 2>&1; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+port_answers() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+ensure_postgres() {
+    if [[ -n "${BUGDASH_TEST_POSTGRES_URL:-}" ]]; then
+        echo "PostgreSQL: using BUGDASH_TEST_POSTGRES_URL"
+        return
+    fi
+    if port_answers 127.0.0.1 5432; then
+        export BUGDASH_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:5432/postgres"
+        echo "PostgreSQL: using the server on 127.0.0.1:5432"
+        return
+    fi
+    PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+    if [[ -z "$PG_BIN" ]] && command -v initdb >/dev/null 2>&1; then
+        PG_BIN="$(dirname "$(command -v initdb)")"
+    fi
+    if [[ -z "$PG_BIN" || ! -x "$PG_BIN/initdb" ]]; then
+        echo "error: the test suite needs PostgreSQL. Start a server on 127.0.0.1:5432," >&2
+        echo "       install one (Debian/Ubuntu: sudo apt-get install postgresql)," >&2
+        echo "       or set BUGDASH_TEST_POSTGRES_URL=postgres://user@host:port/db" >&2
+        exit 2
+    fi
+    BUGDASH_SERVICES_DIR="$(mktemp -d)"
+    chmod 755 "$BUGDASH_SERVICES_DIR"
+    trap services_cleanup EXIT
+    local port=55432 data="$BUGDASH_SERVICES_DIR/pg"
+    mkdir -p "$data"
+    [[ $EUID -eq 0 ]] && chown postgres "$data"
+    as_postgres_user "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust >/dev/null
+    as_postgres_user "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w \
+        -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+    export BUGDASH_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+    echo "PostgreSQL: started a throwaway server on 127.0.0.1:$port"
+}
