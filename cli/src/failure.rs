@@ -32,6 +32,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 bugdash::Error::Input { .. }
                     | bugdash::Error::InvalidParameter { .. }
                     | bugdash::Error::Io { .. }
+                    | bugdash::Error::Config(_)
             )
         ) || cause.downcast_ref::<UsageError>().is_some()
     });
@@ -55,9 +56,13 @@ impl std::fmt::Display for UsageError {
 impl std::error::Error for UsageError {}
 
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
     error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+        let io = cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == BrokenPipe);
+        // serde_json wraps the writer's error without exposing it as a source.
+        let json = cause
+            .downcast_ref::<serde_json::Error>()
+            .is_some_and(|json| json.io_error_kind() == Some(BrokenPipe));
+        io || json
     })
 }

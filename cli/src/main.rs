@@ -4,7 +4,9 @@
 //! goes to standard output; progress, warnings and errors go to standard error.
 
 mod commands;
+mod context;
 mod failure;
+mod progress;
 mod render;
 
 use std::process::ExitCode;
@@ -15,6 +17,9 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "bugdash", version, about, long_about = None, max_term_width = 100)]
 struct Cli {
+    #[command(flatten)]
+    global: context::GlobalArgs,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -23,13 +28,25 @@ struct Cli {
 enum Command {
     /// Analyse JIRA issues from files: summary, trends, risk per area, forecast,
     /// backtest and insights.
-    Analyze(commands::analyze::AnalyzeArgs),
+    Analyze(Box<commands::analyze::AnalyzeArgs>),
+    /// Import issues from files into the store.
+    Import(commands::import::ImportArgs),
+    /// Sync a project from JIRA into the store (incremental; resumes after interruption).
+    Sync(commands::sync::SyncArgs),
+    /// List the projects in the store.
+    Projects(commands::projects::ProjectsArgs),
+    /// Create or update the database schema.
+    Migrate(commands::migrate::MigrateArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Analyze(args) => args.run(),
+        Command::Analyze(args) => args.run(&cli.global),
+        Command::Import(args) => args.run(&cli.global),
+        Command::Sync(args) => args.run(&cli.global),
+        Command::Projects(args) => args.run(&cli.global),
+        Command::Migrate(args) => args.run(&cli.global),
     };
     match outcome {
         Ok(code) => code,

@@ -175,6 +175,50 @@ impl Settings {
     }
 }
 
+impl JiraSettings {
+    /// The JIRA client settings these describe: a personal access token is sent as a
+    /// Bearer token (Data Center), an email with an API token as Basic auth (Cloud), and
+    /// nothing at all reads public projects anonymously.
+    pub fn client_config(&self) -> Result<crate::jira::client::JiraConfig> {
+        use crate::jira::client::{Deployment, JiraAuth, JiraConfig};
+
+        let url = self.url.clone().ok_or_else(|| {
+            Error::Config("JIRA_URL is not set (the address of the JIRA site to sync from)".into())
+        })?;
+        let auth =
+            match (&self.personal_access_token, &self.email, &self.api_token) {
+                (Some(token), _, _) => JiraAuth::Bearer { token: token.clone() },
+                (None, Some(email), Some(token)) => {
+                    JiraAuth::Basic { email: email.clone(), token: token.clone() }
+                }
+                (None, None, Some(_)) => return Err(Error::Config(
+                    "JIRA_API_TOKEN is set but JIRA_EMAIL is not; Cloud API tokens go with the \
+                     account's email (set JIRA_PAT instead for a Data Center token)"
+                        .into(),
+                )),
+                (None, _, None) => JiraAuth::Anonymous,
+            };
+        let deployment = match self.deployment.as_deref().map(str::to_ascii_lowercase) {
+            None => None,
+            Some(name) if name == "cloud" => Some(Deployment::Cloud),
+            Some(name) if ["datacenter", "data-center", "server"].contains(&name.as_str()) => {
+                Some(Deployment::DataCenter)
+            }
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "JIRA_DEPLOYMENT must be cloud or datacenter, not {other:?}"
+                )))
+            }
+        };
+        let mut config = JiraConfig::new(url, auth);
+        config.deployment = deployment;
+        config.page_size = self.page_size;
+        config.max_in_flight = self.max_in_flight as usize;
+        config.environment_field = self.environment_field.clone();
+        Ok(config)
+    }
+}
+
 /// The platform's data directory for BugDash (`~/.local/share/bugdash` on Linux), or
 /// `.bugdash` in the working directory where the platform has none.
 pub fn default_data_dir() -> PathBuf {
@@ -360,6 +404,21 @@ mod tests {
         assert!(error.contains("DB_PORT") && error.contains("five"), "{error}");
         let error = settings(Some("[jira]\nurll = 1\n"), &[]).unwrap_err().to_string();
         assert!(error.contains("unknown field"), "{error}");
+    }
+
+    #[test]
+    fn jira_credentials_pick_the_auth_scheme() {
+        let pat = [("JIRA_URL", "https://jira.example"), ("JIRA_PAT", "p")];
+        let config = settings(None, &pat).unwrap().jira.client_config().unwrap();
+        assert_eq!(config.auth.scheme(), "Bearer");
+        let basic = [("JIRA_URL", "https://x"), ("JIRA_EMAIL", "a@b"), ("JIRA_API_TOKEN", "t")];
+        let config = settings(None, &basic).unwrap().jira.client_config().unwrap();
+        assert_eq!(config.auth.scheme(), "Basic");
+        let no_email = [("JIRA_URL", "https://x"), ("JIRA_API_TOKEN", "t")];
+        let error = settings(None, &no_email).unwrap().jira.client_config().unwrap_err();
+        assert!(error.to_string().contains("JIRA_EMAIL"), "{error}");
+        let error = settings(None, &[]).unwrap().jira.client_config().unwrap_err();
+        assert!(error.to_string().contains("JIRA_URL"), "{error}");
     }
 
     #[test]

@@ -18,8 +18,8 @@
 
 pub mod analysis;
 pub mod config;
-pub mod ingest;
 pub mod error;
+pub mod ingest;
 pub mod jira;
 pub mod model;
 pub mod secret;

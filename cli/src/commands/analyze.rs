@@ -12,6 +12,7 @@ use bugdash::model::{dedupe_issues, Issue, StatusCategory};
 use bugdash::Timestamp;
 use clap::{Args, ValueEnum};
 
+use crate::context::{open_store, runtime, GlobalArgs};
 use crate::failure::UsageError;
 use crate::render;
 
@@ -19,11 +20,13 @@ use crate::render;
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
     /// JIRA files to read: REST JSON (search pages, single issues, arrays of issues),
-    /// JIRA's CSV export, or any delimited file (see --columns).
-    #[arg(required = true, value_name = "FILE")]
+    /// JIRA's CSV export, or any delimited file (see --columns). Without files, the
+    /// issues of --project are read from the store.
+    #[arg(value_name = "FILE", required_unless_present = "project")]
     pub files: Vec<PathBuf>,
 
-    /// Only issues of this project (repeatable, or comma-separated).
+    /// Only issues of this project (repeatable, or comma-separated); without FILE, the
+    /// stored project to analyse (`ALL` for every stored project together).
     #[arg(long, value_name = "KEY", value_delimiter = ',')]
     pub project: Vec<String>,
 
@@ -159,15 +162,50 @@ pub enum AreaArg {
 }
 
 impl AnalyzeArgs {
-    /// Reads the files, analyses them and prints the report.
-    pub fn run(self) -> anyhow::Result<ExitCode> {
-        let issues = self.read_issues()?;
-        let params = self.params();
+    /// Reads the files (or the store), analyses the issues and prints the report.
+    pub fn run(self, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+        let mut params = self.params();
+        let issues = if self.files.is_empty() {
+            self.stored_issues(global, &mut params)?
+        } else {
+            self.read_issues()?
+        };
         let report = analysis::analyze(&issues, &params).context("failed to analyse the issues")?;
         let mut stdout = std::io::stdout().lock();
         render::write(&mut stdout, &report, self.format, self.top)?;
         stdout.flush()?;
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// The stored issues of the requested projects. The shared `JIRA_ENVIRONMENT` setting
+    /// is the default environment filter for stored data.
+    fn stored_issues(
+        &self,
+        global: &GlobalArgs,
+        params: &mut Params,
+    ) -> anyhow::Result<Vec<Issue>> {
+        let settings = global.settings()?;
+        let all = self.project.iter().any(|p| p.eq_ignore_ascii_case("ALL"));
+        let projects = if all { Vec::new() } else { self.project.clone() };
+        // The store already selects the projects; the filter would only repeat it, and
+        // leaving it out makes the report equal to one made from the same data in files.
+        params.filters.projects.clear();
+        if params.filters.environment.is_none() {
+            params.filters.environment = settings.jira.environment.clone();
+        }
+        let issues = runtime()?.block_on(async {
+            let store = open_store(&settings).await?;
+            anyhow::Ok(store.issues(&projects).await?)
+        })?;
+        if issues.is_empty() {
+            return Err(UsageError(format!(
+                "the store holds no issues of {}; fill it with `bugdash sync --project KEY` \
+                 or `bugdash import FILE --project KEY`",
+                self.project.join(", ")
+            ))
+            .into());
+        }
+        Ok(issues)
     }
 
     fn read_issues(&self) -> anyhow::Result<Vec<Issue>> {

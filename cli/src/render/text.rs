@@ -183,8 +183,8 @@ mod tests {
 
     #[test]
     fn sparkline_scales_to_the_largest_value() {
-        assert_eq!(sparkline(&[0, 7, 14]), "▁▄█");
-        assert_eq!(sparkline(&[500, 507, 514]), "▁▄█");
+        assert_eq!(sparkline(&[0, 2, 14]), "▁▂█");
+        assert_eq!(sparkline(&[500, 502, 514]), "▁▂█");
         assert_eq!(sparkline(&[3, 3]), "▁▁");
     }
 }

@@ -1,0 +1,73 @@
+//! Progress of long store and JIRA work: a bar with counts and rate on a terminal, plain
+//! log lines (at most every few seconds) otherwise. Always on standard error.
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use bugdash::ingest::{Progress, ProgressSink};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Shows ingest progress on standard error.
+pub struct Reporter {
+    bar: Option<ProgressBar>,
+    started: Instant,
+    last_line: Mutex<Option<Instant>>,
+}
+
+impl Reporter {
+    const LINE_EVERY: Duration = Duration::from_secs(5);
+
+    /// A bar when standard error is a terminal, log lines otherwise.
+    pub fn new() -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            let style = ProgressStyle::with_template(
+                "{spinner} {msg} {pos}/{len} issues [{elapsed_precise}] {per_sec}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Reporter { bar, started: Instant::now(), last_line: Mutex::new(None) }
+    }
+
+    /// Removes the bar before the command prints its result.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn log_line(&self, progress: &Progress) {
+        let Ok(mut last) = self.last_line.lock() else { return };
+        if last.is_some_and(|at| at.elapsed() < Self::LINE_EVERY) {
+            return;
+        }
+        *last = Some(Instant::now());
+        let seconds = self.started.elapsed().as_secs_f64().max(0.001);
+        let total = progress.total.map_or_else(String::new, |t| format!(" of {t}"));
+        eprintln!(
+            "{}: {}{total} issues, {:.0} issues/s",
+            progress.stage,
+            progress.done,
+            progress.done as f64 / seconds
+        );
+    }
+}
+
+impl ProgressSink for Reporter {
+    fn update(&self, progress: &Progress) {
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(progress.stage);
+                if let Some(total) = progress.total {
+                    bar.set_length(total.max(progress.done));
+                }
+                bar.set_position(progress.done);
+            }
+            None => self.log_line(progress),
+        }
+    }
+}
