@@ -13,8 +13,8 @@ pub fn write(out: &mut dyn Write, report: &Report, top: usize) -> std::io::Resul
     writeln!(out, "As of {} · window: {}\n", report.as_of, text::window(report))?;
     writeln!(out, "## Summary\n")?;
     writeln!(out, "| Measure | Value |\n|---|---|")?;
-    writeln!(out, "| Bugs created | {} |", text::count(s.bugs))?;
-    writeln!(out, "| Resolved | {} |", text::count(s.resolved))?;
+    writeln!(out, "| Bugs created in the window | {} |", text::count(s.bugs))?;
+    writeln!(out, "| Resolved in the window | {} |", text::count(s.resolved))?;
     writeln!(out, "| Open now | {} |", text::count(s.open))?;
     writeln!(out, "| Time to resolve | {} |", text::distribution(&s.resolution_days))?;
     writeln!(out, "| Age of open bugs | {} |", text::distribution(&s.open_age_days))?;

@@ -18,21 +18,22 @@ pub fn write(out: &mut dyn Write, report: &Report, top: usize) -> std::io::Resul
 fn header(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let as_of = report.as_of.to_datetime().format("%Y-%m-%d %H:%M UTC");
     writeln!(out, "BugDash bug-risk report · {} · as of {as_of}", text::projects(report))?;
+    writeln!(out, "Window: {}", text::window(report))?;
     writeln!(
         out,
-        "Window: {} · {} bugs among {} matching issues ({} read)",
-        text::window(report),
+        "Data:   {} bugs among {} matching issues ({} read), areas by {}",
         text::count(report.data.bugs),
         text::count(report.data.matched),
-        text::count(report.data.issues)
+        text::count(report.data.issues),
+        text::area_field(report)
     )
 }
 
 fn summary(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let s = &report.summary;
     writeln!(out, "\nSUMMARY")?;
-    writeln!(out, "  Bugs created       {}", text::count(s.bugs))?;
-    writeln!(out, "  Resolved           {}", text::count(s.resolved))?;
+    writeln!(out, "  Bugs created       {} in the window", text::count(s.bugs))?;
+    writeln!(out, "  Resolved           {} in the window", text::count(s.resolved))?;
     writeln!(out, "  Open now           {}", text::count(s.open))?;
     writeln!(out, "  Time to resolve    {}", text::distribution(&s.resolution_days))?;
     writeln!(out, "  Age of open bugs   {}", text::distribution(&s.open_age_days))?;

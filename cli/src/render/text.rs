@@ -114,13 +114,13 @@ pub fn area_field(report: &Report) -> String {
         .unwrap_or_else(|| "area".into())
 }
 
-/// Priority counts as `Blocker 178 (43 open) · …`.
+/// Priority counts as `Blocker 3 new, 43 open · …`.
 pub fn priorities(report: &Report) -> String {
     let parts: Vec<String> = report
         .summary
         .by_priority
         .iter()
-        .map(|p| format!("{} {} ({} open)", p.priority, count(p.bugs), count(p.open)))
+        .map(|p| format!("{} {} new, {} open", p.priority, count(p.bugs), count(p.open)))
         .collect();
     if parts.is_empty() {
         "none".into()
