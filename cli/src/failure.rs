@@ -43,6 +43,18 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     }
 }
 
+/// `error` and its causes on one line, for warnings that do not end the command.
+pub fn one_line(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}
+
 /// A mistake in how the command was called that clap cannot see by itself.
 #[derive(Debug)]
 pub struct UsageError(pub String);
@@ -59,10 +71,13 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
     use std::io::ErrorKind::BrokenPipe;
     error.chain().any(|cause| {
         let io = cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == BrokenPipe);
-        // serde_json wraps the writer's error without exposing it as a source.
+        // serde_json and csv wrap the writer's error without exposing it as a source.
         let json = cause
             .downcast_ref::<serde_json::Error>()
             .is_some_and(|json| json.io_error_kind() == Some(BrokenPipe));
-        io || json
+        let csv = cause.downcast_ref::<csv::Error>().is_some_and(
+            |csv| matches!(csv.kind(), csv::ErrorKind::Io(io) if io.kind() == BrokenPipe),
+        );
+        io || json || csv
     })
 }

@@ -131,8 +131,9 @@ pub struct AnalyzeArgs {
     pub format: render::Format,
 
     /// How many areas the table and markdown formats show (JSON and CSV show all).
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub top: usize,
+    #[arg(long, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub top: u16,
 }
 
 /// Trend period on the command line.
@@ -172,7 +173,7 @@ impl AnalyzeArgs {
         };
         let report = analysis::analyze(&issues, &params).context("failed to analyse the issues")?;
         let mut stdout = std::io::stdout().lock();
-        render::write(&mut stdout, &report, self.format, self.top)?;
+        render::write(&mut stdout, &report, self.format, usize::from(self.top))?;
         stdout.flush()?;
         Ok(ExitCode::SUCCESS)
     }
@@ -214,13 +215,13 @@ impl AnalyzeArgs {
         let results = read_all(&self.files, &options, &mut progress);
         let mut issues = Vec::new();
         let mut failures = 0;
-        for (path, result) in self.files.iter().zip(results) {
+        for result in results {
             match result {
                 Ok(mut read) => issues.append(&mut read),
                 Err(error) if self.strict => return Err(error.into()),
                 Err(error) => {
                     failures += 1;
-                    eprintln!("warning: skipped {}: {error}", path.display());
+                    eprintln!("warning: skipped a file: {}", crate::failure::one_line(&error));
                 }
             }
         }

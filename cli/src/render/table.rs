@@ -5,6 +5,7 @@ use std::io::Write;
 use bugdash::analysis::report::{AreaRisk, Level, Report, Severity};
 
 use super::text;
+use super::text::printable;
 
 /// Writes the terminal report, showing at most `top` areas.
 pub fn write(out: &mut dyn Write, report: &Report, top: usize) -> std::io::Result<()> {
@@ -17,7 +18,11 @@ pub fn write(out: &mut dyn Write, report: &Report, top: usize) -> std::io::Resul
 
 fn header(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let as_of = report.as_of.to_datetime().format("%Y-%m-%d %H:%M UTC");
-    writeln!(out, "BugDash bug-risk report · {} · as of {as_of}", text::projects(report))?;
+    writeln!(
+        out,
+        "BugDash bug-risk report · {} · as of {as_of}",
+        printable(&text::projects(report))
+    )?;
     writeln!(out, "Window: {}", text::window(report))?;
     writeln!(
         out,
@@ -38,7 +43,7 @@ fn summary(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     writeln!(out, "  Time to resolve    {}", text::distribution(&s.resolution_days))?;
     writeln!(out, "  Age of open bugs   {}", text::distribution(&s.open_age_days))?;
     writeln!(out, "  Reopened           {}", text::reopens(report))?;
-    writeln!(out, "  By priority        {}", text::priorities(report))?;
+    writeln!(out, "  By priority        {}", printable(&text::priorities(report)))?;
     trend(out, report)
 }
 
@@ -54,7 +59,9 @@ fn trend(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     let label = format!("Created per {period}");
     sparkline_row(out, &label, &created, &text::slope(&trends.created_slope, trends.period))?;
     sparkline_row(out, "Open backlog", &open, &text::slope(&trends.open_slope, trends.period))?;
-    writeln!(out, "  {:<18} (last {} {period}s, oldest first)", "", recent.len())
+    let shown = recent.len();
+    let periods = if shown == 1 { period.to_owned() } else { format!("{period}s") };
+    writeln!(out, "  {:<18} (bars: last {shown} {periods}, oldest first; trend: whole window)", "")
 }
 
 fn sparkline_row(
@@ -76,7 +83,8 @@ fn areas(out: &mut dyn Write, report: &Report, top: usize) -> std::io::Result<()
     if shown == 0 {
         return writeln!(out, "  no bugs to rank");
     }
-    let width = report.areas[..shown].iter().map(|a| a.name.chars().count()).max().unwrap_or(4);
+    let width =
+        report.areas[..shown].iter().map(|a| printable(&a.name).chars().count()).max().unwrap_or(4);
     let width = width.clamp(4, 32);
     let horizon = report.forecast.horizon_days;
     writeln!(
@@ -99,7 +107,7 @@ fn area_row(
     writeln!(
         out,
         "  {rank:>2}  {:<width$}  {:>5.1}  {:<8}  {:>6}  {:>6}  {}",
-        clip(&area.name, width),
+        clip(&printable(&area.name), width),
         area.risk,
         level(area.level),
         text::count(area.bugs),
@@ -107,7 +115,7 @@ fn area_row(
         text::forecast(&area.forecast)
     )?;
     for factor in area.factors.iter().filter(|f| f.points >= 0.5).take(3) {
-        writeln!(out, "      {:>4.1} pts  {}", factor.points, factor.message)?;
+        writeln!(out, "      {:>4.1} pts  {}", factor.points, printable(&factor.message))?;
     }
     Ok(())
 }
@@ -123,7 +131,7 @@ fn insights(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
             Severity::Warning => "warning ",
             Severity::Info => "info    ",
         };
-        writeln!(out, "  {mark}  {}", insight.message)?;
+        writeln!(out, "  {mark}  {}", printable(&insight.message))?;
     }
     Ok(())
 }
@@ -158,4 +166,17 @@ fn clip(name: &str, width: usize) -> String {
     let mut clipped: String = name.chars().take(width.saturating_sub(1)).collect();
     clipped.push('…');
     clipped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::printable;
+
+    #[test]
+    fn escape_sequences_in_jira_text_cannot_reach_the_terminal() {
+        let hostile = "evil\x1b[31mRED\x1b]0;pwned\x07\nnext";
+        let shown = printable(hostile);
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.starts_with("evil\u{FFFD}[31mRED"));
+    }
 }

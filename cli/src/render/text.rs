@@ -169,6 +169,13 @@ pub fn projects(report: &Report) -> String {
     }
 }
 
+/// JIRA text made safe for a terminal: control characters (escape sequences that could
+/// recolour the screen or set its title, line breaks that would break the table) become
+/// the replacement character.
+pub fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -169,18 +169,20 @@ fn bad_input_exits_2_and_names_the_file() {
 
 #[test]
 fn a_closed_pipe_is_not_an_error() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bugdash"))
-        .args(["analyze", ZOOKEEPER[0], "--format", "json"])
-        .current_dir(repo())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    drop(child.stdout.take());
-    let output = child.wait_with_output().expect("wait");
+    for format in ["json", "csv", "table", "markdown"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bugdash"))
+            .args(["analyze", ZOOKEEPER[0], "--format", format])
+            .current_dir(repo())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("wait");
 
-    assert_eq!(output.status.code(), Some(0));
-    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(output.status.code(), Some(0), "{format}");
+        assert!(output.stderr.is_empty(), "{format}: {}", String::from_utf8_lossy(&output.stderr));
+    }
 }
 
 #[test]
