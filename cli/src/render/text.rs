@@ -35,17 +35,22 @@ pub fn score(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a".into(), |score| format!("{score:.2}"))
 }
 
+/// `3 bugs`, `1 bug`: a count with its noun in the right number.
+pub fn counted(value: u64, singular: &str, plural: &str) -> String {
+    format!("{} {}", count(value), if value == 1 { singular } else { plural })
+}
+
 /// `median 23.4 d · p80 … · p90 …`.
 pub fn distribution(dist: &Distribution) -> String {
     if dist.count == 0 {
         return "no bugs".into();
     }
     format!(
-        "median {} · p80 {} · p90 {} ({} bugs)",
+        "median {} · p80 {} · p90 {} ({})",
         days(dist.median),
         days(dist.p80),
         days(dist.p90),
-        count(dist.count)
+        counted(dist.count, "bug", "bugs")
     )
 }
 
@@ -136,10 +141,10 @@ pub fn reopens(report: &Report) -> String {
         return "unknown (no status history in the data)".into();
     }
     format!(
-        "{} ({} of {} resolved bugs with known history)",
+        "{} ({} of {} with known history)",
         percent(reopen.rate),
         count(reopen.reopened),
-        count(reopen.known)
+        counted(reopen.known, "resolved bug", "resolved bugs")
     )
 }
 
@@ -147,15 +152,15 @@ pub fn reopens(report: &Report) -> String {
 pub fn backtest_figures(report: &Report) -> String {
     let b = &report.backtest;
     format!(
-        "AUC {} vs baseline {} · Brier {} vs {} · MAE {} vs {} · {} cut-offs, {} area-periods",
+        "AUC {} vs baseline {} · Brier {} vs {} · MAE {} vs {} · {}, {}",
         score(b.auc),
         score(b.baseline_auc),
         score(b.brier),
         score(b.baseline_brier),
         score(b.mae),
         score(b.baseline_mae),
-        b.cutoffs,
-        count(b.pairs)
+        counted(u64::from(b.cutoffs), "cut-off", "cut-offs"),
+        counted(b.pairs, "area-period", "area-periods")
     )
 }
 
@@ -186,6 +191,13 @@ mod tests {
         assert_eq!(count(999), "999");
         assert_eq!(count(1_827), "1,827");
         assert_eq!(count(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(counted(1, "bug", "bugs"), "1 bug");
+        assert_eq!(counted(1_254, "bug", "bugs"), "1,254 bugs");
+        assert_eq!(counted(0, "bug", "bugs"), "0 bugs");
     }
 
     #[test]

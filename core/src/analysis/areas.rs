@@ -79,7 +79,8 @@ pub struct Measures {
     pub project_median: Option<f64>,
     /// Length of the inflow comparison period in days (0 when history is too short).
     pub previous_days: f64,
-    /// Decay exposure in days: what a steady rate of one bug a day would score.
+    /// Decay exposure in days: what a steady rate of one bug a day would score over the
+    /// history before the instant, taken as at least one horizon long.
     pub exposure_days: f64,
     /// Unweighted decayed count of the whole selection.
     pub decayed_count: f64,
@@ -129,7 +130,10 @@ pub fn measure(data: &Prepared, at: i64, ctx: &Context) -> Measures {
         }
     }
     area_medians(data, rows, at, &mut areas);
-    let span_days = ((at - first_created) as f64 / MS_PER_DAY).max(1.0);
+    // A rate measured over a few days makes one bug look like a flood (a bug on the as_of
+    // day would forecast one a day); history shorter than the horizon counts as one
+    // horizon, so a lone recent bug forecasts about one per horizon.
+    let span_days = ((at - first_created) as f64 / MS_PER_DAY).max(f64::from(ctx.horizon_days));
     let h = ctx.half_life_days;
     Measures {
         at,

@@ -7,7 +7,7 @@
 //! The naive baseline predicts from the bugs in the last horizon `(c - H, c]`.
 
 use super::areas::{measure, score};
-use super::explain::plural;
+use super::explain::{plural, whole_days};
 use super::prepare::Prepared;
 use super::report::Backtest;
 use super::stats::{auc, round4};
@@ -122,18 +122,21 @@ fn verdict(backtest: &Backtest, data: &Prepared, ctx: &Context) -> String {
     let h = ctx.horizon_days;
     if backtest.cutoffs == 0 {
         let history = super::forecast::history_days(data, ctx.as_of);
+        let every = if h == 1 { "every day".to_string() } else { format!("every {h} days") };
         return format!(
             "Not enough history for a backtest: it needs at least {} days of bugs before the \
-             analysis date (a cut-off every {h} days, each with {} days of history before it \
-             and {h} days after it); this data has {history:.0} days.",
+             analysis date (a cut-off {every}, each with {} days of history before it and {} \
+             after it); this data has {}.",
             3 * h,
-            2 * h
+            2 * h,
+            plural(u64::from(h), "day"),
+            whole_days(history)
         );
     }
     let scope = format!(
-        "Over {} ({} area-periods, {} with a bug)",
+        "Over {} ({}, {} with a bug)",
         plural(u64::from(backtest.cutoffs), "cut-off"),
-        backtest.pairs,
+        plural(backtest.pairs, "area-period"),
         backtest.positives
     );
     let ranking = ranking_words(backtest);

@@ -124,10 +124,9 @@ impl Words<'_> {
         let mean = sum / count.max(1) as f64;
         let relative = if mean > 0.0 { m.decayed / mean } else { 0.0 };
         format!(
-            "{} in the last {} days, severity-weighted recent score {:.1} ({:.1}x the average \
-             area)",
+            "{} in {}, severity-weighted recent score {:.1} ({:.1}x the average area)",
             plural(m.recent, "bug"),
-            self.ctx.horizon_days,
+            last_days(self.ctx.horizon_days),
             m.decayed,
             relative
         )
@@ -138,29 +137,33 @@ impl Words<'_> {
         let Some(oldest) = m.oldest_open else {
             return "no open bugs".to_string();
         };
-        let age = (self.measures.at - oldest) as f64 / MS_PER_DAY;
-        format!(
-            "{}, {} of them {}, oldest {} days (weighted open load {:.1})",
-            plural(m.open, "open bug"),
-            m.open_top,
-            self.top_label,
-            days(age),
-            m.open_load
-        )
+        let age = days((self.measures.at - oldest) as f64 / MS_PER_DAY);
+        let load = format!("weighted open load {:.1}", m.open_load);
+        let top = self.top_label;
+        // "Oldest" right after the top-priority count would read as the oldest of those, so
+        // the age names the open bug it belongs to.
+        match (m.open, m.open_top) {
+            (1, 1) => format!("1 open bug, of priority {top}, {age} days old ({load})"),
+            (1, _) => format!("1 open bug, not {top}, {age} days old ({load})"),
+            (open, open_top) => format!(
+                "{open} open bugs, {open_top} of them {top}; oldest open bug {age} days old \
+                 ({load})"
+            ),
+        }
     }
 
     fn inflow(&self) -> String {
         let m = self.measure;
         let horizon = self.ctx.horizon_days;
-        let recent = format!("{} in the last {horizon} days", plural(m.recent, "bug"));
+        let recent = format!("{} in {}", plural(m.recent, "bug"), last_days(horizon));
         let Some(p) = self.scored.inflow_p else {
-            return format!("{recent}; too little history before them to compare");
+            return format!("{recent}; too little history before to compare");
         };
         let previous_days = self.measures.previous_days;
         let Some(ratio) = self.scored.inflow_ratio else {
             return format!(
-                "{recent} and none in the {:.0} days before ({})",
-                previous_days,
+                "{recent} and none in the {} before ({})",
+                whole_days(previous_days),
                 p_text(p)
             );
         };
@@ -173,7 +176,8 @@ impl Words<'_> {
             "inflow steady".to_string()
         };
         format!(
-            "{direction}: {recent} against {per_horizon:.1} per {horizon} days before ({})",
+            "{direction}: {recent} against {per_horizon:.1} {} before ({})",
+            per_days(horizon),
             p_text(p)
         )
     }
@@ -202,8 +206,11 @@ impl Words<'_> {
     fn resolution(&self) -> String {
         let m = self.measure;
         match (m.resolution_median, self.measures.project_median, self.scored.resolution_ratio) {
+            // Both medians cover every bug resolved by as_of, not the window the summary
+            // shows, and say so to keep the two figures apart.
             (Some(median), Some(project), Some(ratio)) => format!(
-                "median {} days to resolve, {ratio:.1}x the project's {}",
+                "all-time median {} days to resolve, {ratio:.1}x the project's all-time median \
+                 of {} days",
                 days(median),
                 days(project)
             ),
@@ -222,6 +229,34 @@ pub fn plural(count: u64, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{count} {noun}s")
+    }
+}
+
+/// `the last 30 days`, or `the last day`.
+pub fn last_days(count: u32) -> String {
+    if count == 1 {
+        "the last day".to_string()
+    } else {
+        format!("the last {count} days")
+    }
+}
+
+/// `per 30 days`, or `per day`.
+pub fn per_days(count: u32) -> String {
+    if count == 1 {
+        "per day".to_string()
+    } else {
+        format!("per {count} days")
+    }
+}
+
+/// A number of days rounded to whole days with its noun: `1 day`, `47 days`.
+pub fn whole_days(value: f64) -> String {
+    let shown = format!("{value:.0}");
+    if shown == "1" {
+        "1 day".to_string()
+    } else {
+        format!("{shown} days")
     }
 }
 

@@ -3,9 +3,12 @@
 //! The daily rate is the decayed count (`sum of 2^(-age / h)` over bugs created by `as_of`)
 //! over the decay exposure `h / ln 2 * (1 - 2^(-span / h))`, which is what a steady rate of
 //! one bug a day over the `span` days of history would score: a time-weighted average rate
-//! that leans on recent weeks. The interval is the 10th and 90th percentiles of a Poisson
-//! with that mean, or of a negative binomial with variance `dispersion * mean` when weekly
-//! counts over the last 26 weeks vary more than a Poisson would (`dispersion > 1`).
+//! that leans on recent weeks. The span is at least the horizon, so that a few days of
+//! history do not turn one bug into a forecast of one a day.
+//!
+//! The interval is the 10th and 90th percentiles of a Poisson with that mean, or of a
+//! negative binomial with variance `dispersion * mean` when weekly counts over the last 26
+//! weeks vary more than a Poisson would (`dispersion > 1`).
 
 use super::prepare::{Prepared, MS_PER_DAY};
 use super::report::Forecast;

@@ -12,6 +12,7 @@ use super::report::{AreaRisk, Insight, Severity, Trends};
 use super::stats::{mean_and_variance, round4};
 use super::trends::{period_index, period_start, period_start_day};
 use super::Context;
+use crate::model::HistorySource;
 
 /// Periods before the last full one that the spike rule compares with.
 pub const SPIKE_BASELINE_PERIODS: i64 = 12;
@@ -33,7 +34,7 @@ pub const SLOW_RESOLUTION_MIN: u64 = 5;
 pub const CONCENTRATION_SHARE: f64 = 0.5;
 /// ... among at least this many areas with bugs in the window.
 pub const CONCENTRATION_MIN_AREAS: usize = 5;
-/// Share of bugs without (complete) history that makes reopen figures partial.
+/// Share of resolved bugs without (complete) history that makes reopen figures partial.
 pub const INCOMPLETE_HISTORY_SHARE: f64 = 0.1;
 /// Share of bugs without a priority worth flagging.
 pub const UNKNOWN_PRIORITY_SHARE: f64 = 0.2;
@@ -169,7 +170,8 @@ fn backlog_growth(inputs: &Inputs) -> Option<Insight> {
     let (from, to) = (points[points.len() - 1 - run].open, points[points.len() - 1].open);
     let word = period_word(inputs.ctx.period);
     let message = format!(
-        "the open backlog grew in each of the last {run} {word}s, from {from} to {to} open bugs"
+        "the open backlog grew in each of the last {run} {word}s, from {from} to {}",
+        plural(to, "open bug")
     );
     let growth_start = points[points.len() - run].start;
     let since =
@@ -197,14 +199,19 @@ fn old_critical_open(inputs: &Inputs) -> Option<Insight> {
     let old: Vec<&Row> = known(inputs).iter().filter(is_old_critical).collect();
     let oldest = old.first()?;
     let oldest_days = (as_of - oldest.created) as f64 / MS_PER_DAY;
-    let message = format!(
-        "{} of priority {} open for more than {OLD_CRITICAL_DAYS:.0} days, the oldest {} days \
-         ({})",
-        plural(old.len() as u64, "bug"),
-        top_priority_label(data),
-        days(oldest_days),
-        data.key(oldest)
-    );
+    let (label, age, key) = (top_priority_label(data), days(oldest_days), data.key(oldest));
+    let message = if old.len() == 1 {
+        format!(
+            "1 bug of priority {label} open for {age} days, more than {OLD_CRITICAL_DAYS:.0} \
+             ({key})"
+        )
+    } else {
+        format!(
+            "{} bugs of priority {label} open for more than {OLD_CRITICAL_DAYS:.0} days, the \
+             oldest for {age} days ({key})",
+            old.len()
+        )
+    };
     let evidence = [("count", old.len() as f64), ("oldest_days", oldest_days)];
     let issues = keys(data, old.iter().copied());
     Some(insight("old_critical_open", Severity::Critical, message, None, &evidence, issues))
@@ -268,8 +275,10 @@ fn slow_resolution(inputs: &Inputs) -> Vec<Insight> {
             continue;
         }
         let name = &data.area_names[id];
+        // Both medians cover every bug resolved by as_of, not the summary's window.
         let message = format!(
-            "{name}: median {} days to resolve over {}, {:.1}x the project's {} days",
+            "{name}: all-time median {} days to resolve over {}, {:.1}x the project's all-time \
+             median of {} days",
             days(median),
             plural(area.resolved, "resolved bug"),
             median / project,
@@ -327,10 +336,14 @@ fn concentration(inputs: &Inputs) -> Option<Insight> {
         return None;
     }
     let names: Vec<String> = top.iter().map(|a| format!("{} ({})", a.name, a.bugs)).collect();
+    // The per-area counts add up to more than the share when bugs sit in several of the
+    // three areas; the message says which of the two counts a bug once.
     let message = format!(
-        "{} of the {} in the window are in 3 of {} areas: {}",
+        "{} of the {} in the window ({held}) {} in 3 of {} areas: {}; a bug in several of these \
+         areas counts once in the share",
         percent(share),
         plural(total, "bug"),
+        if total == 1 { "is" } else { "are" },
         with_bugs.len(),
         names.join(", ")
     );
@@ -359,27 +372,43 @@ fn rising_inflow(inputs: &Inputs) -> Option<Insight> {
     Some(insight("rising_inflow", Severity::Warning, message, None, &evidence, Vec::new()))
 }
 
+/// Reopen figures come from resolved bugs only, so the share is of the bugs resolved by
+/// as_of: open bugs without history (in Apache's data only resolved bugs carry "Time in
+/// Status") leave every reopen figure whole.
 fn incomplete_history(inputs: &Inputs) -> Option<Insight> {
-    let counts = &inputs.data.counts;
-    let partial = counts.no_history + counts.changelog_incomplete;
-    let share = partial as f64 / counts.bugs.max(1) as f64;
-    if counts.bugs == 0 || share < INCOMPLETE_HISTORY_SHARE {
+    let (data, as_of) = (inputs.data, inputs.ctx.as_of);
+    let (mut resolved, mut no_history, mut truncated) = (0u64, 0u64, 0u64);
+    let mut partial_rows = Vec::new();
+    for row in known(inputs).iter().filter(|row| row.resolved_by(as_of)) {
+        resolved += 1;
+        let Some(issue) = data.issues.get(row.issue as usize) else { continue };
+        match issue.history_source {
+            HistorySource::None => no_history += 1,
+            HistorySource::Changelog if !issue.history_complete => truncated += 1,
+            HistorySource::Changelog | HistorySource::TimeInStatus => continue,
+        }
+        partial_rows.push(row);
+    }
+    let share = (no_history + truncated) as f64 / resolved.max(1) as f64;
+    if resolved == 0 || share < INCOMPLETE_HISTORY_SHARE {
         return None;
     }
     let message = format!(
-        "{} of bugs have no status history or a truncated changelog ({} without, {} \
+        "{} of the {} have no status history or a truncated changelog ({} without, {} \
          truncated), so reopen figures are partial",
         percent(share),
-        counts.no_history,
-        counts.changelog_incomplete
+        plural(resolved, "resolved bug"),
+        no_history,
+        truncated
     );
     let evidence = [
         ("share", share),
-        ("no_history", counts.no_history as f64),
-        ("changelog_incomplete", counts.changelog_incomplete as f64),
-        ("bugs", counts.bugs as f64),
+        ("no_history", no_history as f64),
+        ("changelog_incomplete", truncated as f64),
+        ("resolved", resolved as f64),
     ];
-    Some(insight("incomplete_history", Severity::Info, message, None, &evidence, Vec::new()))
+    let issues = keys(data, partial_rows.into_iter());
+    Some(insight("incomplete_history", Severity::Info, message, None, &evidence, issues))
 }
 
 fn unknown_priority(inputs: &Inputs) -> Option<Insight> {

@@ -86,14 +86,20 @@ impl Context {
 /// # Errors
 ///
 /// [`Error::InvalidParameter`] when a parameter is out of range (a zero horizon or window,
-/// a half-life that is not positive, negative or all-zero weights), or when no `as_of` is
-/// given and the issues hold no dates to take it from.
+/// a half-life that is not positive, negative or all-zero weights, a created or resolved
+/// filter range whose start is after its end), or when no `as_of` is given and the issues
+/// hold no dates to take it from.
 pub fn analyze(issues: &[Issue], params: &Params) -> Result<Report> {
     let weights = normalised_weights(&params.weights)?;
     validate(params)?;
     let data = prepare::prepare(issues, params);
     let as_of = params.as_of.map(Timestamp::millis).or(data.latest).ok_or_else(|| {
-        Error::invalid("as_of", "the issues hold no dates; give the analysis date explicitly")
+        let found = match issues.len() {
+            0 => "no issues with dates in the input (it holds no issues)".to_string(),
+            1 => "the one issue in the input has no date".to_string(),
+            n => format!("none of the {n} issues in the input has a date"),
+        };
+        Error::invalid("as_of", format!("{found}; give the analysis date explicitly"))
     })?;
     let first_bug = data.rows.first().map(|row| row.created).filter(|&c| c <= as_of);
     let window_start = match params.window {
@@ -178,7 +184,21 @@ fn validate(params: &Params) -> Result<()> {
     if params.window == Window::Days(0) {
         return Err(Error::invalid("window", "must be at least 1 day (or all)"));
     }
-    Ok(())
+    let filters = &params.filters;
+    ordered_range("created", filters.created_since, filters.created_until)?;
+    ordered_range("resolved", filters.resolved_since, filters.resolved_until)
+}
+
+/// Refuses a `[since, until)` range that starts after it ends: it could keep no issue, and
+/// an empty report would hide the swapped bounds.
+fn ordered_range(field: &str, since: Option<Timestamp>, until: Option<Timestamp>) -> Result<()> {
+    match (since, until) {
+        (Some(since), Some(until)) if since > until => Err(Error::invalid(
+            format!("filters.{field}_since and filters.{field}_until"),
+            format!("the range starts at {since}, after its end {until}; swap the bounds"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The weights divided by their sum; refuses negative, non-finite or all-zero weights.

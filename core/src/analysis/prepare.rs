@@ -67,12 +67,14 @@ impl Row {
 /// Milliseconds per day as a float.
 pub const MS_PER_DAY: f64 = crate::model::MILLIS_PER_DAY as f64;
 
-/// Counts about the input, for [`super::report::DataInfo`].
+/// Counts about the input, for [`super::report::DataInfo`]. Issues created after an
+/// explicit `as_of` did not exist at the analysis instant and are in none of the counts but
+/// `issues`.
 #[derive(Debug, Clone, Default)]
 pub struct Counts {
     /// Issues given.
     pub issues: u64,
-    /// Issues with a creation date that passed the filters.
+    /// Issues with a creation date at or before `as_of` that passed the filters.
     pub matched: u64,
     /// Matched bugs.
     pub bugs: u64,
@@ -93,7 +95,7 @@ pub struct Counts {
 pub struct Prepared<'a> {
     /// The caller's issues, for keys.
     pub issues: &'a [Issue],
-    /// Bugs sorted by creation, ties by key.
+    /// Bugs created at or before `as_of`, sorted by creation, ties by key.
     pub rows: Vec<Row>,
     /// Area ids of all rows, each row owning a range.
     pub area_ids: Vec<u32>,
@@ -182,6 +184,9 @@ impl<'a> Interner<'a> {
 /// State of the single pass.
 struct Builder<'a> {
     params: &'a Params,
+    /// The explicit analysis instant; without one, `as_of` becomes the latest instant in
+    /// the input, which no creation date follows.
+    as_of: Option<i64>,
     filters: FilterSet,
     bug_types: Vec<String>,
     type_is_bug: NameMap<&'a str, bool>,
@@ -198,11 +203,13 @@ struct Builder<'a> {
     latest: Option<i64>,
 }
 
-/// Converts `issues` into sorted compact rows of the bugs that pass the filters.
+/// Converts `issues` into sorted compact rows of the bugs that pass the filters and were
+/// created at or before `params.as_of`.
 pub fn prepare<'a>(issues: &'a [Issue], params: &'a Params) -> Prepared<'a> {
     let scale = Scale::new(&params.priority_order);
     let mut builder = Builder {
         params,
+        as_of: params.as_of.map(|t| t.millis()),
         filters: FilterSet::new(&params.filters),
         bug_types: params.bug_types.iter().map(|t| t.trim().to_lowercase()).collect(),
         type_is_bug: NameMap::default(),
@@ -231,6 +238,9 @@ impl<'a> Builder<'a> {
             self.counts.without_created += 1;
             return;
         };
+        if self.as_of.is_some_and(|as_of| created > as_of) {
+            return;
+        }
         let category = self.category(issue);
         let resolved_at = resolved_at(issue, category, created);
         if !self.filters.keeps(issue, created, category, resolved_at) {

@@ -81,22 +81,23 @@ pub struct PriorityWeight {
     pub weight: f64,
 }
 
-/// What data went in.
+/// What data went in. Issues created after `as_of` did not exist at the analysis instant:
+/// they count in `issues` only, in none of the other counts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataInfo {
     /// Issues given to `analyze`.
     pub issues: u64,
-    /// Issues with a creation date left after the filters (bugs and other types).
+    /// Issues created at or before `as_of` left after the filters (bugs and other types).
     pub matched: u64,
-    /// Matching issues of a bug type.
+    /// Matching issues of a bug type (so also created at or before `as_of`).
     pub bugs: u64,
     /// Issues left out because they have no creation date.
     pub without_created: u64,
     /// Projects present among the matched issues.
     pub projects: Vec<String>,
-    /// Earliest creation date among the bugs.
+    /// Earliest creation date among the counted bugs.
     pub first_created: Option<Timestamp>,
-    /// Latest creation date among the bugs.
+    /// Latest creation date among the counted bugs (never after `as_of`).
     pub last_created: Option<Timestamp>,
     /// Days of bug history before `as_of`.
     pub history_days: f64,

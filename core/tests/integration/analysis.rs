@@ -133,7 +133,8 @@ fn summary_fixture() -> Vec<Issue> {
 fn summary_counts_window_bugs_open_and_resolved() {
     let report = run(&summary_fixture(), &params(100.0, Window::Days(30)));
 
-    assert_eq!((report.data.issues, report.data.matched, report.data.bugs), (11, 10, 9));
+    // P-9 is created on day 110, after as_of, so it is in neither count.
+    assert_eq!((report.data.issues, report.data.matched, report.data.bugs), (11, 9, 8));
     assert_eq!(report.data.without_created, 1);
     assert_eq!((report.summary.bugs, report.summary.open, report.summary.resolved), (5, 3, 4));
 }
@@ -379,7 +380,8 @@ fn area_factors_are_sorted_with_points_and_plain_words() {
     );
     assert_eq!(
         message("open_load"),
-        "5 open bugs, 2 of them Blocker/Critical, oldest 110 days (weighted open load 28.1)"
+        "5 open bugs, 2 of them Blocker/Critical; oldest open bug 110 days old (weighted open \
+         load 28.1)"
     );
     assert_eq!(
         message("inflow_trend"),
@@ -389,7 +391,10 @@ fn area_factors_are_sorted_with_points_and_plain_words() {
         message("reopen_rate"),
         "50% of resolved bugs reopened (3 of 6) against 27% project-wide"
     );
-    assert_eq!(message("resolution_time"), "median 35 days to resolve, 3.5x the project's 10");
+    assert_eq!(
+        message("resolution_time"),
+        "all-time median 35 days to resolve, 3.5x the project's all-time median of 10 days"
+    );
 }
 
 #[test]
@@ -397,9 +402,9 @@ fn forecasts_use_the_decayed_rate_and_widen_when_over_dispersed() {
     let report = three_area_report();
 
     // Exposure 30 / ln 2 * (1 - 2^-12) = 43.2703 days; decayed count of all bugs 5.4721,
-    // so 5.4721 / 43.2703 * 30 = 3.7939 expected. Weekly counts over 26 weeks give dispersion 1.16 for the selection
-    // (negative binomial: 10% and 90% points 1 and 7) and 0.91 for core (Poisson(2.95):
-    // 1 and 5).
+    // so 5.4721 / 43.2703 * 30 = 3.7939 expected. Weekly counts over 26 weeks give
+    // dispersion 1.16 for the selection (negative binomial: 10% and 90% points 1 and 7) and
+    // 0.91 for core (Poisson(2.95): 1 and 5).
     let whole = &report.forecast;
     assert_eq!((whole.horizon_days, whole.low, whole.high), (30, 1, 7));
     close(whole.expected, 3.7939, 1e-4);
@@ -734,17 +739,20 @@ fn rising_inflow_fires_on_a_significant_created_slope() {
 
 fn history_fixture(complete: usize) -> Vec<Issue> {
     let mut issues: Vec<Issue> = (0..complete)
-        .map(|i| bug(&format!("T-{i}"), 10.0).priority("Major").reopens(0).done())
+        .map(|i| bug(&format!("T-{i}"), 10.0).resolved(15.0).priority("Major").reopens(0).done())
         .collect();
-    issues.push(bug("T-none", 10.0).priority("Major").history(HistorySource::None, false).done());
+    let without = bug("T-none", 10.0).resolved(15.0).history(HistorySource::None, false);
+    issues.push(without.priority("Major").done());
     issues
 }
 
 #[test]
-fn incomplete_history_fires_at_a_tenth_of_the_bugs() {
+fn incomplete_history_fires_at_a_tenth_of_the_resolved_bugs() {
     let report = run(&history_fixture(9), &params(20.0, Window::Days(30)));
     let found = insight(&report, "incomplete_history");
     assert_eq!((found.evidence["share"], found.evidence["no_history"]), (0.1, 1.0));
+    assert_eq!(found.evidence["resolved"], 10.0);
+    assert_eq!(found.issues, ["T-none"]);
     assert_eq!(report.data.no_history, 1);
     assert_eq!(report.data.changelog_complete, 9);
 
@@ -970,4 +978,223 @@ fn empty_selection_gives_an_empty_report() {
     assert_eq!(report.forecast.expected, 0.0);
     assert_eq!(report.backtest.cutoffs, 0);
     assert!(serde_json::to_string(&report).is_ok());
+}
+
+// ---------------------------------------------------------------- regressions
+
+/// The ZooKeeper example (real Apache JIRA data), read once for all tests that use it.
+/// Expected values come from a python3 script over the raw JSON files: bugs resolved by
+/// their resolution date (or their update when in a done status), components as areas.
+fn zookeeper() -> &'static [Issue] {
+    static ISSUES: std::sync::OnceLock<Vec<Issue>> = std::sync::OnceLock::new();
+    ISSUES.get_or_init(|| {
+        (1..=3)
+            .flat_map(|part| {
+                let path = crate::common::example(&format!(
+                    "zookeeper/ZOOKEEPER-bugs-part{part}-of-3.json"
+                ));
+                bugdash::jira::read_path(&path, &bugdash::jira::ReadOptions::default())
+                    .expect("the ZooKeeper example reads")
+            })
+            .collect()
+    })
+}
+
+/// Default parameters at `as_of_day` with a 30-day window.
+fn params_at(as_of_day: f64) -> Params {
+    params(as_of_day, Window::Days(30))
+}
+
+fn area<'r>(report: &'r Report, name: &str) -> &'r bugdash::analysis::report::AreaRisk {
+    report.areas.iter().find(|a| a.name == name).expect("the area is reported")
+}
+
+fn factor_message(area: &bugdash::analysis::report::AreaRisk, kind: &str) -> String {
+    area.factors.iter().find(|f| f.kind == kind).map(|f| f.message.clone()).unwrap_or_default()
+}
+
+#[test]
+fn incomplete_history_ignores_open_bugs_without_history() {
+    // ZooKeeper: the 573 bugs without "Time in Status" are exactly the open ones; all 1,254
+    // resolved bugs have it, so reopen figures are whole.
+    let report = run(zookeeper(), &Params { window: Window::All, ..Params::default() });
+    assert_eq!((report.data.bugs, report.data.no_history), (1827, 573));
+    assert!(!kinds(&report).contains(&"incomplete_history"));
+
+    // Nine resolved bugs with history and five open ones without: still whole.
+    let mut issues = history_fixture(9);
+    issues.pop();
+    for i in 0..5 {
+        let open = bug(&format!("T-open-{i}"), 12.0).history(HistorySource::None, false);
+        issues.push(open.done());
+    }
+    let report = run(&issues, &params(20.0, Window::Days(30)));
+    assert_eq!(report.data.no_history, 5);
+    assert!(!kinds(&report).contains(&"incomplete_history"));
+}
+
+#[test]
+fn data_counts_leave_out_issues_created_after_as_of() {
+    let params = Params {
+        as_of: Some(instant("2014-01-01T00:00:00Z")),
+        window: Window::All,
+        ..Params::default()
+    };
+    let report = run(zookeeper(), &params);
+
+    assert_eq!(report.data.issues, 1827);
+    assert_eq!((report.data.matched, report.data.bugs), (1006, 1006));
+    assert_eq!(report.data.last_created, Some(instant("2013-12-28T22:38:35Z")));
+    assert_eq!((report.data.time_in_status, report.data.no_history), (823, 183));
+    assert_eq!(report.summary.bugs, 1006);
+
+    // A task created after as_of is not matched either.
+    let issues = vec![bug("K-1", 1.0).done(), bug("K-2", 5.0).kind("Task").done()];
+    let report = run(&issues, &params_at(3.0));
+    assert_eq!((report.data.matched, report.data.bugs), (1, 1));
+}
+
+#[test]
+fn forecast_from_a_single_bug_on_the_as_of_day_is_about_one_per_horizon() {
+    // The span is floored at the horizon: exposure 30 / ln 2 * (1 - 2^-1), so one bug of
+    // weight 1 gives 30 / 21.64 = 2 ln 2 = 1.3863 (it was 30.35 with a one-day floor);
+    // Poisson(1.3863) has CDF 0.25 at 0 and 0.948 at 3.
+    let issues = vec![bug("F-1", 50.0).components(&["core"]).done()];
+    let report = run(&issues, &params_at(50.0));
+    let whole = &report.forecast;
+    assert_eq!((whole.expected, whole.low, whole.high), (1.3863, 0, 3));
+    assert_eq!(report.areas[0].forecast.expected, 1.3863);
+
+    // A 7-day horizon: 7 / (30 / ln 2 * (1 - 2^(-7/30))) = 1.0830; CDF(2) = 0.9038.
+    let week = Params { horizon_days: 7, ..params_at(50.0) };
+    let report = run(&issues, &week);
+    assert_eq!((report.forecast.expected, report.forecast.high), (1.083, 2));
+}
+
+#[test]
+fn inverted_created_or_resolved_range_is_an_invalid_parameter_naming_both_bounds() {
+    let inverted = |filters: Filters| Params { filters, ..params_at(360.0) };
+    let created = Filters {
+        created_since: Some(at(200.0)),
+        created_until: Some(at(100.0)),
+        ..Filters::default()
+    };
+    let resolved = Filters {
+        resolved_since: Some(at(50.0)),
+        resolved_until: Some(at(10.0)),
+        ..Filters::default()
+    };
+    for (filters, field) in [(created, "created"), (resolved, "resolved")] {
+        match analyze(&three_area_fixture(), &inverted(filters)) {
+            Err(bugdash::Error::InvalidParameter { name, message }) => {
+                assert!(name.contains(&format!("{field}_since")), "{name}");
+                assert!(name.contains(&format!("{field}_until")), "{name}");
+                assert!(message.contains("after its end"), "{message}");
+            }
+            other => panic!("an inverted {field} range gave {other:?}"),
+        }
+    }
+    // Equal bounds are an empty but well-formed range.
+    let equal = Filters {
+        created_since: Some(at(100.0)),
+        created_until: Some(at(100.0)),
+        ..Filters::default()
+    };
+    assert_eq!(run(&three_area_fixture(), &inverted(equal)).data.bugs, 0);
+}
+
+#[test]
+fn messages_use_the_singular_for_one_day_bug_and_area_period() {
+    // Horizon 1 day, as_of day 10: core bugs on days 7, 8.5 and 9.5, ui one Blocker on 9.5.
+    // Previous period (7, 9]: 2 days with one bug, so 0.5 per day against 1 in the last day;
+    // p = 1 - (2/3)^2 = 0.556. One cut-off (day 9) where only core exists.
+    let issues = vec![
+        bug("S-1", 7.0).components(&["core"]).done(),
+        bug("S-2", 8.5).components(&["core"]).done(),
+        bug("S-3", 9.5).components(&["core"]).done(),
+        bug("S-4", 9.5).components(&["ui"]).priority("Blocker").done(),
+    ];
+    let params = Params { horizon_days: 1, ..params_at(10.0) };
+    let report = run(&issues, &params);
+
+    let core = area(&report, "core");
+    assert_eq!(
+        factor_message(core, "inflow_trend"),
+        "inflow up 2.0x: 1 bug in the last day against 0.5 per day before (p = 0.556)"
+    );
+    assert!(factor_message(core, "decayed_bugs").starts_with("1 bug in the last day, "));
+    assert_eq!(
+        factor_message(core, "open_load"),
+        "3 open bugs, 0 of them Blocker; oldest open bug 3.0 days old (weighted open load 6.3)"
+    );
+    assert_eq!(
+        factor_message(area(&report, "ui"), "open_load"),
+        "1 open bug, of priority Blocker, 0.5 days old (weighted open load 8.1)"
+    );
+    let verdict = &report.backtest.verdict;
+    assert!(verdict.starts_with("Over 1 cut-off (1 area-period, 1 with a bug) "), "{verdict}");
+
+    let short = run(&issues[1..], &params);
+    assert_eq!(
+        short.backtest.verdict,
+        "Not enough history for a backtest: it needs at least 3 days of bugs before the \
+         analysis date (a cut-off every day, each with 2 days of history before it and 1 day \
+         after it); this data has 2 days."
+    );
+}
+
+#[test]
+fn open_load_message_gives_the_age_of_the_oldest_open_bug_not_of_the_critical_ones() {
+    let report = run(zookeeper(), &Params::default());
+    // server: 139 open, 21 Blocker/Critical, the oldest open 3866.1 days at 2019-01-11.
+    let message = factor_message(area(&report, "server"), "open_load");
+    assert!(
+        message.starts_with(
+            "139 open bugs, 21 of them Blocker/Critical; oldest open bug 3866 days old"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn concentration_says_a_bug_in_several_areas_counts_once_in_the_share() {
+    // 24 bugs in the 90 days to 2019-01-11 over 11 areas; none 9, server 7, security 2
+    // add up to 18, but 17 distinct bugs: 17 / 24 = 70.8%.
+    let report = run(zookeeper(), &Params::default());
+    let found = insight(&report, "concentration");
+    assert_eq!((found.evidence["top3_bugs"], found.evidence["bugs"]), (17.0, 24.0));
+    assert_eq!(found.evidence["share"], 0.7083);
+    assert_eq!(
+        found.message,
+        "71% of the 24 bugs in the window (17) are in 3 of 11 areas: none (9), server (7), \
+         security (2); a bug in several of these areas counts once in the share"
+    );
+}
+
+#[test]
+fn resolution_factor_names_the_all_time_medians_not_the_window_one() {
+    // Window median of the 19 bugs resolved in the last 90 days 40.06 days; all-time
+    // medians: project 20.9, server 30.2 (ratio 1.44).
+    let report = run(zookeeper(), &Params::default());
+    assert_eq!(report.summary.resolution_days.median, Some(40.0564));
+    assert_eq!(
+        factor_message(area(&report, "server"), "resolution_time"),
+        "all-time median 30 days to resolve, 1.4x the project's all-time median of 21 days"
+    );
+}
+
+#[test]
+fn empty_input_says_there_are_no_issues_with_dates() {
+    let error = analyze(&[], &Params::default()).expect_err("no as_of to take");
+    assert_eq!(
+        error.to_string(),
+        "invalid as_of: no issues with dates in the input (it holds no issues); give the \
+         analysis date explicitly"
+    );
+    let dateless = bug("E-1", 0.0).with(|i| {
+        i.created = None;
+        i.updated = None;
+    });
+    let error = analyze(&[dateless.done()], &Params::default()).expect_err("no dates");
+    assert!(error.to_string().contains("the one issue in the input has no date"), "{error}");
 }
