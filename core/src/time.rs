@@ -8,10 +8,45 @@
 //! `16/Feb/17 3:29 PM`; [`parse_export_datetime`] reads those (and the forms spreadsheets
 //! turn them into) as UTC, because the file does not say which zone the exporting user
 //! had set.
+//!
+//! A date that reads but lies outside [`PLAUSIBLE_RANGE`] (a `9999-12-31` placeholder, a
+//! `0001-01-01` default) is refused by the readers through [`check_plausible`]: one such
+//! date would otherwise become a report's `as_of` and distort every age and trend.
 
 use chrono::{FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
 use crate::model::Timestamp;
+
+/// The accepted span of issue dates, as the readers' errors quote it: from the first
+/// instant of 1970 up to, not including, the first instant of 2100 (UTC).
+pub const PLAUSIBLE_RANGE: &str = "1970-01-01T00:00:00Z up to 2100-01-01T00:00:00Z";
+
+/// 1970-01-01T00:00:00Z: no issue tracker holds an issue older than the Unix epoch.
+const EARLIEST_PLAUSIBLE_MILLIS: i64 = 0;
+
+/// 2100-01-01T00:00:00Z: later dates are placeholders, not events.
+const END_OF_PLAUSIBLE_MILLIS: i64 = 4_102_444_800_000;
+
+/// Returns `at` when it lies within [`PLAUSIBLE_RANGE`], else the reason it was refused,
+/// quoting `text` (the date as the input wrote it); readers add the file, position, issue
+/// and field.
+///
+/// ```
+/// use bugdash::time::{check_plausible, parse_timestamp};
+/// let sentinel = parse_timestamp("9999-12-31").unwrap();
+/// assert!(check_plausible(sentinel, "9999-12-31").is_err());
+/// let real = parse_timestamp("2013-07-03T00:16:13.737+0000").unwrap();
+/// assert_eq!(check_plausible(real, "2013-07-03"), Ok(real));
+/// ```
+pub fn check_plausible(at: Timestamp, text: &str) -> Result<Timestamp, String> {
+    if (EARLIEST_PLAUSIBLE_MILLIS..END_OF_PLAUSIBLE_MILLIS).contains(&at.millis()) {
+        return Ok(at);
+    }
+    Err(format!(
+        "the date {text:?} ({at}) lies outside the accepted range {PLAUSIBLE_RANGE}; such a \
+         date is a placeholder, and would distort every age and trend"
+    ))
+}
 
 /// Parses a JIRA REST timestamp (`2013-07-03T00:16:13.737+0000`, `+13:00`, `Z`, with or
 /// without fractional seconds) or a plain date (`2024-01-31`, read as midnight UTC).
@@ -238,6 +273,16 @@ mod tests {
         assert_eq!(parse_timestamp("2019-01-01T00:00:00.000+2500"), None);
         assert_eq!(parse_timestamp("not a date"), None);
         assert_eq!(parse_timestamp(""), None);
+    }
+
+    #[test]
+    fn plausible_range_ends_are_exact() {
+        let check = |text: &str| parse_timestamp(text).map(|at| check_plausible(at, text).is_ok());
+        assert_eq!(check("1970-01-01T00:00:00.000+0000"), Some(true));
+        assert_eq!(check("1970-01-01T00:00:00.000+0100"), Some(false));
+        assert_eq!(check("2099-12-31T23:59:59.999Z"), Some(true));
+        assert_eq!(check("2100-01-01T00:00:00.000Z"), Some(false));
+        assert_eq!(check("0001-01-01"), Some(false));
     }
 
     fn export(text: &str) -> String {

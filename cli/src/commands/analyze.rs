@@ -165,6 +165,9 @@ pub enum AreaArg {
 impl AnalyzeArgs {
     /// Reads the files (or the store), analyses the issues and prints the report.
     pub fn run(self, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+        if let Some(columns) = &self.columns {
+            bugdash::jira::check_columns(columns)?;
+        }
         let mut params = self.params();
         let issues = if self.files.is_empty() {
             self.stored_issues(global, &mut params)?

@@ -84,6 +84,7 @@ pub async fn sync_project(
     progress: &dyn ProgressSink,
 ) -> Result<SyncReport> {
     store.upsert_project(&request.project, None).await?;
+    close_interrupted_runs(store, &request.project).await?;
     let kind = if request.full { "full-sync" } else { "sync" };
     let run_id = store.start_run(&request.project, kind).await?;
     let started = now();
@@ -138,8 +139,10 @@ async fn run(
                 state.watermark = state.watermark.max(checkpoint.max_updated);
             }
         }
+        // The count goes into the same transaction as the page, so a killed run neither
+        // loses nor repeats it.
+        state.issues_written += page.issues.len() as u64;
         let stats = store.save_page(&page.issues, &state).await?;
-        state.issues_written += stats.inserted + stats.updated;
         add(&mut report.written, stats);
         let total = page.total;
         progress.update(&Progress { stage: "syncing", done: report.received, total });
@@ -152,8 +155,21 @@ async fn run(
         census(store, client, project, report).await?;
         state.last_census = Some(now());
     }
-    // Pages are saved with the count as it stood before them; this brings it up to date.
     store.save_sync_state(&state).await
+}
+
+/// Runs still marked running belong to processes that died (killed, machine lost): this
+/// run is about to carry on their work, so they are closed as interrupted.
+async fn close_interrupted_runs(store: &dyn Store, project: &str) -> Result<()> {
+    for mut run in store.runs(Some(project), 50).await? {
+        if run.outcome == "running" && run.finished_at.is_none() {
+            run.outcome = "interrupted".into();
+            run.finished_at = Some(now());
+            run.errors.push("the process ended before the run finished".into());
+            store.finish_run(&run).await?;
+        }
+    }
+    Ok(())
 }
 
 fn fresh_state(project: &str) -> SyncState {

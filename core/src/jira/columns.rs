@@ -7,7 +7,7 @@
 //! `Component/s` and `Comment` once per value.
 
 use crate::model::{Issue, StatusCategory, Timestamp};
-use crate::time::parse_export_datetime;
+use crate::time::{check_plausible, parse_export_datetime};
 use crate::{Error, Position, Result};
 
 /// An issue field a column can be mapped to.
@@ -101,21 +101,13 @@ impl ColumnPlan {
     /// Applies a `--columns` mapping such as `key=Key,created=CreationDate` over the plan;
     /// `target=` with no column unmaps a target.
     pub(super) fn apply_mapping(&mut self, mapping: &str, header: &[String]) -> Result<()> {
-        for entry in mapping.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let Some((target, column)) = entry.split_once('=') else {
-                return Err(mapping_error(entry, "is not of the form target=column", header));
-            };
-            let (target, column) = (target.trim(), column.trim());
-            let Some(slot) = TARGETS.iter().position(|(_, name, _)| target_matches(name, target))
-            else {
-                let targets: Vec<&str> = TARGETS.iter().map(|(_, name, _)| *name).collect();
-                let why = format!("names no known target (targets: {})", targets.join(", "));
-                return Err(mapping_error(entry, &why, header));
-            };
-            self.columns[slot] = match column {
+        let entries = parse_mapping(mapping)
+            .map_err(|(entry, why)| mapping_error(entry, &why, Some(header)))?;
+        for MappingEntry { text, target, column } in entries {
+            self.columns[slot(target)] = match column {
                 "" => Vec::new(),
                 _ => vec![find_column(header, column).ok_or_else(|| {
-                    mapping_error(entry, "names no column of the header", header)
+                    mapping_error(text, "names no column of the header", Some(header))
                 })?],
             };
         }
@@ -144,9 +136,9 @@ impl ColumnPlan {
             status_category: self.status_category(row, status),
             priority: self.boxed(row, Target::Priority),
             resolution: self.resolution(row),
-            created: self.date(row, Target::Created, true)?,
-            updated: self.date(row, Target::Updated, false)?,
-            resolved: self.date(row, Target::Resolved, true)?,
+            created: self.date(row, key, Target::Created, true)?,
+            updated: self.date(row, key, Target::Updated, false)?,
+            resolved: self.date(row, key, Target::Resolved, true)?,
             components: self.list(row, Target::Components, &[',']),
             labels: self.list(row, Target::Labels, &[',', ' ', '\t', '\n']),
             fix_versions: self.list(row, Target::FixVersions, &[',', ' ', '\t', '\n']),
@@ -159,6 +151,16 @@ impl ColumnPlan {
             comments: self.comments(row),
             ..Issue::default()
         })
+    }
+
+    /// True when the row's components are space-joined: read through a mapping (not
+    /// JIRA's export), with a space in a cell and no comma in any, so that they must be cut
+    /// against the file's vocabulary (see `joined_components`).
+    pub(super) fn components_joined_by_space(&self, row: &Row<'_>) -> bool {
+        let mut cells = self.columns(Target::Components).iter().map(|&at| row.cell(at));
+        self.list_cells == ListCells::Joined
+            && !cells.clone().any(|cell| cell.contains(','))
+            && cells.any(|cell| cell.contains(char::is_whitespace))
     }
 
     fn first(&self, target: Target) -> Option<usize> {
@@ -206,14 +208,27 @@ impl ColumnPlan {
 
     /// Reads a date; an unreadable one is an error when `required`, else left out, so a
     /// spreadsheet-mangled cell in a column the analysis hardly needs does not sink the row.
-    fn date(&self, row: &Row<'_>, target: Target, required: bool) -> Result<Option<Timestamp>> {
+    /// A readable date outside [`crate::time::PLAUSIBLE_RANGE`] is always an error: it is a
+    /// placeholder that would pass for the newest or oldest event of the file.
+    fn date(
+        &self,
+        row: &Row<'_>,
+        key: &str,
+        target: Target,
+        required: bool,
+    ) -> Result<Option<Timestamp>> {
         for &at in self.columns(target) {
             let text = row.cell(at);
             if text.is_empty() {
                 continue;
             }
             match parse_export_datetime(text) {
-                Some(instant) => return Ok(Some(instant)),
+                Some(instant) => {
+                    return check_plausible(instant, text).map(Some).map_err(|why| {
+                        let field = target_name(target);
+                        row.error(Some(at), &format!("issue {key}, field `{field}`: {why}"))
+                    });
+                }
                 None if required => {
                     let why = format!(
                         "cannot read {text:?} as a date; expected a JIRA date such as \
@@ -291,6 +306,11 @@ impl<'r> Row<'r> {
     }
 }
 
+/// The `--columns` name of a target, which error messages use as the field's name.
+fn target_name(target: Target) -> &'static str {
+    TARGETS.iter().find(|(t, _, _)| *t == target).map_or("", |(_, name, _)| name)
+}
+
 fn slot(target: Target) -> usize {
     TARGETS.iter().position(|(t, _, _)| *t == target).unwrap_or_default()
 }
@@ -323,11 +343,46 @@ fn find_column(header: &[String], name: &str) -> Option<usize> {
     }
 }
 
-fn mapping_error(entry: &str, why: &str, header: &[String]) -> Error {
-    Error::invalid(
-        "--columns",
-        format!("entry `{entry}` {why}; the file's columns are: {}", quoted_list(header)),
-    )
+/// One `target=column` entry of a `--columns` mapping.
+struct MappingEntry<'m> {
+    /// The entry as written, for error messages.
+    text: &'m str,
+    target: Target,
+    /// The column name; empty to unmap the target.
+    column: &'m str,
+}
+
+/// Splits a `--columns` mapping into its entries, or names the first malformed entry and
+/// why; the columns are checked against a header later, when there is one.
+fn parse_mapping(mapping: &str) -> std::result::Result<Vec<MappingEntry<'_>>, (&str, String)> {
+    let mut entries = Vec::new();
+    for text in mapping.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let Some((target, column)) = text.split_once('=') else {
+            return Err((text, "is not of the form target=column".to_owned()));
+        };
+        let Some(&(target, _, _)) =
+            TARGETS.iter().find(|(_, name, _)| target_matches(name, target.trim()))
+        else {
+            let targets: Vec<&str> = TARGETS.iter().map(|(_, name, _)| *name).collect();
+            return Err((text, format!("names no known target (targets: {})", targets.join(", "))));
+        };
+        entries.push(MappingEntry { text, target, column: column.trim() });
+    }
+    Ok(entries)
+}
+
+/// Checks the syntax and targets of a `--columns` mapping without a file: a malformed
+/// entry or an unknown target is [`Error::InvalidParameter`].
+pub(super) fn check_mapping(mapping: &str) -> Result<()> {
+    parse_mapping(mapping).map(drop).map_err(|(entry, why)| mapping_error(entry, &why, None))
+}
+
+/// An error about a `--columns` entry, listing the file's columns when a file is read.
+fn mapping_error(entry: &str, why: &str, header: Option<&[String]>) -> Error {
+    let columns = header.map_or_else(String::new, |header| {
+        format!("; the file's columns are: {}", quoted_list(header))
+    });
+    Error::invalid("--columns", format!("entry `{entry}` {why}{columns}"))
 }
 
 /// Header names quoted and comma-separated, for error messages.

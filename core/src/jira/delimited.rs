@@ -16,8 +16,19 @@
 //! - **Any other file** is read through its header: well-known names (`Key`, `Created` or
 //!   `CreationDate`, `Resolved` or `ResolutionDate`, `Components`, `Affected Versions`, …)
 //!   are mapped without help, and `--columns` (`key=Key,created=CreationDate,…`) maps or
-//!   overrides the rest. In such files components are split on `,`, labels and versions on
-//!   `,` and whitespace (`1.5.0 1.4.0`, `"3.1.3, 4.0.0"`).
+//!   overrides the rest. In such files labels and versions are split on `,` and
+//!   whitespace (`1.5.0 1.4.0`, `"3.1.3, 4.0.0"`), and components on `,`.
+//!
+//! Components cells without a comma may still join names with spaces (the Kafka and
+//! Camel bug-fix datasets write `clients core` for two components), while a name may hold
+//! a space (`system tests`). Such cells are cut against the file's own **vocabulary**: the
+//! components values that stand alone in some row, less those that are just other such
+//! values written one after another. A cell in the vocabulary stays whole; any other is
+//! cut from left to right into the longest run of words in the vocabulary, else into one
+//! word. So `clients consumer system tests` gives `clients`, `consumer`, `system tests`.
+//! A name never seen alone is cut into its words (`offset manager` in Kafka, which only
+//! ever appears beside other components); JIRA's own export, which has one column per
+//! component, is never cut.
 //!
 //! The `--columns` targets are `id`, `key`, `project`, `type`, `status`, `status_category`,
 //! `priority`, `resolution`, `created`, `updated`, `resolved`, `components`, `labels`,
@@ -27,7 +38,9 @@
 //! Dates in exports carry no zone (`16/Feb/17 3:29 PM`); they are read as **UTC**, because
 //! the file does not say which zone the exporting user had set. Dates with an offset
 //! (`2011-07-19T21:32:09.000+0000`) are applied exactly. An unreadable `created` or
-//! `resolved` date is an error; an unreadable `updated` date is left out.
+//! `resolved` date is an error; an unreadable `updated` date is left out. Any date outside
+//! [`crate::time::PLAUSIBLE_RANGE`] (a `9999-12-31` placeholder) is an error naming the
+//! issue, the column and the text.
 //!
 //! A file with no issue type column is taken to be a bug dataset: its issues get the type
 //! `Bug`. The project comes from a project column or else from the key (`KAFKA-42` is in
@@ -36,6 +49,7 @@
 use csv::StringRecord;
 
 use super::columns::{quoted_list, ColumnPlan, ListCells, Row, Target};
+use super::joined_components::split_joined_components;
 use super::{devlake, line_column, ReadOptions};
 use crate::model::Issue;
 use crate::{Error, Position, Result};
@@ -180,6 +194,9 @@ impl Table<'_> {
         plan: &ColumnPlan,
     ) -> Result<Vec<Issue>> {
         let mut issues = Vec::new();
+        // Issues whose components cell joins names with spaces; cut once the whole file
+        // has given its vocabulary.
+        let mut joined = Vec::new();
         let mut record = StringRecord::new();
         let mut number = 0;
         while read_record(self.source_name, reader, &mut record)? {
@@ -196,8 +213,12 @@ impl Table<'_> {
                 line,
             };
             self.check_width(&row)?;
+            if plan.components_joined_by_space(&row) {
+                joined.push(issues.len());
+            }
             issues.push(plan.issue(&row)?);
         }
+        split_joined_components(&mut issues, &joined);
         Ok(issues)
     }
 

@@ -34,6 +34,10 @@ pub fn read_json(source_name: &str, bytes: &[u8]) -> Result<Vec<Issue>> {
         Error::input(source_name, fault_position(&fault), describe_fault(&fault))
     })?;
     let (records, layout) = match document {
+        Document::Null => {
+            let why = format!("the file holds JSON `null`, not JIRA data; {EXPECTED}");
+            return Err(Error::input(source_name, Position::Whole, why));
+        }
         Document::Array(records) => (records, Layout::Array),
         Document::Object(object) => match shape(&object) {
             Shape::Page => (object.issues.unwrap_or_default(), Layout::Page),
@@ -61,6 +65,23 @@ pub fn read_json(source_name: &str, bytes: &[u8]) -> Result<Vec<Issue>> {
         }
     }
     Ok(issues)
+}
+
+/// True when `bytes` is one JSON value that is neither an object, an array nor a string
+/// (`null`, `true`, a number): JSON, though not JIRA data, to be refused as such rather
+/// than read as a one-column CSV file. A lone string stays with the CSV reader, as
+/// `"Key"` is also a quoted header.
+pub(super) fn is_json_scalar(bytes: &[u8]) -> bool {
+    use serde_json::Value;
+    let looks_scalar = bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'n' | b't' | b'f' | b'-' | b'0'..=b'9'));
+    looks_scalar
+        && matches!(
+            serde_json::from_slice::<Value>(bytes),
+            Ok(Value::Null | Value::Bool(_) | Value::Number(_))
+        )
 }
 
 /// Reads one issue object given as JSON text, as found inside other containers (for
@@ -149,9 +170,8 @@ fn describe_fault(fault: &serde_json::Error) -> String {
     let detail =
         detail.strip_suffix(&format!(" at line {line} column {column}")).unwrap_or(&detail);
     match fault.classify() {
-        Category::Eof => format!(
-            "the JSON ends early at line {line}, column {column} - the file looks truncated"
-        ),
+        // The position is the error's own; repeating it here would say it twice.
+        Category::Eof => "the JSON ends early - the file looks truncated".to_owned(),
         Category::Syntax => format!("this is not valid JSON ({detail})"),
         Category::Data => format!("unexpected content ({detail}); {EXPECTED}"),
         Category::Io => format!("could not read the JSON ({detail})"),

@@ -7,6 +7,7 @@ pub mod client;
 mod columns;
 pub mod delimited;
 mod devlake;
+mod joined_components;
 pub mod json;
 
 use std::path::Path;
@@ -20,6 +21,21 @@ pub struct ReadOptions {
     /// Column mapping for delimited files that are not a JIRA export, such as
     /// `key=Key,created=CreationDate`.
     pub columns: Option<String>,
+}
+
+/// Checks a `--columns` mapping (`key=Key,created=CreationDate,components=`) before any
+/// file is read: an entry not of the form `target=column` or naming an unknown target is
+/// [`Error::InvalidParameter`]. Whether the columns exist is known only once a file's
+/// header is read.
+///
+/// ```
+/// use bugdash::jira::check_columns;
+/// assert!(check_columns("key=Key, created=CreationDate, components=").is_ok());
+/// assert!(check_columns("garbage").is_err());
+/// assert!(check_columns("severity=Priority").is_err());
+/// ```
+pub fn check_columns(mapping: &str) -> Result<()> {
+    columns::check_mapping(mapping)
 }
 
 /// Reads every issue in the file at `path`.
@@ -37,6 +53,7 @@ pub fn read_bytes(source_name: &str, bytes: &[u8], options: &ReadOptions) -> Res
     match first.map(|at| (at, bytes[at])) {
         None => Err(Error::input(source_name, Position::Whole, "the file is empty")),
         Some((_, b'{' | b'[')) => json::read_json(source_name, bytes),
+        Some(_) if json::is_json_scalar(bytes) => json::read_json(source_name, bytes),
         Some((at, b'<')) => Err(Error::input(
             source_name,
             line_column(bytes, at),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use bugdash::jira::{read_bytes, ReadOptions};
+use bugdash::jira::{check_columns, read_bytes, ReadOptions};
 use bugdash::{Error, Issue, Position};
 
 use crate::common::fixture;
@@ -223,7 +223,9 @@ fn kafka_semicolon_dataset_reads_2402_resolved_bugs() {
     let affects: usize = issues.iter().map(|issue| issue.affects_versions.len()).sum();
     let fixes: usize = issues.iter().map(|issue| issue.fix_versions.len()).sum();
     let components: usize = issues.iter().map(|issue| issue.components.len()).sum();
-    assert_eq!((affects, fixes, components), (1852, 2482, 1428));
+    // 1428 cells name components; cut at their spaces they name 1539 (see the test of
+    // space-joined components below).
+    assert_eq!((affects, fixes, components), (1852, 2482, 1539));
 }
 
 #[test]
@@ -420,4 +422,110 @@ fn mapping_errors_name_the_option_the_entry_and_the_columns() {
         message.contains("created=Created") && message.contains("\"CreationDate\""),
         "{message}"
     );
+}
+
+fn distinct_components(issues: &[Issue]) -> usize {
+    let names: std::collections::BTreeSet<&str> =
+        issues.iter().flat_map(|issue| strings(&issue.components)).collect();
+    names.len()
+}
+
+#[test]
+fn kafka_components_joined_by_spaces_are_cut_against_the_files_own_names() {
+    // The raw file has 79 distinct components cells, 56 of them with spaces; its names
+    // are 23 single words, `system tests` and `unit tests` (alone in 22 and 8 rows) and
+    // `offset manager`, which never stands alone and so falls back to its two words.
+    let issues = read(KAFKA);
+
+    assert_eq!(strings(&find(&issues, "KAFKA-680").components), ["clients", "core"]);
+    let admin = strings(&find(&issues, "KAFKA-6613").components);
+    assert_eq!(admin, ["admin", "config", "controller", "core"]);
+    let system = strings(&find(&issues, "KAFKA-4689").components);
+    assert_eq!(system, ["clients", "consumer", "system tests"]);
+    assert_eq!(strings(&find(&issues, "KAFKA-6658").components), ["system tests", "unit tests"]);
+    assert_eq!(strings(&find(&issues, "KAFKA-4180").components), ["producer", "security"]);
+    assert_eq!(strings(&find(&issues, "KAFKA-1746").components), ["system tests"]);
+    assert_eq!(distinct_components(&issues), 27);
+}
+
+#[test]
+fn camel_components_joined_by_spaces_are_cut_against_the_files_own_names() {
+    // 336 distinct cells; 195 single names, `build system`, and 8 names never alone.
+    let issues = read(CAMEL);
+
+    assert_eq!(strings(&find(&issues, "CAMEL-7446").components), ["build system"]);
+    assert_eq!(strings(&find(&issues, "CAMEL-10293").components), ["build system", "tests"]);
+    let nagios = strings(&find(&issues, "CAMEL-11759").components);
+    assert_eq!(nagios, ["camel-nagios", "karaf", "tests"]);
+    let total: usize = issues.iter().map(|issue| issue.components.len()).sum();
+    assert_eq!((distinct_components(&issues), total), (204, 3192));
+}
+
+#[test]
+fn components_cell_with_a_comma_is_split_on_commas_only() {
+    // KAFKA-680's cell is `clients core`; with a comma the file says how it joins names.
+    let text = text_of(KAFKA);
+    let row = text.find(";KAFKA-680;").expect("KAFKA-680 is in the file");
+    let at = row + text[row..].find(";clients core;").expect("its components cell");
+    let edited = format!("{};clients core, tools;{}", &text[..at], &text[at + 14..]);
+
+    let issues = read_with("kafka.csv", edited.as_bytes(), None).expect("reads");
+
+    assert_eq!(strings(&find(&issues, "KAFKA-680").components), ["clients core", "tools"]);
+    assert_eq!(strings(&find(&issues, "KAFKA-5735").components), ["clients", "core"]);
+}
+
+#[test]
+fn creation_date_9999_is_refused_naming_issue_column_text_and_range() {
+    let text = text_of(KAFKA).replacen(
+        "2011-07-19T21:32:19.000+0000;2012-10-10T21:27:59.000+0000",
+        "9999-12-31T00:00:00.000+0000;2012-10-10T21:27:59.000+0000",
+        1,
+    );
+
+    let (source, position, message) = input_error(read_with("kafka.csv", text.as_bytes(), None));
+
+    assert_eq!(source, "kafka.csv");
+    assert_eq!(position, Position::Record { record: 16, line: Some(17) });
+    for part in ["\"CreationDate\"", "KAFKA-42", "`created`", "\"9999-12-31T00:00:00.000+0000\""] {
+        assert!(message.contains(part), "{part}: {message}");
+    }
+    assert!(message.contains("1970-01-01T00:00:00Z up to 2100-01-01T00:00:00Z"), "{message}");
+}
+
+#[test]
+fn resolved_date_in_year_1_is_refused_and_an_empty_one_stays_absent() {
+    let year_one = export_with(&[(19, "01/01/0001 00:00")]);
+    let (_, position, message) = input_error(read_with("export.csv", &year_one, None));
+    assert_eq!(position, Position::Record { record: 1, line: Some(2) });
+    assert!(message.contains("A-3367") && message.contains("`resolved`"), "{message}");
+    assert!(message.contains("\"01/01/0001 00:00\"") && message.contains("2100"), "{message}");
+
+    let empty = export_with(&[(19, "")]);
+    assert_eq!(read_with("export.csv", &empty, None).expect("reads")[0].resolved, None);
+}
+
+#[test]
+fn updated_date_out_of_range_is_refused_though_unreadable_ones_are_left_out() {
+    let bytes = export_with(&[(17, "31/12/2100 10:00")]);
+
+    let (_, _, message) = input_error(read_with("export.csv", &bytes, None));
+
+    assert!(message.contains("\"Updated\"") && message.contains("`updated`"), "{message}");
+}
+
+#[test]
+fn columns_garbage_is_refused_before_any_file_is_read() {
+    let refused = |mapping: &str| match check_columns(mapping) {
+        Err(Error::InvalidParameter { name, message }) => (name, message),
+        other => panic!("{mapping:?} should be refused, got {other:?}"),
+    };
+
+    let (name, message) = refused("garbage");
+    assert_eq!(name, "--columns");
+    assert!(message.contains("`garbage`") && message.contains("target=column"), "{message}");
+    let (_, message) = refused("key=Key,severity=Priority");
+    assert!(message.contains("severity=Priority") && message.contains("fix_versions"));
+    assert!(check_columns(BUG_FIX_COLUMNS).is_ok());
+    assert!(check_columns("components=, Issue_Type = Type").is_ok());
 }

@@ -459,8 +459,78 @@ fn truncated_json_names_the_line_and_column_where_it_ends() {
     let (message, position) = input_fault(read_json("part3.json", cut));
     let Position::LineColumn { line, column } = position else { panic!("{position:?}") };
     assert!(line > 1 && column > 0);
-    assert!(message.contains(&format!("ends early at line {line}, column {column}")), "{message}");
+    assert!(message.contains("the JSON ends early"), "{message}");
     assert!(message.contains("the file looks truncated"), "{message}");
+}
+
+#[test]
+fn truncation_message_does_not_repeat_the_position_the_error_carries() {
+    let bytes = zookeeper_part3_bytes();
+    let cut = &bytes[..bytes.len() / 2];
+
+    let fault = read_json("part3.json", cut).expect_err("truncated");
+
+    let shown = fault.to_string();
+    let Error::Input { position, .. } = &fault else { panic!("{fault:?}") };
+    assert_eq!(shown.matches(&position.to_string()).count(), 1, "{shown}");
+    assert_eq!(shown.matches("line").count(), 1, "{shown}");
+}
+
+#[test]
+fn json_null_file_is_reported_as_json_null_not_as_a_csv_without_key_column() {
+    for bytes in [&b"null"[..], b"\xEF\xBB\xBF null\n"] {
+        let (message, position) =
+            input_fault(read_bytes("issues.json", bytes, &ReadOptions::default()));
+        assert_eq!(position, Position::Whole);
+        assert!(message.contains("JSON `null`, not JIRA data"), "{message}");
+        assert!(!message.contains("key column"), "{message}");
+    }
+    let (message, _) = input_fault(read_json("issues.json", b"null"));
+    assert!(message.contains("JSON `null`"), "{message}");
+    let (message, _) = input_fault(read_bytes("n.json", b"42", &ReadOptions::default()));
+    assert!(message.contains("invalid type: integer `42`"), "{message}");
+}
+
+#[test]
+fn created_date_9999_is_refused_naming_record_issue_field_text_and_range() {
+    let text = String::from_utf8(zookeeper_part3_bytes()).expect("UTF-8");
+    let original = "\"created\":\"2017-11-21T19:48:14.000+0000\"";
+    let broken = text.replace(original, "\"created\":\"9999-12-31T23:59:59.000+0000\"");
+
+    let (message, position) = input_fault(read_json("part3.json", broken.as_bytes()));
+
+    assert_eq!(position, Position::Record { record: 10, line: Some(11) });
+    assert!(message.contains("issue ZOOKEEPER-2947: field `created`"), "{message}");
+    assert!(message.contains("\"9999-12-31T23:59:59.000+0000\""), "{message}");
+    assert!(message.contains("1970-01-01T00:00:00Z up to 2100-01-01T00:00:00Z"), "{message}");
+}
+
+#[test]
+fn resolution_date_in_year_1_and_changelog_dates_out_of_range_are_refused() {
+    let year_one =
+        br#"[{"key": "A-1", "fields": {"resolutiondate": "0001-01-01T00:00:00.000+0000"}}]"#;
+    let (message, position) = input_fault(read_json("a.json", year_one));
+    assert_eq!(position, Position::Record { record: 1, line: Some(1) });
+    assert!(message.contains("A-1") && message.contains("`resolutiondate`"), "{message}");
+    assert!(message.contains("\"0001-01-01T00:00:00.000+0000\""), "{message}");
+
+    let history = br#"{"key": "A-2", "fields": {}, "changelog": {"histories": [{"created":
+        "1969-12-31T23:59:59.000+0000", "items": [{"field": "status", "toString": "Open"}]}]}}"#;
+    let (message, _) = input_fault(read_json("a.json", history));
+    assert!(message.contains("A-2") && message.contains("changelog"), "{message}");
+    assert!(message.contains("1970-01-01"), "{message}");
+}
+
+#[test]
+fn empty_date_stays_absent_and_range_ends_are_accepted() {
+    let page = br#"[{"key": "A-1", "fields": {"created": "1970-01-01T00:00:00.000+0000",
+        "updated": "2099-12-31T23:59:59.999+0000", "resolutiondate": ""}}]"#;
+
+    let issue = &read_json("a.json", page).expect("reads")[0];
+
+    assert_eq!(utc(issue.created), "1970-01-01T00:00:00.000Z");
+    assert_eq!(utc(issue.updated), "2099-12-31T23:59:59.999Z");
+    assert_eq!(issue.resolved, None);
 }
 
 #[test]
@@ -534,7 +604,7 @@ fn issue_json_in_a_cell_reports_faults_at_the_cells_position() {
     let truncated = read_issue_json("raw.csv", r#"{"key":"EE-1","fields":{"#, position.clone());
     let Err(Error::Input { message, position: at, .. }) = truncated else { panic!("must fail") };
     assert_eq!(at, position);
-    assert!(message.contains("ends early at line 1, column 24"), "{message}");
+    assert!(message.contains("(line 1, column 24 of it): the JSON ends early"), "{message}");
 
     let page = read_issue_json("raw.csv", r#"{"issues":[]}"#, position.clone());
     assert!(matches!(page, Err(Error::Input { .. })));

@@ -1,6 +1,15 @@
-//! End-to-end tests: BugDash's JIRA client against the fake JIRA, and the fake itself.
+//! End-to-end tests: BugDash's JIRA client against the fake JIRA, the fake itself, and
+//! syncs into SQLite and PostgreSQL stores.
 
+mod binary;
+mod cli;
 mod client;
 mod client_faults;
 mod common;
 mod fake;
+mod kill_resume;
+mod pg;
+mod source;
+mod stores;
+mod sync;
+mod sync_faults;

@@ -21,6 +21,10 @@ use crate::model::{Issue, Timestamp};
 const CLOUD_SEARCH: &str = "/rest/api/3/search/jql";
 const DATA_CENTER_SEARCH: &str = "/rest/api/2/search";
 
+/// Issues asked per page by a census: Cloud serves up to 5,000 when only ids are
+/// requested, and Data Center caps the number at its own limit.
+const ID_PAGE_SIZE: u32 = 5_000;
+
 /// Where a paged search stands; stored as the sync checkpoint, so it serialises to JSON
 /// (`{"offset":200}` or `{"token":"…"}`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -241,7 +245,9 @@ impl JiraClient {
                     (DATA_CENTER_SEARCH, get.param("startAt", start.to_string()))
                 }
             };
-            let get = get.param("maxResults", self.inner.config.page_size.to_string());
+            // Searches for ids alone may ask for far larger pages; servers cap them
+            // silently, and the paging below follows what actually came back.
+            let get = get.param("maxResults", ID_PAGE_SIZE.to_string());
             let page = self.inner.fetch(&get, parse_id_page).await?;
             let count = page.issues.len() as u64;
             for issue in &page.issues {

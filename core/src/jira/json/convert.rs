@@ -9,7 +9,7 @@ use super::raw::{
 };
 use crate::jira::adf;
 use crate::model::{Issue, StatusCategory, Timestamp};
-use crate::time::parse_timestamp;
+use crate::time::{check_plausible, parse_timestamp};
 
 /// Converts one issue object (already unwrapped from any Perceval item).
 pub(crate) fn issue_from_raw(raw: RawObject<'_>) -> Result<Issue, String> {
@@ -98,8 +98,8 @@ fn status_history(
         .unwrap_or_default())
 }
 
-/// Reads a date field; an empty string counts as absent, any other unreadable text is a
-/// fault naming the issue, the field and the text.
+/// Reads a date field; an empty string counts as absent, any other unreadable or
+/// implausible text is a fault naming the issue, the field and the text.
 fn read_date(
     key: &str,
     field: &str,
@@ -110,7 +110,9 @@ fn read_date(
         return Ok(None);
     }
     match parse_timestamp(text.as_str()) {
-        Some(at) => Ok(Some(at)),
+        Some(at) => check_plausible(at, text.as_str())
+            .map(Some)
+            .map_err(|why| format!("issue {key}: field `{field}`: {why}")),
         None => Err(format!(
             "issue {key}: field `{field}` holds {:?}, which is not a date-time; expected JIRA's \
              form such as 2013-07-03T00:16:13.737+0000",

@@ -3,7 +3,7 @@
 
 use super::raw::{Changelog, DateText, HistoryItem};
 use crate::model::{HistorySource, StatusChange};
-use crate::time::parse_timestamp;
+use crate::time::{check_plausible, parse_timestamp};
 
 /// What an issue's input says about its past statuses.
 #[derive(Debug, Default)]
@@ -63,13 +63,14 @@ fn history_time(created: Option<DateText<'_>>) -> Result<crate::Timestamp, Strin
                     a date-time such as 2013-07-03T00:16:13.737+0000"
             .to_owned());
     };
-    parse_timestamp(text.as_str()).ok_or_else(|| {
+    let at = parse_timestamp(text.as_str()).ok_or_else(|| {
         format!(
             "changelog entry `created` holds {:?}, which is not a date-time; expected one \
              such as 2013-07-03T00:16:13.737+0000",
             text.as_str()
         )
-    })
+    })?;
+    check_plausible(at, text.as_str()).map_err(|why| format!("changelog entry `created`: {why}"))
 }
 
 /// The status id Apache's JIRA gives "Reopened".

@@ -391,6 +391,8 @@ pub(crate) struct HistoryItem<'a> {
 /// A whole JSON document: an array of records or one object.
 #[derive(Debug)]
 pub(crate) enum Document<'a> {
+    /// The text `null`, as tools write when a request returned nothing.
+    Null,
     /// A JSON array of issues, Perceval items or pages.
     Array(Vec<RawObject<'a>>),
     /// A single object: a page, an issue, a Perceval item or an error body.
@@ -410,6 +412,10 @@ impl<'de> Visitor<'de> for DocumentVisitor {
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("JIRA data: a search page or issue (JSON object) or an array of issues")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Document::Null)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {

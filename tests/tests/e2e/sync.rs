@@ -1,0 +1,219 @@
+//! `sync_project` against the fake JIRA, on SQLite and PostgreSQL: a first sync stores
+//! exactly the source, a second one reads only from the watermark minus the overlap, and
+//! its census finds deletions and moves.
+
+use std::time::Duration;
+
+use bugdash::ingest::sync::{sync_project, SyncReport, SyncRequest};
+use bugdash::ingest::NoProgress;
+use bugdash::jira::client::{Deployment, JiraClient};
+use bugdash::store::{Store, WriteStats};
+use bugdash_tests::fake_jira::{FakeJira, Flavor};
+use serde_json::Value;
+
+use crate::common::client;
+use crate::source::{apache_dataset, assert_store_matches_source, source_issues, stored_ids};
+use crate::stores::{both_backends, TestStore};
+
+/// Latest `updated` of the ZooKeeper source (ZOOKEEPER-3218, 2019-01-11T00:08:20.000Z),
+/// found with a script over the example files.
+const SOURCE_WATERMARK_MILLIS: i64 = 1_547_165_300_000;
+
+/// The overlap the tests sync with.
+const OVERLAP: Duration = Duration::from_secs(60);
+
+/// A sync of ZooKeeper; the census runs on every run when `census_every` is zero.
+pub fn request(full: bool, census_every: Duration) -> SyncRequest {
+    SyncRequest { project: "ZOOKEEPER".to_owned(), full, overlap: OVERLAP, census_every }
+}
+
+/// A sync of ZooKeeper whose census is not due again within the test.
+pub fn plain_request() -> SyncRequest {
+    request(false, Duration::from_secs(86_400))
+}
+
+/// A fake and a client of it in one dialect; Data Center caps pages at 50 issues while
+/// the client asks for 100.
+pub async fn fake_and_client(flavor: Flavor) -> (FakeJira, JiraClient) {
+    let fake = FakeJira::start(apache_dataset(flavor)).await;
+    fake.set_page_cap(50);
+    let deployment = match flavor {
+        Flavor::Cloud => Deployment::Cloud,
+        Flavor::DataCenter => Deployment::DataCenter,
+    };
+    let client = client(&fake, deployment);
+    (fake, client)
+}
+
+async fn first_sync_stores_the_source(flavor: Flavor, store: &dyn Store) {
+    let (fake, client) = fake_and_client(flavor).await;
+
+    let report = sync_project(store, &client, &plain_request(), &NoProgress).await.unwrap();
+
+    assert_store_matches_source(store, &fake, "ZOOKEEPER").await;
+    assert_eq!((report.received, report.written.inserted, report.resumed), (1827, 1827, false));
+    let pages = match flavor {
+        Flavor::Cloud => 19,
+        Flavor::DataCenter => 37,
+    };
+    assert_eq!(report.pages, pages);
+    assert_eq!(report.watermark.map(|at| at.millis()), Some(SOURCE_WATERMARK_MILLIS));
+    let state = store.sync_state("ZOOKEEPER").await.unwrap().unwrap();
+    assert_eq!((state.checkpoint, state.issues_written), (None, 1827));
+    let runs = store.runs(Some("ZOOKEEPER"), 5).await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!((runs[0].outcome.as_str(), runs[0].issues_written), ("succeeded", 1827));
+    assert_eq!(runs[0].api_calls, report.api_calls);
+}
+
+async fn a_cloud_sync_stores_every_source_issue_once(store: TestStore) {
+    first_sync_stores_the_source(Flavor::Cloud, store.store()).await;
+}
+both_backends!(a_cloud_sync_stores_every_source_issue_once);
+
+async fn a_data_center_sync_under_a_silent_page_cap_stores_every_source_issue_once(
+    store: TestStore,
+) {
+    first_sync_stores_the_source(Flavor::DataCenter, store.store()).await;
+}
+both_backends!(a_data_center_sync_under_a_silent_page_cap_stores_every_source_issue_once);
+
+async fn syncing_twice_without_changes_writes_nothing(store: TestStore) {
+    let (fake, client) = fake_and_client(Flavor::Cloud).await;
+    sync_project(store.store(), &client, &plain_request(), &NoProgress).await.unwrap();
+
+    let again = sync_project(store.store(), &client, &plain_request(), &NoProgress).await.unwrap();
+
+    // Only ZOOKEEPER-3218 is inside the overlap; read again, it is unchanged.
+    assert_eq!(
+        (again.received, again.written),
+        (1, WriteStats { unchanged: 1, ..Default::default() })
+    );
+    assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
+}
+both_backends!(syncing_twice_without_changes_writes_nothing);
+
+/// JIRA's text form of an instant `days` after the source watermark.
+fn after_watermark(days: i64) -> String {
+    let millis = SOURCE_WATERMARK_MILLIS + days * 86_400_000;
+    let at = chrono::DateTime::from_timestamp_millis(millis).expect("a valid instant");
+    at.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+}
+
+const EDITED: [&str; 5] =
+    ["ZOOKEEPER-2", "ZOOKEEPER-3", "ZOOKEEPER-4", "ZOOKEEPER-6", "ZOOKEEPER-7"];
+const DELETED: [&str; 2] = ["ZOOKEEPER-8", "ZOOKEEPER-9"];
+const MOVED: &str = "ZOOKEEPER-10";
+
+/// Edits 5 issues, adds 3 (copies of ZOOKEEPER-11 under new ids), deletes 2 and moves 1
+/// to project ZKMOVED, all stamped after the watermark.
+fn change_the_source(fake: &FakeJira) {
+    for (day, key) in EDITED.iter().enumerate() {
+        let edited = fake.modify_issue(key, |issue| {
+            let summary = issue["fields"]["summary"].as_str().unwrap_or_default().to_owned();
+            issue["fields"]["summary"] = Value::String(format!("{summary} (edited)"));
+            issue["fields"]["updated"] = Value::String(after_watermark(day as i64 + 1));
+        });
+        assert!(edited, "{key} is in the source");
+    }
+    let template = fake.issues().into_iter().find(|issue| issue["key"] == "ZOOKEEPER-11");
+    let template = template.expect("ZOOKEEPER-11 is in the source");
+    for serial in 1..=3 {
+        let mut added = template.clone();
+        added["id"] = Value::String(format!("9900000{serial}"));
+        added["key"] = Value::String(format!("ZOOKEEPER-9900{serial}"));
+        added["fields"]["updated"] = Value::String(after_watermark(10 + serial));
+        fake.upsert_issue(added);
+    }
+    for key in DELETED {
+        assert!(fake.delete_issue(key), "{key} is in the source");
+    }
+    assert!(fake.move_issue(MOVED, "ZKMOVED-1", "ZKMOVED", &after_watermark(20)));
+}
+
+async fn incremental_sync_reads_from_the_watermark_and_finds_changes_deletions_and_moves(
+    flavor: Flavor,
+    store: &dyn Store,
+) {
+    let (fake, client) = fake_and_client(flavor).await;
+    sync_project(store, &client, &plain_request(), &NoProgress).await.unwrap();
+    let moved_id = stored_id_of(store, MOVED).await;
+    change_the_source(&fake);
+    fake.clear_log();
+
+    let report =
+        sync_project(store, &client, &request(false, Duration::ZERO), &NoProgress).await.unwrap();
+
+    let bound = format!("updated >= {}", SOURCE_WATERMARK_MILLIS - 60_000);
+    let searches = full_searches(&fake);
+    assert!(!searches.is_empty());
+    for jql in &searches {
+        assert!(jql.contains(&bound), "{jql} lacks {bound}");
+    }
+    assert_incremental_report(&report);
+    assert_store_matches_source(store, &fake, "ZOOKEEPER").await;
+    assert_store_matches_source(store, &fake, "ZKMOVED").await;
+    assert_eq!(stored_ids(store, "ZKMOVED").await, vec![moved_id]);
+    let everything = store.issues(&[]).await.unwrap();
+    let with_moved_id: Vec<&str> = everything
+        .iter()
+        .filter(|issue| issue.id == Some(moved_id as u64))
+        .map(|issue| issue.key.as_ref())
+        .collect();
+    assert_eq!(with_moved_id, vec!["ZKMOVED-1"]);
+    let projects = store.projects().await.unwrap();
+    let zookeeper = projects.iter().find(|project| project.key == "ZOOKEEPER").unwrap();
+    assert_eq!((zookeeper.issues, zookeeper.removed), (1827 + 3 - 2 - 1, 2));
+    assert_eq!(source_issues(&fake, "ZOOKEEPER").len(), 1827);
+}
+
+/// 9 issues updated since the bound: ZOOKEEPER-3218 (inside the overlap, unchanged), 5
+/// edited, 3 added; the census adds the move (an update) and the 2 deletions.
+fn assert_incremental_report(report: &SyncReport) {
+    assert_eq!(report.received, 9);
+    assert_eq!(report.written, WriteStats { inserted: 3, updated: 5 + 1, unchanged: 1 });
+    assert!(report.census);
+    assert_eq!((report.removed, report.moved, report.recovered), (2, 1, 0));
+    let latest_added = SOURCE_WATERMARK_MILLIS + 13 * 86_400_000;
+    assert_eq!(report.watermark.map(|at| at.millis()), Some(latest_added));
+}
+
+/// The JQL of the search requests that read whole issues (not the census's ids).
+pub fn full_searches(fake: &FakeJira) -> Vec<String> {
+    fake.requests()
+        .into_iter()
+        .filter(|request| request.path.contains("/search"))
+        .filter(|request| request.param("fields").as_deref() != Some("id"))
+        .filter_map(|request| request.param("jql"))
+        .collect()
+}
+
+async fn stored_id_of(store: &dyn Store, key: &str) -> i64 {
+    let issues = store.issues(&["ZOOKEEPER".to_owned()]).await.unwrap();
+    let issue = issues.iter().find(|issue| issue.key.as_ref() == key).expect("stored");
+    issue.id.expect("a JIRA id") as i64
+}
+
+async fn a_cloud_incremental_sync_reads_from_the_watermark_and_finds_deletions_and_moves(
+    store: TestStore,
+) {
+    incremental_sync_reads_from_the_watermark_and_finds_changes_deletions_and_moves(
+        Flavor::Cloud,
+        store.store(),
+    )
+    .await;
+}
+both_backends!(a_cloud_incremental_sync_reads_from_the_watermark_and_finds_deletions_and_moves);
+
+async fn a_data_center_incremental_sync_reads_from_the_watermark_and_finds_deletions_and_moves(
+    store: TestStore,
+) {
+    incremental_sync_reads_from_the_watermark_and_finds_changes_deletions_and_moves(
+        Flavor::DataCenter,
+        store.store(),
+    )
+    .await;
+}
+both_backends!(
+    a_data_center_incremental_sync_reads_from_the_watermark_and_finds_deletions_and_moves
+);
