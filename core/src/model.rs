@@ -8,27 +8,37 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// An exact UTC instant with millisecond precision (what JIRA records).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+///
+/// Stored with its sign bit flipped in a non-zero integer, so that `Option<Timestamp>`
+/// takes 8 bytes rather than 16: an issue carries several optional instants, and a million
+/// issues are a normal input. The one value this cannot hold, `i64::MIN` milliseconds, is
+/// 292 million years before the epoch.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "String", try_from = "String")]
-pub struct Timestamp(i64);
+pub struct Timestamp(std::num::NonZeroI64);
 
 /// Milliseconds in one day.
 pub const MILLIS_PER_DAY: i64 = 86_400_000;
 
 impl Timestamp {
-    /// The instant `millis` milliseconds after 1970-01-01T00:00:00Z.
+    /// The instant `millis` milliseconds after 1970-01-01T00:00:00Z (`i64::MIN` is read
+    /// as one millisecond later).
     pub const fn from_millis(millis: i64) -> Self {
-        Timestamp(millis)
+        let millis = if millis == i64::MIN { i64::MIN + 1 } else { millis };
+        match std::num::NonZeroI64::new(millis ^ i64::MIN) {
+            Some(bits) => Timestamp(bits),
+            None => unreachable!(),
+        }
     }
 
     /// Milliseconds since the Unix epoch.
     pub const fn millis(self) -> i64 {
-        self.0
+        self.0.get() ^ i64::MIN
     }
 
     /// Converts to a chrono UTC date-time.
     pub fn to_datetime(self) -> chrono::DateTime<chrono::Utc> {
-        chrono::DateTime::from_timestamp_millis(self.0).unwrap_or_default()
+        chrono::DateTime::from_timestamp_millis(self.millis()).unwrap_or_default()
     }
 
     /// The UTC calendar date of this instant.
@@ -38,18 +48,36 @@ impl Timestamp {
 
     /// Days (fractional) from `earlier` to `self`; negative when `earlier` is later.
     pub fn days_since(self, earlier: Timestamp) -> f64 {
-        (self.0 - earlier.0) as f64 / MILLIS_PER_DAY as f64
+        (self.millis() - earlier.millis()) as f64 / MILLIS_PER_DAY as f64
     }
 
     /// This instant shifted by a whole number of days.
     pub const fn plus_days(self, days: i64) -> Self {
-        Timestamp(self.0 + days * MILLIS_PER_DAY)
+        Timestamp::from_millis(self.millis() + days * MILLIS_PER_DAY)
     }
 }
 
 impl From<chrono::DateTime<chrono::Utc>> for Timestamp {
     fn from(value: chrono::DateTime<chrono::Utc>) -> Self {
-        Timestamp(value.timestamp_millis())
+        Timestamp::from_millis(value.timestamp_millis())
+    }
+}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.millis().cmp(&other.millis())
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
     }
 }
 
@@ -323,4 +351,23 @@ pub fn dedupe_issues(issues: Vec<Issue>) -> (Vec<Issue>, usize) {
     }
     let dropped = total - kept.len();
     (kept, dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_timestamps_cost_no_more_than_timestamps() {
+        assert_eq!(std::mem::size_of::<Option<Timestamp>>(), 8);
+    }
+
+    #[test]
+    fn timestamps_order_by_instant_across_the_epoch() {
+        let instants = [i64::MIN + 1, -86_400_000, -1, 0, 1, 1_547_165_300_000, i64::MAX];
+        let stamps: Vec<Timestamp> = instants.iter().map(|&m| Timestamp::from_millis(m)).collect();
+        assert!(stamps.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(instants.iter().zip(&stamps).all(|(m, t)| t.millis() == *m));
+        assert_eq!(Timestamp::from_millis(0).to_string(), "1970-01-01T00:00:00.000Z");
+    }
 }
