@@ -24,8 +24,8 @@ use sqlx::{AssertSqlSafe, ConnectOptions};
 
 const SCENARIO: &str = "BUGDASH_BENCH_STORE";
 const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-/// Issues handed to the store per call, as an import streaming a large file would.
-const CHUNK: usize = 10_000;
+/// Issues handed to the store per call: what `bugdash import` hands it.
+const CHUNK: usize = bugdash::ingest::import::BATCH;
 
 fn main() {
     match std::env::var(SCENARIO) {

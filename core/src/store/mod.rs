@@ -61,7 +61,8 @@ pub struct SyncState {
     /// Cursor of an unfinished run (page token or offset, and the bound it was started
     /// with), as JSON; `None` when the last run finished.
     pub checkpoint: Option<serde_json::Value>,
-    /// Issues written by all runs.
+    /// Issues received and upserted (changed or not) by all syncs; each page counts once,
+    /// also across interrupted runs.
     pub issues_written: u64,
     /// When the last census (ids only) ran.
     pub last_census: Option<Timestamp>,
@@ -76,6 +77,14 @@ pub struct WriteStats {
     pub updated: u64,
     /// Issues stored before and identical.
     pub unchanged: u64,
+}
+
+impl std::ops::AddAssign for WriteStats {
+    fn add_assign(&mut self, other: WriteStats) {
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
 }
 
 /// One run of a sync or import, for the record.

@@ -3,7 +3,9 @@
 //! A batch of issues travels as one array per column and is unnested by the server, so a
 //! batch costs a handful of statements whatever its size. Issues whose content hash did
 //! not change are not rewritten at all; changed ones get their child rows deleted and
-//! inserted again in the same transaction.
+//! inserted again in the same transaction. A bulk write keeps two batches in flight on
+//! two connections, because the server, not BugDash, is the bottleneck of an import and a
+//! second backend process uses a second core.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -11,16 +13,16 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
-use super::rows::{self, comments_json, history_source_name, IssueRow, Prepared};
+use super::rows::{self, comments_json, failed, history_source_name, IssueRow, Prepared};
 use super::{Backend, ProjectInfo, Store, SyncRun, SyncState, WriteStats};
 use crate::model::{Issue, StatusCategory, Timestamp};
 use crate::{Error, Result};
 
 /// Issues written per transaction by [`Store::upsert_issues`] unless configured otherwise.
-pub const DEFAULT_BATCH_SIZE: usize = 2_000;
+pub const DEFAULT_BATCH_SIZE: usize = 1_000;
 
-/// Issues read per query by [`Store::issues`].
-const READ_PAGE: i64 = 5_000;
+/// Batches a bulk write keeps in flight, each on a connection of its own.
+const BATCHES_IN_FLIGHT: usize = 2;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -29,11 +31,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 pub struct PostgresStore {
     pool: PgPool,
     batch_size: usize,
-}
-
-/// Maps a driver error to the store error for `operation` ("failed to …").
-fn failed(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
-    move |source| Error::store(operation, source)
 }
 
 impl PostgresStore {
@@ -154,31 +151,51 @@ const SELECT_CHANGES: &str = concat!(
 );
 
 impl PostgresStore {
-    /// Writes prepared issues in one transaction per `chunk` of them; with `state`, the
-    /// whole input and the state share one transaction instead.
-    async fn write(&self, issues: &[Issue], state: Option<&SyncState>) -> Result<WriteStats> {
+    /// Writes issues in one transaction per batch, [`BATCHES_IN_FLIGHT`] batches at a
+    /// time. `prepare` left one copy per id, so batches in flight never touch the same
+    /// issue; they meet only on their projects' rows, locked briefly at the end.
+    async fn write_batches(&self, issues: &[Issue]) -> Result<WriteStats> {
         let prepared = rows::prepare(issues)?;
         let now = rows::now();
         let mut stats = WriteStats::default();
-        let chunk = if state.is_some() { prepared.len().max(1) } else { self.batch_size };
-        for batch in prepared.chunks(chunk) {
-            let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
-            let written = write_batch(&mut tx, batch, now, self.batch_size).await?;
-            stats.inserted += written.inserted;
-            stats.updated += written.updated;
-            stats.unchanged += written.unchanged;
-            if let Some(state) = state {
-                save_state(&mut tx, state).await?;
-            }
-            tx.commit().await.map_err(failed("commit issues"))?;
+        for group in prepared.chunks(self.batch_size * BATCHES_IN_FLIGHT) {
+            let (first, second) = group.split_at(group.len().min(self.batch_size));
+            let (a, b) =
+                tokio::try_join!(self.commit_batch(first, now), self.commit_batch(second, now))?;
+            stats += a;
+            stats += b;
         }
-        if prepared.is_empty() {
-            if let Some(state) = state {
-                let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
-                save_state(&mut tx, state).await?;
-                tx.commit().await.map_err(failed("commit the sync state"))?;
-            }
+        Ok(stats)
+    }
+
+    /// Writes one batch in a transaction of its own.
+    ///
+    /// The commit does not wait for the WAL flush (`synchronous_commit = off`): a server
+    /// crash can lose the last few batches acknowledged, never part of one, and because
+    /// WAL is flushed in order, any later durable commit (such as a sync state) makes them
+    /// durable too. Writing the same issues again repairs the loss, so an import can be
+    /// rerun; [`Store::save_page`] keeps the default, as its checkpoint is a promise.
+    async fn commit_batch(&self, batch: &[Prepared<'_>], now: Timestamp) -> Result<WriteStats> {
+        if batch.is_empty() {
+            return Ok(WriteStats::default());
         }
+        let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await
+            .map_err(failed("begin a bulk write"))?;
+        let stats = write_batch(&mut tx, batch, now, self.batch_size).await?;
+        tx.commit().await.map_err(failed("commit issues"))?;
+        Ok(stats)
+    }
+
+    /// Writes a page of a sync and its state in one transaction.
+    async fn write_page(&self, issues: &[Issue], state: &SyncState) -> Result<WriteStats> {
+        let prepared = rows::prepare(issues)?;
+        let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
+        let stats = write_batch(&mut tx, &prepared, rows::now(), self.batch_size).await?;
+        save_state(&mut tx, state).await?;
+        tx.commit().await.map_err(failed("commit a page"))?;
         Ok(stats)
     }
 }
@@ -198,15 +215,11 @@ async fn write_batch(
         let changed: Vec<usize> = plan.changed().collect();
         if !changed.is_empty() {
             upsert_issue_rows(conn, part, &changed, now).await?;
-            let updated: Vec<i64> = plan.updated.iter().map(|&i| part[i].id).collect();
-            delete_children(conn, &updated).await?;
+            delete_children(conn, &plan.updated_ids(part)).await?;
             insert_children(conn, &rows::children(part, changed.iter().copied())).await?;
-            let touched: Vec<String> = plan.touched_projects.into_iter().collect();
-            bump_projects(conn, &touched, now).await?;
+            bump_projects(conn, &plan.touched(), now).await?;
         }
-        stats.inserted += plan.inserted.len() as u64;
-        stats.updated += plan.updated.len() as u64;
-        stats.unchanged += plan.unchanged;
+        stats += plan.stats();
     }
     Ok(stats)
 }
@@ -226,17 +239,14 @@ async fn existing(
     batch: &[Prepared<'_>],
 ) -> Result<HashMap<i64, rows::Existing>> {
     let ids: Vec<i64> = batch.iter().map(|p| p.id).collect();
-    let found: Vec<(i64, i64, bool, String)> = sqlx::query_as(
+    let found: Vec<rows::ExistingRow> = sqlx::query_as(
         "SELECT id, content_hash, removed, project FROM issues WHERE id = ANY($1) FOR UPDATE",
     )
     .bind(&ids)
     .fetch_all(conn)
     .await
     .map_err(failed("read stored issues"))?;
-    Ok(found
-        .into_iter()
-        .map(|(id, hash, removed, project)| (id, rows::Existing { hash, removed, project }))
-        .collect())
+    Ok(rows::existing_by_id(found))
 }
 
 async fn upsert_issue_rows(
@@ -355,7 +365,7 @@ async fn insert_children(conn: &mut PgConnection, children: &rows::Children<'_>)
     Ok(())
 }
 
-async fn bump_projects(conn: &mut PgConnection, keys: &[String], now: Timestamp) -> Result<()> {
+async fn bump_projects(conn: &mut PgConnection, keys: &[&str], now: Timestamp) -> Result<()> {
     let sql = concat!(
         "UPDATE projects SET data_version = data_version + 1, updated_at = ",
         ts!("$2"),
@@ -372,7 +382,7 @@ async fn bump_projects(conn: &mut PgConnection, keys: &[String], now: Timestamp)
 
 async fn save_state(conn: &mut PgConnection, state: &SyncState) -> Result<()> {
     ensure_projects(&mut *conn, &[state.project.as_str()]).await?;
-    let checkpoint = state.checkpoint.as_ref().map(|c| c.to_string());
+    let (project, watermark, checkpoint, issues_written, last_census) = rows::state_values(state)?;
     let sql = concat!(
         "INSERT INTO sync_state (project, watermark, checkpoint, issues_written, last_census) ",
         "VALUES ($1, ",
@@ -384,11 +394,11 @@ async fn save_state(conn: &mut PgConnection, state: &SyncState) -> Result<()> {
         "last_census = EXCLUDED.last_census"
     );
     sqlx::query(sql)
-        .bind(&state.project)
-        .bind(state.watermark.map(Timestamp::millis))
+        .bind(project)
+        .bind(watermark)
         .bind(checkpoint)
-        .bind(rows::to_i64(state.issues_written, "issues written")?)
-        .bind(state.last_census.map(Timestamp::millis))
+        .bind(issues_written)
+        .bind(last_census)
         .execute(conn)
         .await
         .map_err(failed("save the sync state"))?;
@@ -402,26 +412,22 @@ impl PostgresStore {
         let found: Vec<IssueRow> = sqlx::query_as(SELECT_ISSUES)
             .bind(after_id)
             .bind(projects)
-            .bind(READ_PAGE)
+            .bind(rows::READ_PAGE)
             .fetch_all(&mut *conn)
             .await
             .map_err(failed("read issues"))?;
-        let ids: Vec<i64> = found.iter().map(|row| row.id).collect();
-        let mut page = found.into_iter().map(IssueRow::into_issue).collect::<Result<Vec<_>>>()?;
-        let lists: Vec<(i64, String, i32, String)> = sqlx::query_as(SELECT_LISTS)
+        let ids = rows::page_ids(&found);
+        let lists: Vec<rows::ListRow> = sqlx::query_as(SELECT_LISTS)
             .bind(&ids)
             .fetch_all(&mut *conn)
             .await
             .map_err(failed("read components, labels and versions"))?;
-        let lists = lists.into_iter().map(|(id, list, _, name)| (id, list, name)).collect();
-        rows::attach_lists(&mut page, &ids, lists)?;
-        let changes: Vec<(i64, i64, Option<String>, String)> = sqlx::query_as(SELECT_CHANGES)
+        let changes: Vec<rows::ChangeRow> = sqlx::query_as(SELECT_CHANGES)
             .bind(&ids)
             .fetch_all(&mut *conn)
             .await
             .map_err(failed("read status history"))?;
-        rows::attach_changes(&mut page, &ids, changes);
-        Ok(page)
+        rows::page(found, &ids, lists, changes)
     }
 }
 
@@ -461,65 +467,21 @@ impl Store for PostgresStore {
             "count(*) FILTER (WHERE removed) AS removed FROM issues GROUP BY project) c ",
             "ON c.project = p.key LEFT JOIN sync_state s ON s.project = p.key ORDER BY p.key"
         );
-        type Row = (
-            String,
-            Option<String>,
-            i64,
-            Option<i64>,
-            i64,
-            i64,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-            i64,
-            Option<i64>,
-        );
-        let found: Vec<Row> =
+        let found: Vec<rows::ProjectRow> =
             sqlx::query_as(sql).fetch_all(&self.pool).await.map_err(failed("list projects"))?;
-        found
-            .into_iter()
-            .map(|row| {
-                let sync = match row.6 {
-                    Some(project) => {
-                        Some(rows::state_from_row((project, row.7, row.8, row.9, row.10))?)
-                    }
-                    None => None,
-                };
-                Ok(ProjectInfo {
-                    key: row.0,
-                    name: row.1,
-                    issues: rows::to_u64(row.4),
-                    removed: rows::to_u64(row.5),
-                    data_version: row.2,
-                    updated_at: row.3.map(Timestamp::from_millis),
-                    sync,
-                })
-            })
-            .collect()
+        found.into_iter().map(rows::project_from_row).collect()
     }
 
     async fn upsert_issues(&self, issues: &[Issue]) -> Result<WriteStats> {
-        self.write(issues, None).await
+        self.write_batches(issues).await
     }
 
     async fn save_page(&self, issues: &[Issue], state: &SyncState) -> Result<WriteStats> {
-        self.write(issues, Some(state)).await
+        self.write_page(issues, state).await
     }
 
     async fn issues(&self, projects: &[String]) -> Result<Vec<Issue>> {
-        let mut all = Vec::new();
-        let mut after_id = i64::MIN;
-        loop {
-            let page = self.issue_page(projects, after_id).await?;
-            let Some(last) = page.last() else { break };
-            after_id = super::storage_id(last);
-            let full = page.len() as i64 == READ_PAGE;
-            all.extend(page);
-            if !full {
-                break;
-            }
-        }
-        Ok(all)
+        rows::read_pages(|after_id| self.issue_page(projects, after_id)).await
     }
 
     async fn issue_ids(&self, project: &str) -> Result<Vec<i64>> {
@@ -544,10 +506,7 @@ impl Store for PostgresStore {
             .fetch_all(&mut *tx)
             .await
             .map_err(failed("mark issues removed"))?;
-        let mut touched = projects.clone();
-        touched.sort();
-        touched.dedup();
-        bump_projects(&mut tx, &touched, now).await?;
+        bump_projects(&mut tx, &rows::distinct(&projects), now).await?;
         tx.commit().await.map_err(failed("commit removals"))?;
         Ok(projects.len() as u64)
     }
@@ -600,21 +559,18 @@ impl Store for PostgresStore {
             ", outcome = $3, api_calls = $4, issues_written = $5, errors = $6::jsonb ",
             "WHERE id = $1"
         );
-        let errors = serde_json::to_string(&run.errors).unwrap_or_else(|_| "[]".to_owned());
+        let (finished_at, api_calls, issues_written, errors) = rows::run_end_values(run)?;
         let done = sqlx::query(sql)
             .bind(run.id)
-            .bind(run.finished_at.map(Timestamp::millis))
+            .bind(finished_at)
             .bind(&run.outcome)
-            .bind(rows::to_i64(run.api_calls, "API calls")?)
-            .bind(rows::to_i64(run.issues_written, "issues written")?)
+            .bind(api_calls)
+            .bind(issues_written)
             .bind(errors)
             .execute(&self.pool)
             .await
             .map_err(failed("record the end of a run"))?;
-        if done.rows_affected() == 0 {
-            return Err(Error::invalid("run id", format!("no run {} was started", run.id)));
-        }
-        Ok(())
+        rows::run_found(done.rows_affected(), run)
     }
 
     async fn runs(&self, project: Option<&str>, limit: u32) -> Result<Vec<SyncRun>> {

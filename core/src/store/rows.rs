@@ -1,14 +1,16 @@
-//! What both backends share between an [`Issue`] and its rows: preparing a batch (storage
-//! ids, duplicates, text the databases cannot hold, the content hash), deciding which
-//! issues a batch really changes, flattening child lists into columns, and putting issues
-//! back together from their rows.
+//! What both backends share between the store's values and their rows: preparing a batch
+//! (storage ids, duplicates, text the databases cannot hold, the content hash), deciding
+//! which issues a batch really changes, flattening child lists into columns, putting
+//! issues, projects, sync states and runs back together from their rows, and reading
+//! issues page by page. Each backend keeps only its SQL and its driver's types.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
 
 use serde::Serialize;
 
-use super::{storage_id, SyncRun, SyncState};
+use super::{storage_id, ProjectInfo, SyncRun, SyncState, WriteStats};
 use crate::model::{HistorySource, Issue, StatusCategory, StatusChange, Timestamp};
 use crate::{Error, Result};
 
@@ -233,6 +235,37 @@ impl Plan {
     pub fn changed(&self) -> impl Iterator<Item = usize> + '_ {
         self.inserted.iter().chain(self.updated.iter()).copied()
     }
+
+    /// Storage ids of the updated issues, whose old child rows must go.
+    pub fn updated_ids(&self, batch: &[Prepared<'_>]) -> Vec<i64> {
+        self.updated.iter().map(|&position| batch[position].id).collect()
+    }
+
+    /// Projects whose data version must increase, in key order.
+    pub fn touched(&self) -> Vec<&str> {
+        self.touched_projects.iter().map(String::as_str).collect()
+    }
+
+    /// What the batch does, as counts.
+    pub fn stats(&self) -> WriteStats {
+        WriteStats {
+            inserted: self.inserted.len() as u64,
+            updated: self.updated.len() as u64,
+            unchanged: self.unchanged,
+        }
+    }
+}
+
+/// A stored row of what the store already holds for an id: id, content hash, removed,
+/// project.
+pub(crate) type ExistingRow = (i64, i64, bool, String);
+
+/// What is stored, by id.
+pub(crate) fn existing_by_id(found: Vec<ExistingRow>) -> HashMap<i64, Existing> {
+    found
+        .into_iter()
+        .map(|(id, hash, removed, project)| (id, Existing { hash, removed, project }))
+        .collect()
 }
 
 /// Compares a batch with what is stored for its ids.
@@ -494,17 +527,63 @@ impl<'a> IssueJson<'a> {
     }
 }
 
-/// Puts list rows (issue id, list, name; ordered by issue id, then position) into the
-/// issues of a page, which are ordered by id. The list is `component`, `label`, `fix` or
-/// `affects`; rows of ids not in the page are ignored.
-pub(crate) fn attach_lists(
-    page: &mut [Issue],
+/// Issues read per query by [`Store::issues`](super::Store::issues).
+pub(crate) const READ_PAGE: i64 = 5_000;
+
+/// A list row as read back: issue id, list, ordinal, name.
+pub(crate) type ListRow = (i64, String, i32, String);
+
+/// A status change as read back: issue id, instant, status before, status after.
+pub(crate) type ChangeRow = (i64, i64, Option<String>, String);
+
+/// Storage ids of a page of issue rows, for reading their child rows.
+pub(crate) fn page_ids(found: &[IssueRow]) -> Vec<i64> {
+    found.iter().map(|row| row.id).collect()
+}
+
+/// A page of issues put together from its issue rows (ordered by id, with `ids` from
+/// [`page_ids`]), list rows and status changes (ordered by issue id, then ordinal).
+pub(crate) fn page(
+    found: Vec<IssueRow>,
     ids: &[i64],
-    rows: Vec<(i64, String, String)>,
-) -> Result<()> {
+    lists: Vec<ListRow>,
+    changes: Vec<ChangeRow>,
+) -> Result<Vec<Issue>> {
+    let mut page = found.into_iter().map(IssueRow::into_issue).collect::<Result<Vec<_>>>()?;
+    attach_lists(&mut page, ids, lists)?;
+    attach_changes(&mut page, ids, changes);
+    Ok(page)
+}
+
+/// Every issue, read page by page: `read_page` gets the last id of the page before (the
+/// smallest id first) and returns up to [`READ_PAGE`] issues ordered by id.
+pub(crate) async fn read_pages<F, Fut>(mut read_page: F) -> Result<Vec<Issue>>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: Future<Output = Result<Vec<Issue>>>,
+{
+    let mut all = Vec::new();
+    let mut after_id = i64::MIN;
+    loop {
+        let page = read_page(after_id).await?;
+        let Some(last) = page.last() else { break };
+        after_id = storage_id(last);
+        let full = page.len() as i64 == READ_PAGE;
+        all.extend(page);
+        if !full {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+/// Puts list rows (ordered by issue id, then position) into the issues of a page, which
+/// are ordered by id. The list is `component`, `label`, `fix` or `affects`; rows of ids not
+/// in the page are ignored.
+fn attach_lists(page: &mut [Issue], ids: &[i64], rows: Vec<ListRow>) -> Result<()> {
     let mut lists: [Vec<Box<str>>; 4] = Default::default();
     let mut rows = rows.into_iter().peekable();
-    while let Some((id, list, name)) = rows.next() {
+    while let Some((id, list, _, name)) = rows.next() {
         let slot = match list.as_str() {
             "component" => 0,
             "label" => 1,
@@ -529,11 +608,7 @@ pub(crate) fn attach_lists(
 }
 
 /// Puts status changes (ordered by issue id, then ordinal) into the issues of a page.
-pub(crate) fn attach_changes(
-    page: &mut [Issue],
-    ids: &[i64],
-    rows: Vec<(i64, i64, Option<String>, String)>,
-) {
+fn attach_changes(page: &mut [Issue], ids: &[i64], rows: Vec<ChangeRow>) {
     let mut history = Vec::new();
     let mut rows = rows.into_iter().peekable();
     while let Some((id, at, from, to)) = rows.next() {
@@ -559,6 +634,17 @@ pub(crate) fn to_i64(value: u64, what: &str) -> Result<i64> {
     i64::try_from(value).map_err(|_| Error::invalid(what, format!("{value} is too large to store")))
 }
 
+/// Maps a driver error to the store error for `operation` ("failed to …").
+pub(crate) fn failed(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |source| Error::store(operation, source)
+}
+
+/// Distinct values, sorted.
+pub(crate) fn distinct(values: &[String]) -> Vec<&str> {
+    let set: BTreeSet<&str> = values.iter().map(String::as_str).collect();
+    set.into_iter().collect()
+}
+
 /// A stored count read back; negative counts (never written) read as 0.
 pub(crate) fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
@@ -567,6 +653,7 @@ pub(crate) fn to_u64(value: i64) -> u64 {
 /// A sync state as read back: project, watermark, checkpoint, issues written, census.
 pub(crate) type StateRow = (String, Option<i64>, Option<String>, i64, Option<i64>);
 
+/// The sync state of a row.
 pub(crate) fn state_from_row(row: StateRow) -> Result<SyncState> {
     let (project, watermark, checkpoint, issues_written, last_census) = row;
     let checkpoint = match checkpoint {
@@ -589,6 +676,7 @@ pub(crate) fn state_from_row(row: StateRow) -> Result<SyncState> {
 /// errors (JSON).
 pub(crate) type RunRow = (i64, String, String, i64, Option<i64>, String, i64, i64, String);
 
+/// The run of a row.
 pub(crate) fn run_from_row(row: RunRow) -> Result<SyncRun> {
     let (id, project, kind, started_at, finished_at, outcome, api_calls, issues_written, errors) =
         row;
@@ -604,5 +692,75 @@ pub(crate) fn run_from_row(row: RunRow) -> Result<SyncRun> {
         api_calls: to_u64(api_calls),
         issues_written: to_u64(issues_written),
         errors,
+    })
+}
+
+/// A sync state as written: project, watermark, checkpoint (JSON text), issues written,
+/// census, in the order both backends bind them.
+pub(crate) type StateValues<'a> = (&'a str, Option<i64>, Option<String>, i64, Option<i64>);
+
+/// The values of a sync state to write.
+pub(crate) fn state_values(state: &SyncState) -> Result<StateValues<'_>> {
+    Ok((
+        &state.project,
+        state.watermark.map(Timestamp::millis),
+        state.checkpoint.as_ref().map(|checkpoint| checkpoint.to_string()),
+        to_i64(state.issues_written, "issues written")?,
+        state.last_census.map(Timestamp::millis),
+    ))
+}
+
+/// The end of a run as written: end, API calls, issues written, errors (JSON text).
+pub(crate) fn run_end_values(run: &SyncRun) -> Result<(Option<i64>, i64, i64, String)> {
+    let errors = serde_json::to_string(&run.errors)
+        .map_err(|e| Error::store("encode the errors of a run", e))?;
+    Ok((
+        run.finished_at.map(Timestamp::millis),
+        to_i64(run.api_calls, "API calls")?,
+        to_i64(run.issues_written, "issues written")?,
+        errors,
+    ))
+}
+
+/// The error for finishing a run that was never started, when an update found no row.
+pub(crate) fn run_found(rows_affected: u64, run: &SyncRun) -> Result<()> {
+    if rows_affected == 0 {
+        return Err(Error::invalid("run id", format!("no run {} was started", run.id)));
+    }
+    Ok(())
+}
+
+/// A project as read back: key, name, data version, last change, live issues, removed
+/// issues, then its sync state's columns (all absent when never synced).
+pub(crate) type ProjectRow = (
+    String,
+    Option<String>,
+    i64,
+    Option<i64>,
+    i64,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    i64,
+    Option<i64>,
+);
+
+/// The project of a row.
+pub(crate) fn project_from_row(row: ProjectRow) -> Result<ProjectInfo> {
+    let (key, name, data_version, updated_at, issues, removed) =
+        (row.0, row.1, row.2, row.3, row.4, row.5);
+    let sync = match row.6 {
+        Some(project) => Some(state_from_row((project, row.7, row.8, row.9, row.10))?),
+        None => None,
+    };
+    Ok(ProjectInfo {
+        key,
+        name,
+        issues: to_u64(issues),
+        removed: to_u64(removed),
+        data_version,
+        updated_at: updated_at.map(Timestamp::from_millis),
+        sync,
     })
 }

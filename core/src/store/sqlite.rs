@@ -19,7 +19,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
-use super::rows::{self, IssueJson, IssueRow, Prepared};
+use super::rows::{self, failed, IssueJson, IssueRow, Prepared};
 use super::{Backend, ProjectInfo, Store, SyncRun, SyncState, WriteStats};
 use crate::model::{Issue, Timestamp};
 use crate::{Error, Result};
@@ -30,9 +30,6 @@ pub const DEFAULT_BATCH_SIZE: usize = 2_000;
 /// How long a writer waits for another one before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Issues read per query by [`Store::issues`].
-const READ_PAGE: i64 = 5_000;
-
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
 /// A store in an SQLite database file.
@@ -40,11 +37,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite"
 pub struct SqliteStore {
     pool: SqlitePool,
     batch_size: usize,
-}
-
-/// Maps a driver error to the store error for `operation` ("failed to …").
-fn failed(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
-    move |source| Error::store(operation, source)
 }
 
 /// JSON text of rows for `json_each`.
@@ -117,10 +109,7 @@ impl SqliteStore {
         for batch in prepared.chunks(chunk) {
             let mut tx = self.begin_write().await?;
             for part in batch.chunks(self.batch_size) {
-                let written = write_batch(&mut tx, part, now).await?;
-                stats.inserted += written.inserted;
-                stats.updated += written.updated;
-                stats.unchanged += written.unchanged;
+                stats += write_batch(&mut tx, part, now).await?;
             }
             if let Some(state) = state {
                 save_state(&mut tx, state).await?;
@@ -198,17 +187,11 @@ async fn write_batch(
             .execute(&mut *conn)
             .await
             .map_err(failed("write issues"))?;
-        let updated: Vec<i64> = plan.updated.iter().map(|&i| batch[i].id).collect();
-        delete_children(conn, &updated).await?;
+        delete_children(conn, &plan.updated_ids(batch)).await?;
         insert_children(conn, &rows::children(batch, changed.iter().copied())).await?;
-        let touched: Vec<&str> = plan.touched_projects.iter().map(String::as_str).collect();
-        bump_projects(conn, &touched, now).await?;
+        bump_projects(conn, &plan.touched(), now).await?;
     }
-    Ok(WriteStats {
-        inserted: plan.inserted.len() as u64,
-        updated: plan.updated.len() as u64,
-        unchanged: plan.unchanged,
-    })
+    Ok(plan.stats())
 }
 
 async fn ensure_projects(conn: &mut SqliteConnection, keys: &[&str]) -> Result<()> {
@@ -229,7 +212,7 @@ async fn existing(
     batch: &[Prepared<'_>],
 ) -> Result<HashMap<i64, rows::Existing>> {
     let ids: Vec<i64> = batch.iter().map(|p| p.id).collect();
-    let found: Vec<(i64, i64, bool, String)> = sqlx::query_as(
+    let found: Vec<rows::ExistingRow> = sqlx::query_as(
         "SELECT id, content_hash, removed, project FROM issues \
          WHERE id IN (SELECT value FROM json_each(?1))",
     )
@@ -237,10 +220,7 @@ async fn existing(
     .fetch_all(conn)
     .await
     .map_err(failed("read stored issues"))?;
-    Ok(found
-        .into_iter()
-        .map(|(id, hash, removed, project)| (id, rows::Existing { hash, removed, project }))
-        .collect())
+    Ok(rows::existing_by_id(found))
 }
 
 async fn delete_children(conn: &mut SqliteConnection, ids: &[i64]) -> Result<()> {
@@ -328,18 +308,18 @@ async fn bump_projects(conn: &mut SqliteConnection, keys: &[&str], now: Timestam
 
 async fn save_state(conn: &mut SqliteConnection, state: &SyncState) -> Result<()> {
     ensure_projects(&mut *conn, &[state.project.as_str()]).await?;
-    let checkpoint = state.checkpoint.as_ref().map(|c| c.to_string());
+    let (project, watermark, checkpoint, issues_written, last_census) = rows::state_values(state)?;
     sqlx::query(
         "INSERT INTO sync_state (project, watermark, checkpoint, issues_written, last_census) \
          VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (project) DO UPDATE SET \
          watermark = excluded.watermark, checkpoint = excluded.checkpoint, \
          issues_written = excluded.issues_written, last_census = excluded.last_census",
     )
-    .bind(&state.project)
-    .bind(state.watermark.map(Timestamp::millis))
+    .bind(project)
+    .bind(watermark)
     .bind(checkpoint)
-    .bind(rows::to_i64(state.issues_written, "issues written")?)
-    .bind(state.last_census.map(Timestamp::millis))
+    .bind(issues_written)
+    .bind(last_census)
     .execute(conn)
     .await
     .map_err(failed("save the sync state"))?;
@@ -354,28 +334,24 @@ impl SqliteStore {
         let found: Vec<IssueRow> = sqlx::query_as(SELECT_ISSUES)
             .bind(after_id)
             .bind(projects)
-            .bind(READ_PAGE)
+            .bind(rows::READ_PAGE)
             .fetch_all(&mut *tx)
             .await
             .map_err(failed("read issues"))?;
-        let ids: Vec<i64> = found.iter().map(|row| row.id).collect();
+        let ids = rows::page_ids(&found);
         let ids_json = json(&ids)?;
-        let mut page = found.into_iter().map(IssueRow::into_issue).collect::<Result<Vec<_>>>()?;
-        let lists: Vec<(i64, String, i32, String)> = sqlx::query_as(SELECT_LISTS)
+        let lists: Vec<rows::ListRow> = sqlx::query_as(SELECT_LISTS)
             .bind(&ids_json)
             .fetch_all(&mut *tx)
             .await
             .map_err(failed("read components, labels and versions"))?;
-        let lists = lists.into_iter().map(|(id, list, _, name)| (id, list, name)).collect();
-        rows::attach_lists(&mut page, &ids, lists)?;
-        let changes: Vec<(i64, i64, Option<String>, String)> = sqlx::query_as(SELECT_CHANGES)
+        let changes: Vec<rows::ChangeRow> = sqlx::query_as(SELECT_CHANGES)
             .bind(&ids_json)
             .fetch_all(&mut *tx)
             .await
             .map_err(failed("read status history"))?;
-        rows::attach_changes(&mut page, &ids, changes);
         tx.commit().await.map_err(failed("end a read"))?;
-        Ok(page)
+        rows::page(found, &ids, lists, changes)
     }
 }
 
@@ -403,20 +379,7 @@ impl Store for SqliteStore {
     }
 
     async fn projects(&self) -> Result<Vec<ProjectInfo>> {
-        type Row = (
-            String,
-            Option<String>,
-            i64,
-            Option<i64>,
-            i64,
-            i64,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-            i64,
-            Option<i64>,
-        );
-        let found: Vec<Row> = sqlx::query_as(
+        let found: Vec<rows::ProjectRow> = sqlx::query_as(
             "SELECT p.key, p.name, p.data_version, p.updated_at, COALESCE(c.live, 0), \
              COALESCE(c.removed, 0), s.project, s.watermark, s.checkpoint, \
              COALESCE(s.issues_written, 0), s.last_census FROM projects p \
@@ -427,26 +390,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await
         .map_err(failed("list projects"))?;
-        found
-            .into_iter()
-            .map(|row| {
-                let sync = match row.6 {
-                    Some(project) => {
-                        Some(rows::state_from_row((project, row.7, row.8, row.9, row.10))?)
-                    }
-                    None => None,
-                };
-                Ok(ProjectInfo {
-                    key: row.0,
-                    name: row.1,
-                    issues: rows::to_u64(row.4),
-                    removed: rows::to_u64(row.5),
-                    data_version: row.2,
-                    updated_at: row.3.map(Timestamp::from_millis),
-                    sync,
-                })
-            })
-            .collect()
+        found.into_iter().map(rows::project_from_row).collect()
     }
 
     async fn upsert_issues(&self, issues: &[Issue]) -> Result<WriteStats> {
@@ -459,19 +403,7 @@ impl Store for SqliteStore {
 
     async fn issues(&self, projects: &[String]) -> Result<Vec<Issue>> {
         let projects = json(projects)?;
-        let mut all = Vec::new();
-        let mut after_id = i64::MIN;
-        loop {
-            let page = self.issue_page(&projects, after_id).await?;
-            let Some(last) = page.last() else { break };
-            after_id = super::storage_id(last);
-            let full = page.len() as i64 == READ_PAGE;
-            all.extend(page);
-            if !full {
-                break;
-            }
-        }
-        Ok(all)
+        rows::read_pages(|after_id| self.issue_page(&projects, after_id)).await
     }
 
     async fn issue_ids(&self, project: &str) -> Result<Vec<i64>> {
@@ -494,10 +426,7 @@ impl Store for SqliteStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(failed("mark issues removed"))?;
-        let mut touched: Vec<&str> = projects.iter().map(String::as_str).collect();
-        touched.sort_unstable();
-        touched.dedup();
-        bump_projects(&mut tx, &touched, now).await?;
+        bump_projects(&mut tx, &rows::distinct(&projects), now).await?;
         tx.commit().await.map_err(failed("commit removals"))?;
         Ok(projects.len() as u64)
     }
@@ -538,24 +467,21 @@ impl Store for SqliteStore {
     }
 
     async fn finish_run(&self, run: &SyncRun) -> Result<()> {
-        let errors = json(&run.errors)?;
+        let (finished_at, api_calls, issues_written, errors) = rows::run_end_values(run)?;
         let done = sqlx::query(
             "UPDATE sync_runs SET finished_at = ?2, outcome = ?3, api_calls = ?4, \
              issues_written = ?5, errors = ?6 WHERE id = ?1",
         )
         .bind(run.id)
-        .bind(run.finished_at.map(Timestamp::millis))
+        .bind(finished_at)
         .bind(&run.outcome)
-        .bind(rows::to_i64(run.api_calls, "API calls")?)
-        .bind(rows::to_i64(run.issues_written, "issues written")?)
+        .bind(api_calls)
+        .bind(issues_written)
         .bind(errors)
         .execute(&self.pool)
         .await
         .map_err(failed("record the end of a run"))?;
-        if done.rows_affected() == 0 {
-            return Err(Error::invalid("run id", format!("no run {} was started", run.id)));
-        }
-        Ok(())
+        rows::run_found(done.rows_affected(), run)
     }
 
     async fn runs(&self, project: Option<&str>, limit: u32) -> Result<Vec<SyncRun>> {
