@@ -59,8 +59,29 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
         .with_context(|| format!("failed to open the store at {}", redact(url.expose())))
 }
 
-/// A database URL fit to print: the password replaced by `***`.
+/// A database URL fit to print: a password, in the user part or in the query, replaced by
+/// `***`.
 pub fn redact(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut shown = redact_user_part(base);
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        shown.push('?');
+        shown.push_str(&pairs.join("&"));
+    }
+    shown
+}
+
+fn redact_user_part(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
     let Some((credentials, host)) = rest.rsplit_once('@') else { return url.to_owned() };
     match credentials.split_once(':') {
@@ -78,5 +99,9 @@ mod tests {
         assert_eq!(redact("postgres://bd:s3cr@t@db:5432/x"), "postgres://bd:***@db:5432/x");
         assert_eq!(redact("postgres://bd@db/x"), "postgres://bd@db/x");
         assert_eq!(redact("sqlite:///var/lib/bd.db"), "sqlite:///var/lib/bd.db");
+        assert_eq!(
+            redact("postgres://bd@db/x?sslmode=require&password=PW-5"),
+            "postgres://bd@db/x?sslmode=require&password=***"
+        );
     }
 }

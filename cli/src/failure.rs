@@ -9,7 +9,8 @@ pub const EXIT_INPUT: u8 = 2;
 pub const EXIT_FAILURE: u8 = 1;
 
 /// Prints `error` with its chain of causes to standard error and picks the exit code:
-/// 2 when the input or the command line was at fault, 1 otherwise.
+/// 2 when the input, the command line or the settings (including credentials JIRA
+/// refuses) were at fault, 1 otherwise.
 pub fn report(error: &anyhow::Error) -> ExitCode {
     if is_broken_pipe(error) {
         // The reader of our output went away (`bugdash … | head`): not a failure.
@@ -34,6 +35,9 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                     | bugdash::Error::Io { .. }
                     | bugdash::Error::Config(_)
             )
+        ) || matches!(
+            cause.downcast_ref::<bugdash::Error>(),
+            Some(bugdash::Error::Jira(jira)) if jira.is_configuration()
         ) || cause.downcast_ref::<UsageError>().is_some()
     });
     if caller_fault {

@@ -27,7 +27,7 @@ pub struct AnalyzeArgs {
 
     /// Only issues of this project (repeatable, or comma-separated); without FILE, the
     /// stored project to analyse (`ALL` for every stored project together).
-    #[arg(long, value_name = "KEY", value_delimiter = ',')]
+    #[arg(long, value_name = "KEY", value_delimiter = ',', value_parser = super::project_key)]
     pub project: Vec<String>,
 
     /// Analyse as of this date or instant (default: the latest timestamp in the data).

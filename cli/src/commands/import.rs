@@ -19,7 +19,7 @@ pub struct ImportArgs {
     pub files: Vec<PathBuf>,
 
     /// Project the issues belong to; issues of other projects in the files are skipped.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", value_parser = super::project_key)]
     pub project: String,
 
     /// Column mapping for delimited files that are not JIRA exports.

@@ -16,7 +16,7 @@ use crate::progress::Reporter;
 #[derive(Debug, Args)]
 pub struct SyncArgs {
     /// Project key to sync.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", value_parser = super::project_key)]
     pub project: String,
 
     /// Read every issue again and look for deleted and moved issues, ignoring the
@@ -33,7 +33,7 @@ impl SyncArgs {
     /// Syncs the project; an interrupted sync carries on from its last written page.
     pub fn run(self, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         let settings = global.settings()?;
-        let client_config = settings.jira.client_config().context("cannot reach JIRA")?;
+        let client_config = settings.jira.client_config().context("the JIRA settings are incomplete")?;
         let request = SyncRequest {
             project: self.project.clone(),
             full: self.full,

@@ -11,8 +11,12 @@
 //! interval, compares the ids JIRA holds with the ids stored: stored issues JIRA no longer
 //! returns are looked up one by one (gone: marked removed; found under another key or
 //! project: a move, stored as an update), and ids JIRA holds that the store lacks are
-//! fetched. That also repairs the one gap of offset paging, an issue skipped because
-//! another one was updated while the pages were being read.
+//! fetched.
+//!
+//! Offset paging over a result set ordered by `updated` skips an issue whenever an issue
+//! already read is updated or deleted before the last page: the run notices (an id seen
+//! twice, or a changed total) and reads the query again, and the watermark only advances
+//! after a reading in which nothing moved.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -63,6 +67,46 @@ pub struct SyncReport {
     pub api_calls: u64,
     /// The watermark after the run.
     pub watermark: Option<Timestamp>,
+    /// Times the run read its query again from the first page: a saved cursor JIRA no
+    /// longer accepted, or issues that changed while the pages were read.
+    pub restarts: u32,
+    /// True when issues were still changing under the last reading; the watermark was then
+    /// left where it was, so the next sync reads the same span again.
+    pub unsettled: bool,
+}
+
+/// How often one run reads its query again from the first page (an expired cursor, or
+/// issues that moved while the pages were read) before it settles for what it has.
+const MAX_RESTARTS: u32 = 3;
+
+/// What one reading of the query saw, to tell whether the result set moved under it.
+///
+/// Pages are ordered by `updated`: an issue updated after it was read moves to the end and
+/// comes back a second time, and an issue deleted or moved away after it was read shrinks
+/// the total. Either shifts the offsets of the pages still to come by one, which can skip
+/// an issue; a second reading picks it up.
+#[derive(Debug, Default)]
+struct Pass {
+    seen: std::collections::HashSet<u64>,
+    first_total: Option<u64>,
+    shifted: bool,
+}
+
+impl Pass {
+    fn observe(&mut self, issues: &[Issue], total: Option<u64>) {
+        for id in issues.iter().filter_map(|issue| issue.id) {
+            self.shifted |= !self.seen.insert(id);
+        }
+        match (self.first_total, total) {
+            (None, Some(total)) => self.first_total = Some(total),
+            (Some(first), Some(total)) => self.shifted |= first != total,
+            _ => {}
+        }
+    }
+}
+
+fn is_bad_request(error: &crate::Error) -> bool {
+    matches!(error, crate::Error::Jira(crate::jira::client::JiraError::BadRequest { .. }))
 }
 
 /// The checkpoint of an unfinished run, stored as JSON in the sync state.
@@ -123,21 +167,42 @@ async fn run(
         }
         None => first_checkpoint(client, request, &state).await?,
     };
+    let mut pass = Pass::default();
+    let mut may_restart_cursor = report.resumed;
     loop {
-        let page = client.search_page(&checkpoint.jql, &checkpoint.cursor).await?;
+        let page = match client.search_page(&checkpoint.jql, &checkpoint.cursor).await {
+            Ok(page) => page,
+            Err(error) if may_restart_cursor && is_bad_request(&error) => {
+                // The saved cursor is no longer valid (Cloud page tokens expire): the
+                // query starts again from its first page, which is safe because writes
+                // are upserts.
+                may_restart_cursor = false;
+                checkpoint.cursor = client.first_cursor().await?;
+                report.restarts += 1;
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        may_restart_cursor = false;
         report.pages += 1;
         report.received += page.issues.len() as u64;
+        pass.observe(&page.issues, page.total);
         checkpoint.max_updated = checkpoint.max_updated.max(latest_update(&page.issues));
-        let finished = page.next.is_none();
+        let mut finished = false;
         match page.next {
-            Some(next) => {
-                checkpoint.cursor = next;
-                state.checkpoint = Some(to_json(&checkpoint)?);
+            Some(next) => checkpoint.cursor = next,
+            None if pass.shifted && report.restarts < MAX_RESTARTS => {
+                // Issues read earlier changed while the pages were read, so offsets moved
+                // and an issue may have been skipped: read the query once more.
+                checkpoint.cursor = client.first_cursor().await?;
+                report.restarts += 1;
+                pass = Pass::default();
             }
-            None => {
-                state.checkpoint = None;
-                state.watermark = state.watermark.max(checkpoint.max_updated);
-            }
+            None => finished = true,
+        }
+        state.checkpoint = if finished { None } else { Some(to_json(&checkpoint)?) };
+        if finished && !pass.shifted {
+            state.watermark = state.watermark.max(checkpoint.max_updated);
         }
         // The count goes into the same transaction as the page, so a killed run neither
         // loses nor repeats it.
@@ -147,6 +212,7 @@ async fn run(
         let total = page.total;
         progress.update(&Progress { stage: "syncing", done: report.received, total });
         if finished {
+            report.unsettled = pass.shifted;
             break;
         }
     }

@@ -215,7 +215,10 @@ async fn write_batch(
         let changed: Vec<usize> = plan.changed().collect();
         if !changed.is_empty() {
             upsert_issue_rows(conn, part, &changed, now).await?;
-            delete_children(conn, &plan.updated_ids(part)).await?;
+            // Children of every written id go, not only of those planned as updates: a
+            // writer in another transaction may have stored a "new" issue meanwhile.
+            let written: Vec<i64> = changed.iter().map(|&i| part[i].id).collect();
+            delete_children(conn, &written).await?;
             insert_children(conn, &rows::children(part, changed.iter().copied())).await?;
             bump_projects(conn, &plan.touched(), now).await?;
         }

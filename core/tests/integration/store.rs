@@ -191,6 +191,20 @@ async fn importing_twice_changes_nothing(harness: Harness) {
 }
 both_backends!(importing_twice_changes_nothing, 500);
 
+async fn two_writers_of_the_same_new_issues_both_succeed(harness: Harness) {
+    let store = harness.store();
+    let issues = zookeeper();
+
+    let (first, second) = tokio::join!(store.upsert_issues(&issues), store.upsert_issues(&issues));
+
+    first.expect("the first writer succeeds");
+    second.expect("the second writer succeeds");
+    assert_same(&store.issues(&all()).await.expect("read back"), &by_id(issues));
+    let components = harness.rows("SELECT CAST(COUNT(*) AS TEXT) FROM issue_components").await;
+    assert_eq!(components[0][0].as_deref(), Some("1500"));
+}
+both_backends!(two_writers_of_the_same_new_issues_both_succeed, 200);
+
 async fn moved_issue_stays_one_row(harness: Harness) {
     let store = harness.store();
     let issues = zookeeper();
