@@ -97,6 +97,13 @@ impl FakeJira {
         self.shared.settings().changelog_page_cap = cap.max(1);
     }
 
+    /// Makes every Cloud page token handed out so far invalid: a search asking with one is
+    /// answered 400 "The provided next page token is invalid or expired", as Cloud answers
+    /// once a token has expired.
+    pub fn expire_page_tokens(&self) {
+        self.shared.settings().token_epoch += 1;
+    }
+
     /// Every request served so far, in the order they finished.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared.log()

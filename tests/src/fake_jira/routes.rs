@@ -134,9 +134,10 @@ async fn cloud_search(State(shared): AppState, Query(params): Params) -> Respons
         Ok(clauses) => clauses,
         Err(message) => return error_answer(StatusCode::BAD_REQUEST, &message),
     };
+    let epoch = shared.settings().token_epoch;
     let start = match params.get("nextPageToken") {
         None => 0,
-        Some(token) => match read_token(token, jql) {
+        Some(token) => match read_token(token, jql, epoch) {
             Some(start) => start,
             None => {
                 let message = "The provided next page token is invalid or expired.";
@@ -159,7 +160,7 @@ async fn cloud_search(State(shared): AppState, Query(params): Params) -> Respons
         .collect();
     let mut page = json!({ "issues": issues, "isLast": end >= found.len() });
     if end < found.len() {
-        page["nextPageToken"] = Value::String(make_token(end, jql));
+        page["nextPageToken"] = Value::String(make_token(end, jql, epoch));
     }
     json_answer(StatusCode::OK, &page)
 }
@@ -296,14 +297,15 @@ fn page_size(params: &HashMap<String, String>, default: usize) -> usize {
 }
 
 /// An opaque-looking token holding the next offset and a fingerprint of the query, so
-/// that a token from another query is refused as Cloud refuses it.
-fn make_token(offset: usize, jql: &str) -> String {
-    format!("CAE{offset:x}Z{:x}", fingerprint(jql))
+/// that a token from another query is refused as Cloud refuses it. The epoch is mixed in
+/// so that expiring tokens changes the fingerprint; at epoch 0 it leaves it as it is.
+fn make_token(offset: usize, jql: &str, epoch: u64) -> String {
+    format!("CAE{offset:x}Z{:x}", fingerprint(jql) ^ epoch)
 }
 
-fn read_token(token: &str, jql: &str) -> Option<usize> {
+fn read_token(token: &str, jql: &str, epoch: u64) -> Option<usize> {
     let (offset, print) = token.strip_prefix("CAE")?.split_once('Z')?;
-    (u64::from_str_radix(print, 16).ok()? == fingerprint(jql))
+    (u64::from_str_radix(print, 16).ok()? == fingerprint(jql) ^ epoch)
         .then(|| usize::from_str_radix(offset, 16).ok())?
 }
 

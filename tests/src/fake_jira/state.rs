@@ -72,6 +72,9 @@ pub(crate) struct Settings {
     pub(crate) page_latency: Duration,
     pub(crate) page_cap: usize,
     pub(crate) changelog_page_cap: usize,
+    /// Mixed into every Cloud page token; changing it makes every token handed out before
+    /// invalid, as Cloud's tokens expire.
+    pub(crate) token_epoch: u64,
 }
 
 /// An injected fault and how often it still fires.
@@ -220,6 +223,7 @@ impl Shared {
                 page_latency: Duration::ZERO,
                 page_cap: 50,
                 changelog_page_cap: 100,
+                token_epoch: 0,
             }),
             log: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),

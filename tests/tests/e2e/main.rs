@@ -13,3 +13,4 @@ mod source;
 mod stores;
 mod sync;
 mod sync_faults;
+mod sync_restarts;
