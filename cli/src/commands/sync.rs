@@ -33,7 +33,8 @@ impl SyncArgs {
     /// Syncs the project; an interrupted sync carries on from its last written page.
     pub fn run(self, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         let settings = global.settings()?;
-        let client_config = settings.jira.client_config().context("the JIRA settings are incomplete")?;
+        let client_config =
+            settings.jira.client_config().context("the JIRA settings are incomplete")?;
         let request = SyncRequest {
             project: self.project.clone(),
             full: self.full,
