@@ -41,7 +41,7 @@ fn main() {
         .and_then(|copies| copies.parse().ok())
         .unwrap_or(55);
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-    for scenario in SCENARIOS.iter().filter(|s| chosen.as_deref().map_or(true, |c| c == **s)) {
+    for scenario in SCENARIOS.iter().filter(|s| chosen.as_deref().is_none_or(|c| c == **s)) {
         runtime.block_on(run(scenario, copies));
     }
 }

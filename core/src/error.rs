@@ -84,6 +84,11 @@ pub enum Error {
     /// or overloaded after retries …); the inner error says which.
     #[error(transparent)]
     Jira(#[from] crate::jira::client::JiraError),
+    /// The same work is already running elsewhere (another process, possibly on another
+    /// machine sharing the database); running it twice at once would only duplicate it.
+    /// Holds what is running, such as `sync of ZOOKEEPER`.
+    #[error("another {0} is running; try again when it ends")]
+    Busy(String),
     /// An analysis or reader parameter is out of range or malformed.
     #[error("invalid {name}: {message}")]
     InvalidParameter {

@@ -82,13 +82,13 @@ impl FilterSet {
     }
 
     fn keeps_dates(&self, created: i64, resolved_at: Option<i64>) -> bool {
-        let created_ok = self.created_since.map_or(true, |since| created >= since)
-            && self.created_until.map_or(true, |until| created < until);
+        let created_ok = self.created_since.is_none_or(|since| created >= since)
+            && self.created_until.is_none_or(|until| created < until);
         let resolved_filtered = self.resolved_since.is_some() || self.resolved_until.is_some();
         let resolved_ok = !resolved_filtered
             || resolved_at.is_some_and(|at| {
-                self.resolved_since.map_or(true, |since| at >= since)
-                    && self.resolved_until.map_or(true, |until| at < until)
+                self.resolved_since.is_none_or(|since| at >= since)
+                    && self.resolved_until.is_none_or(|until| at < until)
             });
         created_ok && resolved_ok
     }

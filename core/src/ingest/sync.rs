@@ -27,7 +27,7 @@ use super::{Progress, ProgressSink};
 use crate::jira::client::{updated_since_jql, Cursor, JiraClient};
 use crate::model::{Issue, Timestamp};
 use crate::store::{Store, SyncRun, SyncState, WriteStats};
-use crate::Result;
+use crate::{Error, Result};
 
 /// What to sync.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,7 +121,28 @@ struct Checkpoint {
 
 /// Syncs one project: pages since the watermark (or everything with `full`), then a census
 /// when one is due. Records the run, successful or not.
+///
+/// Holds the project's sync lock throughout, and fails with [`Error::Busy`] when another
+/// sync of the project holds it: two at once would take over each other's checkpoint and
+/// read everything twice.
 pub async fn sync_project(
+    store: &dyn Store,
+    client: &JiraClient,
+    request: &SyncRequest,
+    progress: &dyn ProgressSink,
+) -> Result<SyncReport> {
+    let Some(lock) = store.lock_sync(&request.project).await? else {
+        return Err(Error::Busy(format!("sync of {}", request.project)));
+    };
+    let outcome = sync_locked(store, client, request, progress).await;
+    // Released before returning, so that a sync started right after this one returns
+    // finds the lock free even where dropping it would free it only a moment later.
+    lock.release().await;
+    outcome
+}
+
+/// [`sync_project`] once the lock is held.
+async fn sync_locked(
     store: &dyn Store,
     client: &JiraClient,
     request: &SyncRequest,
@@ -224,11 +245,14 @@ async fn run(
     store.save_sync_state(&state).await
 }
 
-/// Runs still marked running belong to processes that died (killed, machine lost): this
-/// run is about to carry on their work, so they are closed as interrupted.
+/// Sync runs still marked running belong to processes that died (killed, machine lost),
+/// because this run holds the sync lock that a live one would hold; this run is about to
+/// carry on their work, so they are closed as interrupted. Imports do not take the lock,
+/// so their runs are left alone.
 async fn close_interrupted_runs(store: &dyn Store, project: &str) -> Result<()> {
     for mut run in store.runs(Some(project), 50).await? {
-        if run.outcome == "running" && run.finished_at.is_none() {
+        let sync = run.kind == "sync" || run.kind == "full-sync";
+        if sync && run.outcome == "running" && run.finished_at.is_none() {
             run.outcome = "interrupted".into();
             run.finished_at = Some(now());
             run.errors.push("the process ended before the run finished".into());

@@ -7,6 +7,7 @@
 //! without a JIRA id get a stable negative id derived from their key (see
 //! [`storage_id`]), so they can never collide with a real one.
 
+mod file_lock;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -164,6 +165,64 @@ pub trait Store: Send + Sync {
 
     /// The latest runs of a project (all projects when `None`), newest first.
     async fn runs(&self, project: Option<&str>, limit: u32) -> Result<Vec<SyncRun>>;
+
+    /// Takes the project's sync lock without waiting: `None` when another holder (this or
+    /// another process, on this or another machine sharing the database) has it. The lock
+    /// dies with its holder: a process that ends in any way, killed included, leaves it
+    /// free.
+    async fn lock_sync(&self, project: &str) -> Result<Option<SyncLock>>;
+}
+
+/// A project's sync lock, held while this value lives; see [`Store::lock_sync`].
+///
+/// Dropping it releases the lock, but PostgreSQL may take a moment to notice;
+/// [`SyncLock::release`] waits until the database has let go, so that a sync started right
+/// after finds the lock free.
+#[must_use = "the lock is released as soon as it is dropped"]
+pub struct SyncLock {
+    project: String,
+    holder: Box<dyn LockHolder>,
+}
+
+impl SyncLock {
+    pub(crate) fn new(project: &str, holder: Box<dyn LockHolder>) -> Self {
+        SyncLock { project: project.to_owned(), holder }
+    }
+
+    /// The project the lock is for.
+    pub fn project(&self) -> &str {
+        &self.project
+    }
+
+    /// Releases the lock and returns once the database has released it.
+    pub async fn release(self) {
+        self.holder.release().await;
+    }
+}
+
+impl std::fmt::Debug for SyncLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncLock").field("project", &self.project).finish_non_exhaustive()
+    }
+}
+
+/// What holds a backend's sync lock. Dropping it must release the lock without awaiting
+/// anything; [`LockHolder::release`] may await until the database confirms.
+#[async_trait]
+pub(crate) trait LockHolder: Send + Sync {
+    /// Releases the lock and waits until the database has seen it.
+    async fn release(self: Box<Self>);
+}
+
+/// FNV-1a over `bytes`: a hash that never changes between builds, platforms or releases,
+/// because ids derived from it are stored or shared between processes.
+pub(crate) fn stable_hash(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
 }
 
 /// The id an issue is stored under: JIRA's id, or for issues read from files without one a
@@ -171,14 +230,7 @@ pub trait Store: Send + Sync {
 pub fn storage_id(issue: &Issue) -> i64 {
     match issue.id {
         Some(id) => id as i64,
-        None => {
-            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-            for byte in issue.key.as_bytes() {
-                hash ^= u64::from(*byte);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
-            -((hash >> 1) as i64) - 1
-        }
+        None => -((stable_hash(issue.key.as_bytes()) >> 1) as i64) - 1,
     }
 }
 

@@ -14,7 +14,9 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use super::rows::{self, comments_json, failed, history_source_name, IssueRow, Prepared};
-use super::{Backend, ProjectInfo, Store, SyncRun, SyncState, WriteStats};
+use super::{
+    stable_hash, Backend, LockHolder, ProjectInfo, Store, SyncLock, SyncRun, SyncState, WriteStats,
+};
 use crate::model::{Issue, StatusCategory, Timestamp};
 use crate::{Error, Result};
 
@@ -65,6 +67,37 @@ impl PostgresStore {
     /// Closes every connection; later calls fail.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// The advisory lock key of a project's sync lock: the same in every process and release,
+/// and prefixed so it cannot meet a key another application sharing the database hashes.
+fn sync_lock_key(project: &str) -> i64 {
+    stable_hash(format!("bugdash-sync:{project}").as_bytes()) as i64
+}
+
+/// A session-level advisory lock on a connection of its own, taken out of the pool so the
+/// lock never goes back into it with a connection. The server releases the lock when the
+/// session ends, which dropping the connection or the death of the process brings about.
+///
+/// Session locks need a session per client: behind a pooler in transaction mode (such as
+/// PgBouncer's) they are not reliable; the database URL must reach the server directly.
+struct AdvisoryLock {
+    connection: PgConnection,
+    key: i64,
+}
+
+#[async_trait]
+impl LockHolder for AdvisoryLock {
+    async fn release(mut self: Box<Self>) {
+        // Closing alone would let the server release the lock a moment after we return;
+        // unlocking first is a round trip that ends with the lock free. Failures need no
+        // handling: a broken connection ends the session, and the lock with it.
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(self.key)
+            .execute(&mut self.connection)
+            .await;
+        let _ = sqlx::Connection::close(self.connection).await;
     }
 }
 
@@ -592,5 +625,20 @@ impl Store for PostgresStore {
             .await
             .map_err(failed("list runs"))?;
         found.into_iter().map(rows::run_from_row).collect()
+    }
+
+    async fn lock_sync(&self, project: &str) -> Result<Option<SyncLock>> {
+        let key = sync_lock_key(project);
+        let mut connection = self.pool.acquire().await.map_err(failed("connect to PostgreSQL"))?;
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(failed("take the sync lock"))?;
+        if !locked {
+            return Ok(None);
+        }
+        let holder = AdvisoryLock { connection: connection.detach(), key };
+        Ok(Some(SyncLock::new(project, Box::new(holder))))
     }
 }

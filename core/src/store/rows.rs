@@ -456,9 +456,9 @@ pub(crate) fn children<'a>(
         rows.components.push_all(id, &issue.components);
         rows.labels.push_all(id, &issue.labels);
         let fixes = rows.versions.0.push_all(id, &issue.fix_versions);
-        rows.versions.1.extend(std::iter::repeat("fix").take(fixes));
+        rows.versions.1.extend(std::iter::repeat_n("fix", fixes));
         let affects = rows.versions.0.push_all(id, &issue.affects_versions);
-        rows.versions.1.extend(std::iter::repeat("affects").take(affects));
+        rows.versions.1.extend(std::iter::repeat_n("affects", affects));
         for (ordinal, change) in issue.status_history.iter().enumerate() {
             rows.changes.ids.push(id);
             rows.changes.ordinals.push(ordinal as i32);

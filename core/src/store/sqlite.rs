@@ -8,7 +8,7 @@
 //! busy timeout instead of failing halfway through.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -19,8 +19,9 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 
+use super::file_lock::{self, MemoryLocks};
 use super::rows::{self, failed, IssueJson, IssueRow, Prepared};
-use super::{Backend, ProjectInfo, Store, SyncRun, SyncState, WriteStats};
+use super::{Backend, ProjectInfo, Store, SyncLock, SyncRun, SyncState, WriteStats};
 use crate::model::{Issue, Timestamp};
 use crate::{Error, Result};
 
@@ -37,6 +38,10 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite"
 pub struct SqliteStore {
     pool: SqlitePool,
     batch_size: usize,
+    /// The database file, where sync locks are taken; `None` for an in-memory database.
+    file: Option<PathBuf>,
+    /// Sync locks of an in-memory database, which no other process can open.
+    memory_locks: MemoryLocks,
 }
 
 /// JSON text of rows for `json_each`.
@@ -76,7 +81,14 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(failed("open the SQLite database"))?;
-        Ok(SqliteStore { pool, batch_size: DEFAULT_BATCH_SIZE })
+        // The absolute path, so a later change of working folder cannot move the locks.
+        let file = (!in_memory).then(|| std::fs::canonicalize(&file).unwrap_or(file));
+        Ok(SqliteStore {
+            pool,
+            batch_size: DEFAULT_BATCH_SIZE,
+            file,
+            memory_locks: MemoryLocks::default(),
+        })
     }
 
     /// Sets how many issues [`Store::upsert_issues`] writes per transaction (at least 1).
@@ -496,5 +508,11 @@ impl Store for SqliteStore {
         .await
         .map_err(failed("list runs"))?;
         found.into_iter().map(rows::run_from_row).collect()
+    }
+    async fn lock_sync(&self, project: &str) -> Result<Option<SyncLock>> {
+        match &self.file {
+            Some(file) => file_lock::lock_beside(file, project),
+            None => Ok(self.memory_locks.lock(project)),
+        }
     }
 }

@@ -65,6 +65,21 @@ impl Harness {
         }
     }
 
+    /// A second, independent handle on the same database, as another process opens it.
+    async fn another_handle(&self) -> Box<dyn Store> {
+        match self {
+            Harness::Sqlite { _dir, .. } => {
+                let file = _dir.path().join("store.db");
+                Box::new(SqliteStore::open(&file).await.expect("open SQLite again"))
+            }
+            Harness::Postgres { _database, .. } => Box::new(
+                PostgresStore::connect_with(_database.options.clone())
+                    .await
+                    .expect("connect to the test database again"),
+            ),
+        }
+    }
+
     async fn count(&self, sql: &str) -> i64 {
         let rows = self.rows(&format!("SELECT CAST(({sql}) AS TEXT)")).await;
         rows[0][0].as_deref().and_then(|n| n.parse().ok()).expect("a count")
@@ -499,6 +514,81 @@ async fn hostile_text_round_trips_and_nul_is_removed(harness: Harness) {
     assert_eq!(harness.count("SELECT COUNT(*) FROM projects").await, 1);
 }
 both_backends!(hostile_text_round_trips_and_nul_is_removed);
+
+/// Whether `store` can take the sync lock of `project` within `wait`, polling; a lock
+/// dropped without [`store::SyncLock::release`] may take the server a moment to free.
+async fn lockable_within(store: &dyn Store, project: &str, wait: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        if store.lock_sync(project).await.expect("try the lock").is_some() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+async fn a_held_sync_lock_refuses_a_second_holder_until_released(harness: Harness) {
+    let store = harness.store();
+    let other = harness.another_handle().await;
+
+    let held = store.lock_sync("ZOOKEEPER").await.expect("lock");
+    let same_handle = store.lock_sync("ZOOKEEPER").await.expect("lock");
+    let other_handle = other.lock_sync("ZOOKEEPER").await.expect("lock");
+    let other_project = other.lock_sync("KAFKA").await.expect("lock");
+
+    assert_eq!(held.as_ref().map(|lock| lock.project()), Some("ZOOKEEPER"));
+    assert!(same_handle.is_none());
+    assert!(other_handle.is_none());
+    assert_eq!(other_project.as_ref().map(|lock| lock.project()), Some("KAFKA"));
+    held.expect("held").release().await;
+    let again = other.lock_sync("ZOOKEEPER").await.expect("lock");
+    assert!(again.is_some(), "a released lock is free at once");
+    assert!(store.lock_sync("KAFKA").await.expect("lock").is_none());
+}
+both_backends!(a_held_sync_lock_refuses_a_second_holder_until_released);
+
+async fn a_dropped_sync_lock_is_freed(harness: Harness) {
+    let store = harness.store();
+    let other = harness.another_handle().await;
+    let held = other.lock_sync("ZOOKEEPER").await.expect("lock").expect("free at first");
+    assert!(store.lock_sync("ZOOKEEPER").await.expect("lock").is_none());
+
+    drop(held);
+
+    let wait = std::time::Duration::from_secs(5);
+    assert!(lockable_within(store, "ZOOKEEPER", wait).await, "still held 5 s after the drop");
+}
+both_backends!(a_dropped_sync_lock_is_freed);
+
+#[tokio::test]
+async fn an_in_memory_sqlite_store_locks_each_project_once() {
+    let store = SqliteStore::connect("sqlite::memory:").await.expect("open in memory");
+    let clone = store.clone();
+
+    let held = store.lock_sync("ZOOKEEPER").await.expect("lock");
+    let refused = clone.lock_sync("ZOOKEEPER").await.expect("lock");
+    let other_project = clone.lock_sync("KAFKA").await.expect("lock");
+    drop(held);
+    let after_drop = clone.lock_sync("ZOOKEEPER").await.expect("lock");
+
+    assert!(refused.is_none());
+    assert!(other_project.is_some());
+    assert!(after_drop.is_some());
+}
+
+#[tokio::test]
+async fn the_sqlite_sync_lock_lives_in_a_file_beside_the_database() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let store = SqliteStore::open(&dir.path().join("store.db")).await.expect("open");
+
+    let held = store.lock_sync("ZOOKEEPER").await.expect("lock");
+
+    assert!(held.is_some());
+    assert!(dir.path().join("store.db.sync-ZOOKEEPER.lock").is_file());
+}
 
 #[tokio::test]
 async fn open_creates_the_sqlite_file_and_folder_and_migrates() {

@@ -217,3 +217,36 @@ async fn a_data_center_incremental_sync_reads_from_the_watermark_and_finds_delet
 both_backends!(
     a_data_center_incremental_sync_reads_from_the_watermark_and_finds_deletions_and_moves
 );
+
+/// Two syncs of one project started at once through two handles on the same database, as
+/// two processes would: the one that takes the lock stores the source, the other is
+/// refused at once and records no run, and the lock is free again afterwards.
+async fn a_second_sync_of_a_project_at_once_is_refused_as_busy(store: TestStore) {
+    let (fake, client) = fake_and_client(Flavor::Cloud).await;
+    fake.set_page_latency(Duration::from_millis(20));
+    let second_handle = bugdash::store::open(&store.url).await.expect("a second handle");
+    let second_client = crate::common::client(&fake, Deployment::Cloud);
+    let request = plain_request();
+
+    let (first, second) = tokio::join!(
+        sync_project(store.store(), &client, &request, &NoProgress),
+        sync_project(second_handle.as_ref(), &second_client, &request, &NoProgress),
+    );
+
+    let (done, refused) = match (first, second) {
+        (Ok(done), Err(refused)) | (Err(refused), Ok(done)) => (done, refused),
+        (first, second) => panic!("expected one success and one refusal: {first:?} {second:?}"),
+    };
+    assert!(matches!(&refused, bugdash::Error::Busy(what) if what == "sync of ZOOKEEPER"));
+    assert_eq!(refused.to_string(), "another sync of ZOOKEEPER is running; try again when it ends");
+    assert_eq!((done.received, done.written.inserted), (1827, 1827));
+    assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
+    let state = store.store().sync_state("ZOOKEEPER").await.unwrap().unwrap();
+    assert_eq!((state.checkpoint, state.issues_written), (None, 1827));
+    let runs = store.store().runs(Some("ZOOKEEPER"), 5).await.unwrap();
+    let outcomes: Vec<&str> = runs.iter().map(|run| run.outcome.as_str()).collect();
+    assert_eq!(outcomes, vec!["succeeded"]);
+    let after = sync_project(second_handle.as_ref(), &second_client, &request, &NoProgress);
+    assert_eq!(after.await.expect("the lock is free after the first sync").received, 1);
+}
+both_backends!(a_second_sync_of_a_project_at_once_is_refused_as_busy);

@@ -47,13 +47,13 @@ pub(crate) fn from_changelog(changelog: Changelog<'_>) -> Result<StatusHistory, 
     Ok(StatusHistory {
         changes: changes.into_boxed_slice(),
         source: HistorySource::Changelog,
-        complete: changelog.total.map_or(true, |total| held >= total),
+        complete: changelog.total.is_none_or(|total| held >= total),
         reopen_count: Some(reopens),
     })
 }
 
 fn is_status_change(item: &HistoryItem<'_>) -> bool {
-    let system_field = item.fieldtype.as_ref().map_or(true, |kind| kind.as_str() == "jira");
+    let system_field = item.fieldtype.as_ref().is_none_or(|kind| kind.as_str() == "jira");
     system_field && item.field.as_ref().is_some_and(|field| field.as_str() == "status")
 }
 
