@@ -65,7 +65,10 @@ impl SqliteStore {
 
     async fn connect_with(options: SqliteConnectOptions) -> Result<Self> {
         let file = options.get_filename().to_path_buf();
-        let in_memory = file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:");
+        // sqlx names an in-memory database `file:sqlx-in-memory-<n>`, not `:memory:`.
+        let name = file.to_string_lossy();
+        let in_memory =
+            name.is_empty() || name.contains(":memory:") || name.starts_with("file:sqlx-in-memory");
         if let Some(folder) = file.parent().filter(|p| !in_memory && !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder)
                 .map_err(|source| Error::Io { path: folder.to_path_buf(), source })?;
