@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::areas::{Measures, Scored};
+use super::areas::{AreaMeasure, Measures, Scored};
 use super::explain::{days, p_text, percent, plural, top_priority_label};
 use super::params::Period;
 use super::prepare::{Prepared, Reopen, Row, MS_PER_DAY};
@@ -222,43 +222,80 @@ fn reopen_hotspots(inputs: &Inputs) -> Vec<Insight> {
     let Some(project) = measures.project_reopen_rate() else {
         return Vec::new();
     };
-    let mut found = Vec::new();
-    for (id, scored) in inputs.scored.iter().enumerate() {
-        let area = &measures.areas[id];
-        let Some(rate) = scored.as_ref().and_then(|s| s.reopen_rate) else { continue };
-        if area.reopened < REOPEN_HOTSPOT_MIN || rate < REOPEN_HOTSPOT_RATIO * project {
-            continue;
+    let hotspots: Vec<(usize, f64)> = inputs
+        .scored
+        .iter()
+        .enumerate()
+        .filter_map(|(id, scored)| {
+            let rate = scored.as_ref()?.reopen_rate?;
+            let hot = measures.areas[id].reopened >= REOPEN_HOTSPOT_MIN
+                && rate >= REOPEN_HOTSPOT_RATIO * project;
+            hot.then_some((id, rate))
+        })
+        .collect();
+    let (rows, as_of) = (known(inputs), inputs.ctx.as_of);
+    let ids: Vec<usize> = hotspots.iter().map(|&(id, _)| id).collect();
+    let reopened = |row: &Row| row.reopen == Reopen::Yes && row.resolved_by(as_of);
+    let by_area = rows_by_area(data, &ids, rows, reopened);
+    hotspots
+        .iter()
+        .zip(by_area)
+        .map(|(&(id, rate), positions)| {
+            let first = positions.iter().map(|&i| &rows[i]);
+            let area = &measures.areas[id];
+            reopen_hotspot(data, area, &data.area_names[id], rate, project, first)
+        })
+        .collect()
+}
+
+fn reopen_hotspot<'r>(
+    data: &Prepared,
+    area: &AreaMeasure,
+    name: &str,
+    rate: f64,
+    project: f64,
+    rows: impl Iterator<Item = &'r Row>,
+) -> Insight {
+    let message = format!(
+        "{name}: {} of {} resolved bugs reopened ({} after weighting towards the project), \
+         against {} project-wide",
+        area.reopened,
+        area.known,
+        percent(rate),
+        percent(project)
+    );
+    let evidence = [
+        ("reopened", area.reopened as f64),
+        ("known", area.known as f64),
+        ("rate", rate),
+        ("project_rate", project),
+    ];
+    let issues = keys(data, rows);
+    insight("reopen_hotspot", Severity::Warning, message, Some(name.to_string()), &evidence, issues)
+}
+
+/// For each area of `ids` (in that order), the positions in `rows` of the rows that carry
+/// it and pass `keep`, in row order: one pass over the rows whatever the number of areas.
+fn rows_by_area(
+    data: &Prepared,
+    ids: &[usize],
+    rows: &[Row],
+    keep: impl Fn(&Row) -> bool,
+) -> Vec<Vec<usize>> {
+    let mut found: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
+    if ids.is_empty() {
+        return found;
+    }
+    let mut slot = vec![usize::MAX; data.area_names.len()];
+    for (position, &id) in ids.iter().enumerate() {
+        slot[id] = position;
+    }
+    for (position, row) in rows.iter().enumerate().filter(|(_, row)| keep(row)) {
+        for &area in data.areas(row) {
+            if let Some(list) = found.get_mut(slot[area as usize]) {
+                list.push(position);
+            }
         }
-        let name = &data.area_names[id];
-        let message = format!(
-            "{name}: {} of {} resolved bugs reopened ({} after weighting towards the project), \
-             against {} project-wide",
-            area.reopened,
-            area.known,
-            percent(rate),
-            percent(project)
-        );
-        let as_of = inputs.ctx.as_of;
-        let reopened = known(inputs).iter().filter(|row| {
-            row.reopen == Reopen::Yes
-                && row.resolved_by(as_of)
-                && data.areas(row).contains(&(id as u32))
-        });
-        let evidence = [
-            ("reopened", area.reopened as f64),
-            ("known", area.known as f64),
-            ("rate", rate),
-            ("project_rate", project),
-        ];
-        let issues = keys(data, reopened);
-        found.push(insight(
-            "reopen_hotspot",
-            Severity::Warning,
-            message,
-            Some(name.clone()),
-            &evidence,
-            issues,
-        ));
     }
     found
 }
@@ -268,49 +305,82 @@ fn slow_resolution(inputs: &Inputs) -> Vec<Insight> {
     let Some(project) = measures.project_median.filter(|&m| m > 0.0) else {
         return Vec::new();
     };
-    let mut found = Vec::new();
-    for (id, area) in measures.areas.iter().enumerate() {
-        let Some(median) = area.resolution_median else { continue };
-        if area.resolved < SLOW_RESOLUTION_MIN || median < SLOW_RESOLUTION_RATIO * project {
-            continue;
-        }
-        let name = &data.area_names[id];
-        // Both medians cover every bug resolved by as_of, not the summary's window.
-        let message = format!(
-            "{name}: all-time median {} days to resolve over {}, {:.1}x the project's all-time \
-             median of {} days",
-            days(median),
-            plural(area.resolved, "resolved bug"),
-            median / project,
-            days(project)
-        );
-        let as_of = inputs.ctx.as_of;
-        let mut slowest: Vec<&Row> = known(inputs)
-            .iter()
-            .filter(|row| row.resolved_by(as_of) && data.areas(row).contains(&(id as u32)))
-            .collect();
-        slowest.sort_by(|a, b| {
-            b.resolution_days()
-                .total_cmp(&a.resolution_days())
-                .then_with(|| data.key(a).cmp(data.key(b)))
-        });
-        let evidence = [
-            ("median_days", median),
-            ("project_median_days", project),
-            ("ratio", median / project),
-            ("resolved", area.resolved as f64),
-        ];
-        let issues = keys(data, slowest.into_iter());
-        found.push(insight(
-            "slow_resolution",
-            Severity::Warning,
-            message,
-            Some(name.clone()),
-            &evidence,
-            issues,
-        ));
+    let slow: Vec<(usize, f64)> = measures
+        .areas
+        .iter()
+        .enumerate()
+        .filter_map(|(id, area)| {
+            let median = area.resolution_median?;
+            let is_slow =
+                area.resolved >= SLOW_RESOLUTION_MIN && median >= SLOW_RESOLUTION_RATIO * project;
+            is_slow.then_some((id, median))
+        })
+        .collect();
+    let (rows, as_of) = (known(inputs), inputs.ctx.as_of);
+    let ids: Vec<usize> = slow.iter().map(|&(id, _)| id).collect();
+    let by_area = rows_by_area(data, &ids, rows, |row| row.resolved_by(as_of));
+    slow.iter()
+        .zip(by_area)
+        .map(|(&(id, median), mut positions)| {
+            let slowest = slowest_first(data, rows, &mut positions);
+            let area = &measures.areas[id];
+            slow_area(data, area, &data.area_names[id], median, project, slowest)
+        })
+        .collect()
+}
+
+/// The [`MAX_KEYS`] slowest of the rows at `positions` in `rows`, slowest first, ties by
+/// key then row order; a selection, then a sort of the few selected.
+fn slowest_first<'r>(data: &Prepared, rows: &'r [Row], positions: &mut [usize]) -> Vec<&'r Row> {
+    let slower = |&a: &usize, &b: &usize| {
+        let (row_a, row_b) = (&rows[a], &rows[b]);
+        row_b
+            .resolution_days()
+            .total_cmp(&row_a.resolution_days())
+            .then_with(|| data.key(row_a).cmp(data.key(row_b)))
+            .then_with(|| a.cmp(&b))
+    };
+    if positions.len() > MAX_KEYS {
+        positions.select_nth_unstable_by(MAX_KEYS - 1, slower);
     }
-    found
+    let count = positions.len().min(MAX_KEYS);
+    let slowest = &mut positions[..count];
+    slowest.sort_unstable_by(slower);
+    slowest.iter().map(|&i| &rows[i]).collect()
+}
+
+fn slow_area(
+    data: &Prepared,
+    area: &AreaMeasure,
+    name: &str,
+    median: f64,
+    project: f64,
+    slowest: Vec<&Row>,
+) -> Insight {
+    // Both medians cover every bug resolved by as_of, not the summary's window.
+    let message = format!(
+        "{name}: all-time median {} days to resolve over {}, {:.1}x the project's all-time \
+         median of {} days",
+        days(median),
+        plural(area.resolved, "resolved bug"),
+        median / project,
+        days(project)
+    );
+    let evidence = [
+        ("median_days", median),
+        ("project_median_days", project),
+        ("ratio", median / project),
+        ("resolved", area.resolved as f64),
+    ];
+    let issues = keys(data, slowest.into_iter());
+    insight(
+        "slow_resolution",
+        Severity::Warning,
+        message,
+        Some(name.to_string()),
+        &evidence,
+        issues,
+    )
 }
 
 fn concentration(inputs: &Inputs) -> Option<Insight> {

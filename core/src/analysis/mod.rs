@@ -49,6 +49,10 @@ use priority::Placement;
 use report::{DataInfo, ParamsEcho, WindowInfo, SCHEMA_VERSION};
 use stats::round4;
 
+/// Fewer bugs than this and the backtest runs after the live steps: a thread costs more
+/// than it saves.
+const PARALLEL_BACKTEST_MIN: usize = 20_000;
+
 /// Longest horizon accepted, in days (a century).
 const MAX_HORIZON_DAYS: u32 = 36_500;
 
@@ -124,11 +128,31 @@ pub fn analyze(issues: &[Issue], params: &Params) -> Result<Report> {
     Ok(build_report(&data, &ctx, params, weights))
 }
 
+/// The backtest, the longest step, runs on a thread of its own beside the live steps on
+/// large data; both only read `data`, so the report is the same whichever finishes first.
 fn build_report(
     data: &prepare::Prepared,
     ctx: &Context,
     params: &Params,
     weights: RiskWeights,
+) -> Report {
+    if data.rows.len() < PARALLEL_BACKTEST_MIN {
+        return assemble(data, ctx, params, weights, || backtest::run(data, ctx));
+    }
+    std::thread::scope(|scope| {
+        let backtest = scope.spawn(|| backtest::run(data, ctx));
+        let join = || backtest.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        assemble(data, ctx, params, weights, join)
+    })
+}
+
+/// The live steps, then the backtest from `backtest` once they are done.
+fn assemble(
+    data: &prepare::Prepared,
+    ctx: &Context,
+    params: &Params,
+    weights: RiskWeights,
+    backtest: impl FnOnce() -> report::Backtest,
 ) -> Report {
     let summary = summary::summarize(data, ctx);
     let trends = trends::build(data, ctx);
@@ -138,7 +162,6 @@ fn build_report(
     let areas = explain::area_list(data, ctx, &measures, &scored, &weekly);
     let expected = forecast::expected(measures.decayed_count, measures.exposure_days, ctx);
     let forecast = forecast::forecast(expected, forecast::dispersion(&weekly.whole), ctx);
-    let backtest = backtest::run(data, ctx);
     let inputs = insights::Inputs {
         data,
         ctx,
@@ -165,7 +188,7 @@ fn build_report(
         trends,
         areas,
         forecast,
-        backtest,
+        backtest: backtest(),
         insights,
     }
 }

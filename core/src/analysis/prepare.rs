@@ -14,6 +14,9 @@ use super::params::{AreaField, Params};
 use super::priority::{Placement, Priority, Scale};
 use crate::model::{HistorySource, Issue, StatusCategory};
 
+/// Fewer rows than this sort on one thread: starting a second costs more than it saves.
+const PARALLEL_SORT_MIN: usize = 50_000;
+
 /// `resolved` of a row that is not resolved.
 pub const UNRESOLVED: i64 = i64::MAX;
 
@@ -198,6 +201,8 @@ struct Builder<'a> {
     scale: Scale,
     projects: Interner<'a>,
     rows: Vec<Row>,
+    /// The sort key of each row, same index.
+    order: Vec<OrderKey>,
     area_ids: Vec<u32>,
     counts: Counts,
     latest: Option<i64>,
@@ -221,6 +226,7 @@ pub fn prepare<'a>(issues: &'a [Issue], params: &'a Params) -> Prepared<'a> {
         scale,
         projects: Interner::default(),
         rows: Vec::new(),
+        order: Vec::new(),
         area_ids: Vec::new(),
         counts: Counts { issues: issues.len() as u64, ..Counts::default() },
         latest: None,
@@ -261,6 +267,8 @@ impl<'a> Builder<'a> {
             Some(_) => Reopen::Yes,
         };
         let resolved = resolved_at.unwrap_or(UNRESOLVED);
+        let row = self.rows.len() as u32;
+        self.order.push(OrderKey { created, key_head: key_head(&issue.key), row });
         self.rows.push(Row {
             created,
             resolved,
@@ -350,16 +358,14 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        self.rows.sort_unstable_by(|a, b| {
-            let key = |row: &Row| issues.get(row.issue as usize).map(|i| (&i.key, i.id));
-            a.created.cmp(&b.created).then_with(|| key(a).cmp(&key(b)))
-        });
-        let (area_ids, area_names) = by_name(self.area_ids, self.areas.names);
+        let rows = sorted_rows(self.rows, self.order, issues);
+        let (rows, area_ids) = in_row_order(rows, &self.area_ids);
+        let (area_ids, area_names) = by_name(area_ids, self.areas.names);
         let mut projects = self.projects.names;
         projects.sort();
         Prepared {
             issues,
-            rows: self.rows,
+            rows,
             area_ids,
             area_names,
             priorities: self.priorities,
@@ -369,6 +375,115 @@ impl<'a> Builder<'a> {
             latest: self.latest,
         }
     }
+}
+
+/// What rows are sorted by, gathered while the issue is at hand: comparing keys through
+/// the issues would read a scattered issue (and its key) on every comparison.
+#[derive(Debug, Clone, Copy)]
+struct OrderKey {
+    created: i64,
+    /// The key's first 16 bytes, big-endian and zero-padded: comparing these orders two
+    /// keys as their strings would unless they are equal.
+    key_head: [u64; 2],
+    /// Index of the row, which is also input order.
+    row: u32,
+}
+
+/// The [`OrderKey::key_head`] of `key`.
+fn key_head(key: &str) -> [u64; 2] {
+    let mut bytes = [0u8; 16];
+    let len = key.len().min(16);
+    bytes[..len].copy_from_slice(&key.as_bytes()[..len]);
+    let (high, low) = bytes.split_at(8);
+    let word = |half: &[u8]| half.iter().fold(0u64, |word, &b| word << 8 | u64::from(b));
+    [word(high), word(low)]
+}
+
+/// The rows sorted by creation, ties by key, id and input position: a total order, so the
+/// result does not depend on the input order (unless two issues share key and id) nor on
+/// how the work is split. Large inputs sort in two halves on two threads, then merge.
+fn sorted_rows(rows: Vec<Row>, mut order: Vec<OrderKey>, issues: &[Issue]) -> Vec<Row> {
+    let full_key = |key: &OrderKey| {
+        let issue = rows.get(key.row as usize).and_then(|row| issues.get(row.issue as usize));
+        issue.map(|i| (&i.key, i.id))
+    };
+    let compare = |a: &OrderKey, b: &OrderKey| {
+        (a.created, a.key_head)
+            .cmp(&(b.created, b.key_head))
+            .then_with(|| full_key(a).cmp(&full_key(b)))
+            .then_with(|| a.row.cmp(&b.row))
+    };
+    let sources: Vec<u32> = if order.len() < PARALLEL_SORT_MIN {
+        order.sort_unstable_by(compare);
+        order.iter().map(|key| key.row).collect()
+    } else {
+        sorted_in_halves(&mut order, compare)
+    };
+    drop(order);
+    permuted(rows, sources)
+}
+
+/// Sorts the two halves of `order` on two threads, then merges them; the row of each key in
+/// sorted order.
+fn sorted_in_halves(
+    order: &mut [OrderKey],
+    compare: impl Fn(&OrderKey, &OrderKey) -> std::cmp::Ordering + Sync,
+) -> Vec<u32> {
+    let middle = order.len() / 2;
+    let (front, back) = order.split_at_mut(middle);
+    std::thread::scope(|scope| {
+        let sorting = scope.spawn(|| front.sort_unstable_by(&compare));
+        back.sort_unstable_by(&compare);
+        sorting.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    });
+    let (front, back) = (&order[..middle], &order[middle..]);
+    let (mut i, mut j) = (0, 0);
+    let mut sources = Vec::with_capacity(order.len());
+    while i < front.len() && j < back.len() {
+        let take_front = compare(&front[i], &back[j]).is_le();
+        let key = if take_front { &front[i] } else { &back[j] };
+        sources.push(key.row);
+        (i, j) = if take_front { (i + 1, j) } else { (i, j + 1) };
+    }
+    sources.extend(front[i..].iter().chain(&back[j..]).map(|key| key.row));
+    sources
+}
+
+/// `rows` rearranged in place so that position `i` holds the row that was at `sources[i]`
+/// (a permutation), following each cycle once: no second copy of the rows at the peak.
+fn permuted(mut rows: Vec<Row>, mut sources: Vec<u32>) -> Vec<Row> {
+    const DONE: u32 = u32::MAX;
+    for start in 0..rows.len() {
+        if sources[start] == DONE {
+            continue;
+        }
+        let first = rows[start];
+        let mut at = start;
+        loop {
+            let from = sources[at] as usize;
+            sources[at] = DONE;
+            if from == start {
+                rows[at] = first;
+                break;
+            }
+            rows[at] = rows[from];
+            at = from;
+        }
+    }
+    rows
+}
+
+/// The rows with their area ids laid out in row order, each row's range moved with it:
+/// every step walks rows in order, and reading their areas should walk memory in order too
+/// rather than jump to where the input order put them.
+fn in_row_order(mut rows: Vec<Row>, area_ids: &[u32]) -> (Vec<Row>, Vec<u32>) {
+    let mut ordered = Vec::with_capacity(area_ids.len());
+    for row in &mut rows {
+        let start = row.area_start as usize;
+        ordered.extend_from_slice(&area_ids[start..start + row.area_len as usize]);
+        row.area_start = (ordered.len() - row.area_len as usize) as u32;
+    }
+    (rows, ordered)
 }
 
 /// The values of the area field of `issue`: a list field, or a single value.
