@@ -38,8 +38,9 @@ static ALLOCATOR: Counting = Counting;
 /// Heap bytes an issue owns that are not text: list headers and status changes.
 fn structure_bytes(issue: &Issue) -> usize {
     let lists = [&issue.components, &issue.labels, &issue.fix_versions, &issue.affects_versions];
-    let list_bytes: usize = lists.iter().map(|l| l.len() * std::mem::size_of::<Box<str>>()).sum();
-    let comments = issue.comments.len() * std::mem::size_of::<Box<str>>();
+    let list_bytes: usize =
+        lists.iter().map(|l| l.len() * std::mem::size_of::<bugdash::model::Text>()).sum();
+    let comments = issue.comments.len() * std::mem::size_of::<bugdash::model::Text>();
     let history = issue.status_history.len() * std::mem::size_of::<bugdash::StatusChange>();
     std::mem::size_of::<Issue>() + list_bytes + comments + history
 }

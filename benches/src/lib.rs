@@ -48,7 +48,8 @@ fn replica(issue: &Issue, copy: usize, index: usize) -> Issue {
         bugdash::Timestamp::from_millis(t.millis() - (copy as i64 % 52) * WEEK_MILLIS)
     };
     let family = copy % 40;
-    let rename = |names: &[Box<str>]| boxed_list(names.iter().map(|n| format!("{n}~{family}")));
+    let rename =
+        |names: &[bugdash::model::Text]| boxed_list(names.iter().map(|n| format!("{n}~{family}")));
     Issue {
         id: Some(index as u64 + 1),
         key: format!("{}-{}", issue.project, index + 1).into(),

@@ -12,8 +12,8 @@
 //!   "statusCategory":{"key":"new"}},"created":"2024-01-02T10:00:00.000+0000",
 //!   "summary":"Crash on start","components":[{"name":"server"}]}}]}"#;
 //! let issues = read_bytes("page.json", page, &ReadOptions::default()).unwrap();
-//! assert_eq!(issues[0].key.as_ref(), "DEMO-1");
-//! assert_eq!(issues[0].components[0].as_ref(), "server");
+//! assert_eq!(issues[0].key.as_str(), "DEMO-1");
+//! assert_eq!(issues[0].components[0].as_str(), "server");
 //! ```
 
 pub mod analysis;

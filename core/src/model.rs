@@ -1,11 +1,17 @@
 //! The issue model every reader produces and the analysis consumes.
 //!
-//! Text is held in boxed slices rather than `String`/`Vec` so that an issue costs little
-//! beyond its text: a million issues are a normal analysis input.
+//! Text is held in thin reference-counted strings and lists in boxed slices rather than
+//! `String`/`Vec`, so that an issue costs little beyond its text: a million issues are a
+//! normal analysis input.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+/// Text of an issue (names, summaries, descriptions): an immutable, reference-counted
+/// string behind one 8-byte pointer, its length stored with the characters, so that the
+/// many text fields of an issue stay small and copies of one name share their bytes.
+pub type Text = arcstr::ArcStr;
 
 /// An exact UTC instant with millisecond precision (what JIRA records).
 ///
@@ -195,9 +201,9 @@ pub struct StatusChange {
     /// When the transition happened.
     pub at: Timestamp,
     /// Status name before the transition (absent when the changelog does not say).
-    pub from: Option<Box<str>>,
+    pub from: Option<Text>,
     /// Status name after the transition.
-    pub to: Box<str>,
+    pub to: Text,
 }
 
 impl StatusChange {
@@ -231,19 +237,19 @@ pub struct Issue {
     /// JIRA's numeric issue id; stable when an issue moves. Absent in some exports.
     pub id: Option<u64>,
     /// The issue key, such as `ZOOKEEPER-8`; changes when an issue moves project.
-    pub key: Box<str>,
+    pub key: Text,
     /// Project key, such as `ZOOKEEPER` (taken from the key when the input lacks it).
-    pub project: Box<str>,
+    pub project: Text,
     /// Issue type name as the instance spells it (`Bug`, `缺陷`, `extRequest`).
-    pub issue_type: Box<str>,
+    pub issue_type: Text,
     /// Current status name.
-    pub status: Box<str>,
+    pub status: Text,
     /// Category of the current status.
     pub status_category: Option<StatusCategory>,
     /// Priority name; absent when JIRA left it null or out.
-    pub priority: Option<Box<str>>,
+    pub priority: Option<Text>,
     /// Resolution name (`Fixed`, `Won't Fix`, `Duplicate` …); absent while unresolved.
-    pub resolution: Option<Box<str>>,
+    pub resolution: Option<Text>,
     /// When the issue was created; absent only in trimmed exports.
     pub created: Option<Timestamp>,
     /// When the issue was last updated.
@@ -251,25 +257,25 @@ pub struct Issue {
     /// When the issue was resolved (JIRA's resolution date).
     pub resolved: Option<Timestamp>,
     /// Component names.
-    pub components: Box<[Box<str>]>,
+    pub components: Box<[Text]>,
     /// Labels.
-    pub labels: Box<[Box<str>]>,
+    pub labels: Box<[Text]>,
     /// Fix version names.
-    pub fix_versions: Box<[Box<str>]>,
+    pub fix_versions: Box<[Text]>,
     /// Affects version names.
-    pub affects_versions: Box<[Box<str>]>,
+    pub affects_versions: Box<[Text]>,
     /// Environment text (plain text, also when JIRA sent a document tree).
-    pub environment: Option<Box<str>>,
+    pub environment: Option<Text>,
     /// Assignee display name.
-    pub assignee: Option<Box<str>>,
+    pub assignee: Option<Text>,
     /// Reporter display name.
-    pub reporter: Option<Box<str>>,
+    pub reporter: Option<Text>,
     /// Summary line; may be empty.
-    pub summary: Box<str>,
+    pub summary: Text,
     /// Description as plain text.
-    pub description: Option<Box<str>>,
+    pub description: Option<Text>,
     /// Comment bodies as plain text, oldest first.
-    pub comments: Box<[Box<str>]>,
+    pub comments: Box<[Text]>,
     /// Status transitions from the changelog, oldest first.
     pub status_history: Box<[StatusChange]>,
     /// Where the status history came from.
@@ -295,10 +301,10 @@ impl Issue {
 }
 
 /// Turns a list of strings into the boxed form the model stores.
-pub fn boxed_list<I, S>(items: I) -> Box<[Box<str>]>
+pub fn boxed_list<I, S>(items: I) -> Box<[Text]>
 where
     I: IntoIterator<Item = S>,
-    S: Into<Box<str>>,
+    S: Into<Text>,
 {
     items.into_iter().map(Into::into).collect::<Vec<_>>().into_boxed_slice()
 }
@@ -316,7 +322,7 @@ where
 /// let moved = Issue { id: Some(7), key: "B-4".into(), ..Issue::default() };
 /// let (issues, dropped) = dedupe_issues(vec![old, moved]);
 /// assert_eq!((issues.len(), dropped), (1, 1));
-/// assert_eq!(issues[0].key.as_ref(), "B-4");
+/// assert_eq!(issues[0].key.as_str(), "B-4");
 /// ```
 pub fn dedupe_issues(issues: Vec<Issue>) -> (Vec<Issue>, usize) {
     use std::collections::hash_map::Entry;
@@ -325,7 +331,7 @@ pub fn dedupe_issues(issues: Vec<Issue>) -> (Vec<Issue>, usize) {
     #[derive(Hash, PartialEq, Eq)]
     enum Identity {
         Id(u64),
-        Key(Box<str>),
+        Key(Text),
     }
 
     let total = issues.len();

@@ -150,7 +150,7 @@ fn one_matches(filter: &[String], value: Option<&str>) -> bool {
 }
 
 /// A many-valued field against a filter list: any value may match; no value matches `none`.
-fn any_matches(filter: &[String], values: &[Box<str>]) -> bool {
+fn any_matches(filter: &[String], values: &[crate::model::Text]) -> bool {
     if filter.is_empty() {
         return true;
     }

@@ -487,7 +487,7 @@ fn in_row_order(mut rows: Vec<Row>, area_ids: &[u32]) -> (Vec<Row>, Vec<u32>) {
 }
 
 /// The values of the area field of `issue`: a list field, or a single value.
-fn area_values(issue: &Issue, field: AreaField) -> (&[Box<str>], Option<&str>) {
+fn area_values(issue: &Issue, field: AreaField) -> (&[crate::model::Text], Option<&str>) {
     match field {
         AreaField::Component => (&issue.components, None),
         AreaField::Label => (&issue.labels, None),

@@ -172,7 +172,7 @@ impl ColumnPlan {
         self.columns(target).iter().map(|&at| row.cell(at)).find(|cell| !cell.is_empty())
     }
 
-    fn boxed(&self, row: &Row<'_>, target: Target) -> Option<Box<str>> {
+    fn boxed(&self, row: &Row<'_>, target: Target) -> Option<crate::model::Text> {
         self.text(row, target).map(Into::into)
     }
 
@@ -200,7 +200,7 @@ impl ColumnPlan {
     }
 
     /// JIRA's screens and some exports spell a missing resolution "Unresolved".
-    fn resolution(&self, row: &Row<'_>) -> Option<Box<str>> {
+    fn resolution(&self, row: &Row<'_>) -> Option<crate::model::Text> {
         self.text(row, Target::Resolution)
             .filter(|text| !text.eq_ignore_ascii_case("unresolved"))
             .map(Into::into)
@@ -243,10 +243,15 @@ impl ColumnPlan {
     }
 
     /// The values of a list target, empty cells dropped, duplicates dropped.
-    fn list(&self, row: &Row<'_>, target: Target, separators: &[char]) -> Box<[Box<str>]> {
-        let mut values: Vec<Box<str>> = Vec::new();
+    fn list(
+        &self,
+        row: &Row<'_>,
+        target: Target,
+        separators: &[char],
+    ) -> Box<[crate::model::Text]> {
+        let mut values: Vec<crate::model::Text> = Vec::new();
         let mut push = |part: &str| {
-            if !part.is_empty() && !values.iter().any(|seen| seen.as_ref() == part) {
+            if !part.is_empty() && !values.iter().any(|seen| seen.as_str() == part) {
                 values.push(part.into());
             }
         };
@@ -260,7 +265,7 @@ impl ColumnPlan {
         values.into_boxed_slice()
     }
 
-    fn comments(&self, row: &Row<'_>) -> Box<[Box<str>]> {
+    fn comments(&self, row: &Row<'_>) -> Box<[crate::model::Text]> {
         let cells = self.columns(Target::Comments).iter().map(|&at| row.cell(at));
         cells.filter(|cell| !cell.is_empty()).map(|cell| comment_text(cell).into()).collect()
     }

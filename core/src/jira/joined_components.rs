@@ -68,7 +68,7 @@ pub(super) fn split_joined_components(issues: &mut [Issue], joined: &[usize]) {
     let vocabulary = Vocabulary::from_values(values);
     for &at in joined {
         let Some(issue) = issues.get_mut(at) else { continue };
-        let mut names: Vec<Box<str>> = Vec::new();
+        let mut names: Vec<crate::model::Text> = Vec::new();
         for name in issue.components.iter().flat_map(|cell| vocabulary.split(cell)) {
             if !names.iter().any(|seen| seen.as_ref() == name) {
                 names.push(name.into());

@@ -60,9 +60,9 @@ fn without_nul(issue: &Issue) -> Cow<'_, Issue> {
     if !has_nul(issue) {
         return Cow::Borrowed(issue);
     }
-    let clean = |text: &str| -> Box<str> { text.replace('\0', "").into() };
-    let clean_opt = |text: &Option<Box<str>>| text.as_deref().map(clean);
-    let clean_list = |list: &[Box<str>]| list.iter().map(|t| clean(t)).collect();
+    let clean = |text: &str| -> crate::model::Text { text.replace('\0', "").into() };
+    let clean_opt = |text: &Option<crate::model::Text>| text.as_deref().map(clean);
+    let clean_list = |list: &[crate::model::Text]| list.iter().map(|t| clean(t)).collect();
     Cow::Owned(Issue {
         id: issue.id,
         key: clean(&issue.key),
@@ -355,7 +355,7 @@ impl IssueRow {
                     .ok_or_else(|| corrupt(format!("{}: status category {key:?}", self.key)))?,
             ),
         };
-        let comments: Vec<Box<str>> = serde_json::from_str(&self.comments)
+        let comments: Vec<crate::model::Text> = serde_json::from_str(&self.comments)
             .map_err(|e| corrupt(format!("{}: comments are not a JSON list: {e}", self.key)))?;
         let reopen_count = match self.reopen_count {
             None => None,
@@ -435,7 +435,7 @@ pub(crate) struct NamedRows<'a> {
 }
 
 impl<'a> NamedRows<'a> {
-    fn push_all(&mut self, id: i64, names: &'a [Box<str>]) -> usize {
+    fn push_all(&mut self, id: i64, names: &'a [crate::model::Text]) -> usize {
         for (ordinal, name) in names.iter().enumerate() {
             self.ids.push(id);
             self.ordinals.push(ordinal as i32);
@@ -490,7 +490,7 @@ pub(crate) struct IssueJson<'a>(
     Option<&'a str>,
     &'a str,
     Option<&'a str>,
-    &'a [Box<str>],
+    &'a [crate::model::Text],
     &'static str,
     bool,
     Option<u32>,
@@ -581,7 +581,7 @@ where
 /// are ordered by id. The list is `component`, `label`, `fix` or `affects`; rows of ids not
 /// in the page are ignored.
 fn attach_lists(page: &mut [Issue], ids: &[i64], rows: Vec<ListRow>) -> Result<()> {
-    let mut lists: [Vec<Box<str>>; 4] = Default::default();
+    let mut lists: [Vec<crate::model::Text>; 4] = Default::default();
     let mut rows = rows.into_iter().peekable();
     while let Some((id, list, _, name)) = rows.next() {
         let slot = match list.as_str() {

@@ -39,10 +39,10 @@ fn read(relative: &str) -> Vec<Issue> {
 }
 
 fn find<'a>(issues: &'a [Issue], key: &str) -> &'a Issue {
-    issues.iter().find(|issue| issue.key.as_ref() == key).expect("issue is present")
+    issues.iter().find(|issue| issue.key.as_str() == key).expect("issue is present")
 }
 
-fn strings(list: &[Box<str>]) -> Vec<&str> {
+fn strings(list: &[bugdash::model::Text]) -> Vec<&str> {
     list.iter().map(AsRef::as_ref).collect()
 }
 
@@ -98,16 +98,16 @@ fn jira_export_reads_its_one_row_and_ignores_739_empty_rows() {
     assert_eq!(issues.len(), 1);
     let issue = &issues[0];
     assert_eq!(issue.id, Some(24018));
-    assert_eq!(issue.key.as_ref(), "A-3367");
-    assert_eq!(issue.project.as_ref(), "A");
-    assert_eq!(issue.issue_type.as_ref(), "Bug");
-    assert_eq!(issue.status.as_ref(), "Open");
+    assert_eq!(issue.key.as_str(), "A-3367");
+    assert_eq!(issue.project.as_str(), "A");
+    assert_eq!(issue.issue_type.as_str(), "Bug");
+    assert_eq!(issue.status.as_str(), "Open");
     assert_eq!(issue.priority.as_deref(), Some("High"));
     assert_eq!(issue.resolution, None);
     assert_eq!(issue.assignee.as_deref(), Some("xyz"));
     assert_eq!(issue.reporter.as_deref(), Some("xyz"));
     assert_eq!(
-        issue.summary.as_ref(),
+        issue.summary.as_str(),
         "[ML]Admin::Promotions::user is able to create promo/bulk promo code"
     );
     assert!(issue.labels.is_empty());
@@ -185,8 +185,8 @@ fn hive_custom_export_reads_2164_bugs_with_their_statuses_and_priorities() {
 fn hive_files_without_type_column_are_bugs_of_the_key_project() {
     let issues = read(HIVE);
 
-    assert!(issues.iter().all(|issue| issue.issue_type.as_ref() == "Bug"));
-    assert!(issues.iter().all(|issue| issue.project.as_ref() == "HIVE"));
+    assert!(issues.iter().all(|issue| issue.issue_type.as_str() == "Bug"));
+    assert!(issues.iter().all(|issue| issue.project.as_str() == "HIVE"));
     assert!(issues.iter().all(|issue| issue.created.is_none()));
 }
 
@@ -204,11 +204,11 @@ fn hive_summaries_keep_chinese_and_fullwidth_characters() {
     let issues = read(HIVE);
 
     assert_eq!(
-        find(&issues, "HIVE-25156").summary.as_ref(),
+        find(&issues, "HIVE-25156").summary.as_str(),
         "reduce数设置为2后，查出的数据减少一半"
     );
     assert_eq!(
-        find(&issues, "HIVE-25262").summary.as_ref(),
+        find(&issues, "HIVE-25262").summary.as_str(),
         "Hive lineage dir does not have any log？"
     );
 }
@@ -219,7 +219,7 @@ fn kafka_semicolon_dataset_reads_2402_resolved_bugs() {
 
     assert_eq!(issues.len(), 2402);
     assert!(issues.iter().all(|issue| issue.resolved.is_some()));
-    assert!(issues.iter().all(|issue| issue.project.as_ref() == "KAFKA"));
+    assert!(issues.iter().all(|issue| issue.project.as_str() == "KAFKA"));
     let affects: usize = issues.iter().map(|issue| issue.affects_versions.len()).sum();
     let fixes: usize = issues.iter().map(|issue| issue.fix_versions.len()).sum();
     let components: usize = issues.iter().map(|issue| issue.components.len()).sum();
@@ -235,7 +235,7 @@ fn kafka_rows_with_multi_line_cells_read_exactly() {
 
     let issue = find(&issues, "KAFKA-42");
     assert_eq!(issue.priority.as_deref(), Some("Blocker"));
-    assert_eq!(issue.status.as_ref(), "Closed");
+    assert_eq!(issue.status.as_str(), "Closed");
     assert_eq!(issue.reporter.as_deref(), Some("junrao"));
     assert_eq!(issue.assignee.as_deref(), Some("nehanarkhede"));
     assert_eq!(strings(&issue.components), ["core"]);
@@ -318,7 +318,7 @@ fn devlake_issue_offsets_and_changelog_are_exact() {
     let first = &issue.status_history[0];
     assert_eq!(first.at.to_string(), "2020-06-12T01:45:24.493Z");
     assert_eq!((first.from.as_deref(), first.to.as_ref()), (Some("Inbox"), "Ready for Dev"));
-    assert_eq!(issue.status_history[4].to.as_ref(), "已完成");
+    assert_eq!(issue.status_history[4].to.as_str(), "已完成");
 }
 
 #[test]

@@ -49,7 +49,7 @@ async fn cloud_requests_name_their_fields_and_ask_for_the_changelog() {
     }
     assert_eq!(request.param("expand").as_deref(), Some("changelog"));
     // Fields came back because they were named: ZOOKEEPER's first page is all Bugs.
-    assert!(page.issues.iter().all(|issue| issue.issue_type.as_ref() == "Bug"));
+    assert!(page.issues.iter().all(|issue| issue.issue_type.as_str() == "Bug"));
     assert!(page.issues.iter().all(|issue| issue.created.is_some()));
 }
 
@@ -100,8 +100,8 @@ async fn updated_since_jql_selects_issues_changed_at_or_after_the_watermark() {
         r#"project = "ZOOKEEPER" AND updated >= 1514764800000 ORDER BY updated ASC, id ASC"#
     );
     assert_eq!(issues.len(), 332);
-    assert_eq!(issues.first().unwrap().key.as_ref(), "ZOOKEEPER-984");
-    assert_eq!(issues.last().unwrap().key.as_ref(), "ZOOKEEPER-3218");
+    assert_eq!(issues.first().unwrap().key.as_str(), "ZOOKEEPER-984");
+    assert_eq!(issues.last().unwrap().key.as_str(), "ZOOKEEPER-3218");
 }
 
 #[tokio::test]
@@ -155,7 +155,7 @@ async fn cut_off_changelog_of_drill_138_is_completed_from_the_paged_changelog_on
 
     let issues = client.search_all(r#"project = "DRILL""#).await.unwrap();
 
-    let drill_138 = issues.iter().find(|issue| issue.key.as_ref() == "DRILL-138").unwrap();
+    let drill_138 = issues.iter().find(|issue| issue.key.as_str() == "DRILL-138").unwrap();
     assert_whole_drill_138(drill_138);
     let pages = fake.requests_to("/rest/api/2/issue/12655939/changelog");
     let starts: Vec<String> = pages.iter().map(|r| r.param("startAt").unwrap()).collect();
@@ -171,7 +171,7 @@ async fn cut_off_changelog_of_drill_138_is_completed_from_the_issue_on_data_cent
 
     let issues = client.search_all(r#"project = "DRILL""#).await.unwrap();
 
-    let drill_138 = issues.iter().find(|issue| issue.key.as_ref() == "DRILL-138").unwrap();
+    let drill_138 = issues.iter().find(|issue| issue.key.as_str() == "DRILL-138").unwrap();
     assert_whole_drill_138(drill_138);
     let fetched = fake.requests_to("/rest/api/2/issue/DRILL-138");
     assert_eq!(fetched.len(), 1);
@@ -295,7 +295,7 @@ async fn moved_issue_keeps_its_id_and_comes_back_under_its_new_key() {
     let changed = client.search_all(&jql).await.unwrap();
 
     assert_eq!(changed.len(), 1);
-    assert_eq!(changed[0].key.as_ref(), "ZOOKEEPER-9999");
+    assert_eq!(changed[0].key.as_str(), "ZOOKEEPER-9999");
     assert_eq!(changed[0].id, Some(12_397_966));
 }
 

@@ -190,7 +190,7 @@ pub fn full_searches(fake: &FakeJira) -> Vec<String> {
 
 async fn stored_id_of(store: &dyn Store, key: &str) -> i64 {
     let issues = store.issues(&["ZOOKEEPER".to_owned()]).await.unwrap();
-    let issue = issues.iter().find(|issue| issue.key.as_ref() == key).expect("stored");
+    let issue = issues.iter().find(|issue| issue.key.as_str() == key).expect("stored");
     issue.id.expect("a JIRA id") as i64
 }
 

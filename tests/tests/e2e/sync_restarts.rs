@@ -117,7 +117,7 @@ async fn a_data_center_sync_rereads_when_issues_change_under_its_pages(store: Te
 
     assert_store_matches_source(store, &fake, "ZOOKEEPER").await;
     let stored = store.issues(&["ZOOKEEPER".to_owned()]).await.unwrap();
-    let skipped = stored.iter().find(|issue| issue.key.as_ref() == "ZOOKEEPER-53").unwrap();
+    let skipped = stored.iter().find(|issue| issue.key.as_str() == "ZOOKEEPER-53").unwrap();
     assert!(skipped.summary.ends_with("(edited)"), "{}", skipped.summary);
     // One reading of 6 pages saw keys[2] twice, a second reading of 6 pages saw no move.
     assert_eq!((report.restarts, report.pages, report.received), (1, 12, 102));

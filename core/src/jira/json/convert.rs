@@ -56,8 +56,8 @@ pub(crate) fn issue_from_raw(raw: RawObject<'_>) -> Result<Issue, String> {
 }
 
 /// The status name and the category JIRA gave it (absent on JIRA before 6).
-fn status_of(status: Option<Status<'_>>) -> (Box<str>, Option<StatusCategory>) {
-    let Some(status) = status else { return (Box::default(), None) };
+fn status_of(status: Option<Status<'_>>) -> (crate::model::Text, Option<StatusCategory>) {
+    let Some(status) = status else { return (crate::model::Text::default(), None) };
     let category = status.category.and_then(|category| category.key);
     let category = category.and_then(|key| StatusCategory::from_key(key.as_str()));
     (status.name.map(Text::into_boxed).unwrap_or_default(), category)
@@ -77,7 +77,7 @@ fn at_key(key: &str, fault: String) -> String {
 
 /// The project key: from the project field, else Airbyte's top-level copy, else the part
 /// of the issue key before its last `-`.
-fn project_of(key: &str, fields: &Fields<'_>, project_key: Option<Text<'_>>) -> Box<str> {
+fn project_of(key: &str, fields: &Fields<'_>, project_key: Option<Text<'_>>) -> crate::model::Text {
     let from_field = fields.project.as_ref().and_then(|project| project.key.as_ref());
     match from_field.or(project_key.as_ref()) {
         Some(project) if !project.as_str().is_empty() => project.as_str().into(),
@@ -121,11 +121,11 @@ fn read_date(
     }
 }
 
-fn name_of(named: Option<Named<'_>>) -> Option<Box<str>> {
+fn name_of(named: Option<Named<'_>>) -> Option<crate::model::Text> {
     named.and_then(|named| named.name).map(Text::into_boxed)
 }
 
-fn names(list: Option<Vec<Named<'_>>>) -> Box<[Box<str>]> {
+fn names(list: Option<Vec<Named<'_>>>) -> Box<[crate::model::Text]> {
     list.unwrap_or_default()
         .into_iter()
         .filter_map(|named| named.name)
@@ -134,25 +134,25 @@ fn names(list: Option<Vec<Named<'_>>>) -> Box<[Box<str>]> {
 }
 
 /// The display name, or the login name on instances that send no display name.
-fn person(user: Option<User<'_>>) -> Option<Box<str>> {
+fn person(user: Option<User<'_>>) -> Option<crate::model::Text> {
     let user = user?;
     user.display_name.or(user.name).map(Text::into_boxed)
 }
 
 /// Plain text of a string or ADF field; empty text counts as absent.
-fn plain_text(text: RichText<'_>) -> Option<Box<str>> {
-    let text: Box<str> = rich_text(text);
+fn plain_text(text: RichText<'_>) -> Option<crate::model::Text> {
+    let text: crate::model::Text = rich_text(text);
     (!text.trim().is_empty()).then_some(text)
 }
 
-fn rich_text(text: RichText<'_>) -> Box<str> {
+fn rich_text(text: RichText<'_>) -> crate::model::Text {
     match text {
         RichText::Plain(text) => text.into_boxed(),
-        RichText::Document(document) => adf::to_text(&document).into_boxed_str(),
+        RichText::Document(document) => adf::to_text(&document).into(),
     }
 }
 
-fn comment_texts(comments: Option<Vec<Comment<'_>>>) -> Vec<Box<str>> {
+fn comment_texts(comments: Option<Vec<Comment<'_>>>) -> Vec<crate::model::Text> {
     let comments = comments.unwrap_or_default();
     comments.into_iter().map(|comment| comment.body.map(rich_text).unwrap_or_default()).collect()
 }

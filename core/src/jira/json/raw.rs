@@ -25,10 +25,10 @@ impl<'a> Text<'a> {
     }
 
     /// The text in the boxed form the model stores.
-    pub(crate) fn into_boxed(self) -> Box<str> {
+    pub(crate) fn into_boxed(self) -> crate::model::Text {
         match self.0 {
             Cow::Borrowed(text) => text.into(),
-            Cow::Owned(text) => text.into_boxed_str(),
+            Cow::Owned(text) => text.into(),
         }
     }
 }
