@@ -149,7 +149,9 @@ const UPSERT_ISSUES: &str = concat!(
     "history_source = EXCLUDED.history_source, history_complete = EXCLUDED.history_complete, ",
     "reopen_count = EXCLUDED.reopen_count, removed = false, removed_at = NULL, ",
     "content_hash = EXCLUDED.content_hash, stored_at = EXCLUDED.stored_at ",
-    "WHERE issues.content_hash <> EXCLUDED.content_hash OR issues.removed"
+    "WHERE issues.content_hash <> EXCLUDED.content_hash OR issues.removed ",
+    // `xmax = 0` marks a row this statement inserted rather than updated.
+    "RETURNING id, (xmax = 0) AS inserted"
 );
 
 const SELECT_ISSUES: &str = concat!(
@@ -247,12 +249,17 @@ async fn write_batch(
         let plan = rows::plan(part, &existing);
         let changed: Vec<usize> = plan.changed().collect();
         if !changed.is_empty() {
-            upsert_issue_rows(conn, part, &changed, now).await?;
-            // Children of every written id go, not only of those planned as updates: a
-            // writer in another transaction may have stored a "new" issue meanwhile.
-            let written: Vec<i64> = changed.iter().map(|&i| part[i].id).collect();
-            delete_children(conn, &written).await?;
-            insert_children(conn, &rows::children(part, changed.iter().copied())).await?;
+            // The plan was made from what was stored when the batch began; a writer in
+            // another transaction may have stored a "new" issue since. What the upsert
+            // reports it really did decides which child rows go and come.
+            let written = upsert_issue_rows(conn, part, &changed, now).await?;
+            let updated: Vec<i64> =
+                written.iter().filter(|(_, inserted)| !inserted).map(|(id, _)| *id).collect();
+            delete_children(conn, &updated).await?;
+            let written: std::collections::HashSet<i64> =
+                written.iter().map(|(id, _)| *id).collect();
+            let positions = changed.iter().copied().filter(|&i| written.contains(&part[i].id));
+            insert_children(conn, &rows::children(part, positions)).await?;
             bump_projects(conn, &plan.touched(), now).await?;
         }
         stats += plan.stats();
@@ -290,7 +297,7 @@ async fn upsert_issue_rows(
     batch: &[Prepared<'_>],
     positions: &[usize],
     now: Timestamp,
-) -> Result<()> {
+) -> Result<Vec<(i64, bool)>> {
     let issues: Vec<(&Prepared<'_>, &Issue)> =
         positions.iter().map(|&i| (&batch[i], &*batch[i].issue)).collect();
     let text = |f: fn(&Issue) -> &str| issues.iter().map(|(_, i)| f(i)).collect::<Vec<_>>();
@@ -301,7 +308,7 @@ async fn upsert_issue_rows(
     let comments: Vec<String> = issues.iter().map(|(_, i)| comments_json(i)).collect();
     let reopens: Vec<Option<i64>> =
         issues.iter().map(|(_, i)| i.reopen_count.map(i64::from)).collect();
-    sqlx::query(UPSERT_ISSUES)
+    sqlx::query_as::<_, (i64, bool)>(UPSERT_ISSUES)
         .bind(issues.iter().map(|(p, _)| p.id).collect::<Vec<_>>())
         .bind(text(|i| &i.key))
         .bind(text(|i| &i.project))
@@ -324,10 +331,9 @@ async fn upsert_issue_rows(
         .bind(reopens)
         .bind(now.millis())
         .bind(issues.iter().map(|(p, _)| p.hash).collect::<Vec<_>>())
-        .execute(conn)
+        .fetch_all(conn)
         .await
-        .map_err(failed("write issues"))?;
-    Ok(())
+        .map_err(failed("write issues"))
 }
 
 async fn delete_children(conn: &mut PgConnection, ids: &[i64]) -> Result<()> {
