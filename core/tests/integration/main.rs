@@ -3,6 +3,7 @@
 
 mod analysis;
 mod common;
+#[path = "../../../tests/tests/e2e/pg.rs"]
 mod pg;
 mod read_delimited;
 mod read_json;

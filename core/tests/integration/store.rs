@@ -14,6 +14,11 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::common::{example, fixture};
 use crate::pg::TestDatabase;
 
+/// Connection options of a test database.
+fn pg_options(database: &TestDatabase) -> sqlx::postgres::PgConnectOptions {
+    database.url.parse().expect("the test database URL is valid")
+}
+
 /// A store of one backend with what keeps it alive.
 enum Harness {
     Sqlite { store: SqliteStore, _dir: tempfile::TempDir },
@@ -30,7 +35,7 @@ impl Harness {
 
     async fn postgres(batch_size: usize) -> Harness {
         let database = TestDatabase::create().await;
-        let store = PostgresStore::connect_with(database.options.clone())
+        let store = PostgresStore::connect_with(pg_options(&database))
             .await
             .expect("connect to the test database");
         store.migrate().await.expect("migrate PostgreSQL");
@@ -73,7 +78,7 @@ impl Harness {
                 Box::new(SqliteStore::open(&file).await.expect("open SQLite again"))
             }
             Harness::Postgres { _database, .. } => Box::new(
-                PostgresStore::connect_with(_database.options.clone())
+                PostgresStore::connect_with(pg_options(_database))
                     .await
                     .expect("connect to the test database again"),
             ),

@@ -1,7 +1,10 @@
 //! A fresh PostgreSQL database per test, on the server named by `BUGDASH_TEST_POSTGRES_URL`
 //! (default: the local server, user `postgres`, trust authentication).
 //!
-//! Databases are called `bugdash_e2e_<unix seconds>_<process>_<serial>` and dropped when
+//! Shared by the core crate's integration tests and the end-to-end tests (the core tests
+//! include this file by path: they cannot depend on this crate, which depends on core).
+//!
+//! Databases are called `bugdash_test_<unix seconds>_<process>_<serial>` and dropped when
 //! the guard is dropped, also when the test panics. A test process killed before that
 //! leaves its database behind; every new guard drops such leftovers once they are an hour
 //! old, which no running test is. The suite never skips when the server is missing: it
@@ -15,7 +18,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 
 const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-const PREFIX: &str = "bugdash_e2e_";
+const PREFIX: &str = "bugdash_test_";
 const STALE_AFTER: Duration = Duration::from_secs(3600);
 
 /// A database that exists for as long as this guard does.
@@ -88,7 +91,7 @@ fn database_url(server_url: &str, name: &str) -> String {
 /// Drops test databases older than [`STALE_AFTER`], left by killed test processes.
 async fn drop_stale(conn: &mut PgConnection) {
     let names: Vec<String> = sqlx::query_scalar(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'bugdash\\_e2e\\_%'",
+        "SELECT datname FROM pg_database WHERE datname LIKE 'bugdash\\_test\\_%'",
     )
     .fetch_all(&mut *conn)
     .await
