@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bugdash::ingest::{Progress, ProgressSink};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 /// Shows ingest progress on standard error.
 pub struct Reporter {
@@ -22,15 +22,25 @@ impl Reporter {
     pub fn new() -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new_spinner();
-            let style = ProgressStyle::with_template(
-                "{spinner} {msg} {pos}/{len} issues [{elapsed_precise}] {per_sec}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_spinner());
-            bar.set_style(style);
+            bar.set_style(Self::style(None));
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
         Reporter { bar, started: Instant::now(), last_line: Mutex::new(None) }
+    }
+
+    /// The bar's look: a count of a known total, or a plain count while the total is
+    /// unknown (a sync learns it from the first page), with a whole-number rate.
+    fn style(total: Option<u64>) -> ProgressStyle {
+        let template = match total {
+            Some(_) => "{spinner} {msg} {pos}/{len} issues [{elapsed_precise}] {rate}",
+            None => "{spinner} {msg} {pos} issues [{elapsed_precise}] {rate}",
+        };
+        ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_spinner())
+            .with_key("rate", |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{:.0} issues/s", state.per_sec());
+            })
     }
 
     /// Removes the bar before the command prints its result.
@@ -62,8 +72,13 @@ impl ProgressSink for Reporter {
         match &self.bar {
             Some(bar) => {
                 bar.set_message(progress.stage);
-                if let Some(total) = progress.total {
-                    bar.set_length(total.max(progress.done));
+                match progress.total {
+                    Some(total) if bar.length().is_none() => {
+                        bar.set_style(Self::style(Some(total)));
+                        bar.set_length(total.max(progress.done));
+                    }
+                    Some(total) => bar.set_length(total.max(progress.done)),
+                    None => {}
                 }
                 bar.set_position(progress.done);
             }
