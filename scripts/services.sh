@@ -5,10 +5,17 @@
 # 127.0.0.1:5432 when it answers, else a throwaway cluster started from the installed
 # PostgreSQL binaries (stopped and deleted on exit). Without any of these the suite stops
 # with a message saying what to install; the PostgreSQL tests are never skipped.
+#
+# Redis: the server named by BUGDASH_TEST_REDIS_URL, else the one on 127.0.0.1:6379 when
+# it answers, else a throwaway redis-server (no persistence, stopped on exit). Tests keep
+# their keys under prefixes of their own and never flush a database.
 
 BUGDASH_SERVICES_DIR=""
 
 services_cleanup() {
+    if [[ -n "${BUGDASH_REDIS_PID:-}" ]]; then
+        kill "$BUGDASH_REDIS_PID" 2>/dev/null || true
+    fi
     if [[ -n "$BUGDASH_SERVICES_DIR" && -d "$BUGDASH_SERVICES_DIR" ]]; then
         if [[ -f "$BUGDASH_SERVICES_DIR/pg/postmaster.pid" ]]; then
             as_postgres_user "$PG_BIN/pg_ctl" -D "$BUGDASH_SERVICES_DIR/pg" -m immediate stop \
@@ -60,4 +67,38 @@ ensure_postgres() {
         -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
     export BUGDASH_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
     echo "PostgreSQL: started a throwaway server on 127.0.0.1:$port"
+}
+
+ensure_redis() {
+    if [[ -n "${BUGDASH_TEST_REDIS_URL:-}" ]]; then
+        echo "Redis: using BUGDASH_TEST_REDIS_URL"
+        return
+    fi
+    if port_answers 127.0.0.1 6379; then
+        export BUGDASH_TEST_REDIS_URL="redis://127.0.0.1:6379/0"
+        echo "Redis: using the server on 127.0.0.1:6379"
+        return
+    fi
+    if ! command -v redis-server >/dev/null 2>&1; then
+        echo "error: the test suite needs Redis. Start a server on 127.0.0.1:6379," >&2
+        echo "       install one (Debian/Ubuntu: sudo apt-get install redis-server)," >&2
+        echo "       or set BUGDASH_TEST_REDIS_URL=redis://host:port/db" >&2
+        exit 2
+    fi
+    [[ -n "$BUGDASH_SERVICES_DIR" ]] || BUGDASH_SERVICES_DIR="$(mktemp -d)"
+    trap services_cleanup EXIT
+    local port=56379
+    redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+        --dir "$BUGDASH_SERVICES_DIR" >"$BUGDASH_SERVICES_DIR/redis.log" 2>&1 &
+    BUGDASH_REDIS_PID=$!
+    for _ in $(seq 50); do
+        port_answers 127.0.0.1 "$port" && break
+        sleep 0.1
+    done
+    if ! port_answers 127.0.0.1 "$port"; then
+        echo "error: redis-server did not start; see $BUGDASH_SERVICES_DIR/redis.log" >&2
+        exit 2
+    fi
+    export BUGDASH_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
+    echo "Redis: started a throwaway server on 127.0.0.1:$port"
 }

@@ -37,6 +37,10 @@ enum Command {
     Projects(commands::projects::ProjectsArgs),
     /// Create or update the database schema.
     Migrate(commands::migrate::MigrateArgs),
+    /// Run the multi-user HTTP service (JSON API); --demo loads the ZooKeeper example.
+    Serve(commands::serve::ServeArgs),
+    /// Manage the service's accounts: add, list, disable, enable, set-password, set-role.
+    Users(commands::users::UsersArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +51,8 @@ fn main() -> ExitCode {
         Command::Sync(args) => args.run(&cli.global),
         Command::Projects(args) => args.run(&cli.global),
         Command::Migrate(args) => args.run(&cli.global),
+        Command::Serve(args) => args.run(&cli.global),
+        Command::Users(args) => args.run(&cli.global),
     };
     match outcome {
         Ok(code) => code,

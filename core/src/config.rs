@@ -24,6 +24,14 @@ pub struct Settings {
     pub jira: JiraSettings,
     /// Incremental sync behaviour.
     pub sync: SyncSettings,
+    /// The HTTP service: where it listens and how it is reached.
+    pub server: ServerSettings,
+    /// Accounts, sessions and tokens.
+    pub auth: AuthSettings,
+    /// The shared cache (Redis) or its absence.
+    pub cache: CacheSettings,
+    /// Rate limits of logins and API calls.
+    pub limits: RateLimitSettings,
 }
 
 /// Database settings: a URL, or the parts of a PostgreSQL connection.
@@ -86,6 +94,92 @@ impl Default for SyncSettings {
     }
 }
 
+/// Settings of the HTTP service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerSettings {
+    /// Address to listen on (`BUGDASH_BIND`, default `127.0.0.1:5001`).
+    pub bind: String,
+    /// The service's own origin as browsers see it, such as `https://bugdash.example.com`
+    /// (`BUGDASH_PUBLIC_URL`): cookie-authenticated writes must come from it, and `https`
+    /// makes cookies Secure and adds HSTS.
+    pub public_url: Option<String>,
+    /// Honour `X-Forwarded-Proto` and `X-Forwarded-For` from a reverse proxy
+    /// (`BUGDASH_TRUST_PROXY`, default false); only set it behind a proxy that overwrites them.
+    pub trust_proxy: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { bind: "127.0.0.1:5001".into(), public_url: None, trust_proxy: false }
+    }
+}
+
+/// Settings of accounts, sessions and API tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthSettings {
+    /// Key for anything the service signs besides tokens (`SECRET_KEY`, or
+    /// `FLASK_SECRET_KEY` as the original deployment guide names it).
+    pub secret_key: Option<Secret>,
+    /// HS256 key of API tokens (`JWT_SECRET_KEY`, at least 32 characters); when unset, a
+    /// key is generated once and kept in the database, so every instance shares it.
+    pub jwt_secret: Option<Secret>,
+    /// Absolute lifetime of a session in hours (`SESSION_TIMEOUT_HOURS`, default 8).
+    pub session_timeout_hours: u32,
+    /// A session unused this many minutes ends (`SESSION_IDLE_MINUTES`, default 30).
+    pub idle_timeout_minutes: u32,
+    /// Distinct users with live sessions at most (`MAX_CONCURRENT_USERS`, default 150);
+    /// admins may always sign in.
+    pub max_concurrent_users: u32,
+    /// Lifetime of an API token in minutes (`JWT_TTL_MINUTES`, default 15).
+    pub token_ttl_minutes: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            secret_key: None,
+            jwt_secret: None,
+            session_timeout_hours: 8,
+            idle_timeout_minutes: 30,
+            max_concurrent_users: 150,
+            token_ttl_minutes: 15,
+        }
+    }
+}
+
+/// Settings of the shared cache.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CacheSettings {
+    /// Redis URL (`REDIS_URL`, or built from `REDIS_HOST`, `REDIS_PORT` (6379),
+    /// `REDIS_DB` (0) and `REDIS_PASSWORD`); without it the cache is in-process.
+    pub redis_url: Option<Secret>,
+}
+
+/// Rate limits: a steady rate per minute and a burst allowed on top of an idle period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimitSettings {
+    /// Login attempts per minute per client address and per account
+    /// (`RATE_LIMIT_LOGIN_PER_MINUTE`, default 5).
+    pub login_per_minute: u32,
+    /// Login attempts allowed at once (`RATE_LIMIT_LOGIN_BURST`, default 3).
+    pub login_burst: u32,
+    /// API requests per minute per user (`RATE_LIMIT_API_PER_MINUTE`, default 100).
+    pub api_per_minute: u32,
+    /// API requests allowed at once (`RATE_LIMIT_API_BURST`, default 20).
+    pub api_burst: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        RateLimitSettings {
+            login_per_minute: 5,
+            login_burst: 3,
+            api_per_minute: 100,
+            api_burst: 20,
+        }
+    }
+}
+
 /// Where [`Settings::load`] looks.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
@@ -143,6 +237,10 @@ impl Settings {
             database: lookup.database(file.database)?,
             jira: lookup.jira(file.jira)?,
             sync: lookup.sync(file.sync)?,
+            server: lookup.server(file.server)?,
+            auth: lookup.auth(file.auth)?,
+            cache: lookup.cache(file.cache)?,
+            limits: lookup.limits(file.limits)?,
         })
     }
 
@@ -235,6 +333,52 @@ struct FileSettings {
     jira: FileJira,
     #[serde(default)]
     sync: FileSync,
+    #[serde(default)]
+    server: FileServer,
+    #[serde(default)]
+    auth: FileAuth,
+    #[serde(default)]
+    cache: FileCache,
+    #[serde(default)]
+    limits: FileLimits,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileServer {
+    bind: Option<String>,
+    public_url: Option<String>,
+    trust_proxy: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAuth {
+    secret_key: Option<String>,
+    jwt_secret: Option<String>,
+    session_timeout_hours: Option<u32>,
+    idle_timeout_minutes: Option<u32>,
+    max_concurrent_users: Option<u32>,
+    token_ttl_minutes: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCache {
+    redis_url: Option<String>,
+    redis_host: Option<String>,
+    redis_port: Option<u16>,
+    redis_db: Option<u32>,
+    redis_password: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    login_per_minute: Option<u32>,
+    login_burst: Option<u32>,
+    api_per_minute: Option<u32>,
+    api_burst: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -346,6 +490,130 @@ impl Lookup<'_> {
     }
 }
 
+impl Lookup<'_> {
+    fn flag(&self, name: &str) -> Result<Option<bool>> {
+        match self.text(name).map(|t| t.trim().to_ascii_lowercase()) {
+            None => Ok(None),
+            Some(t) if ["1", "true", "yes", "on"].contains(&t.as_str()) => Ok(Some(true)),
+            Some(t) if ["0", "false", "no", "off"].contains(&t.as_str()) => Ok(Some(false)),
+            Some(t) => Err(Error::Config(format!("{name} must be true or false, not {t:?}"))),
+        }
+    }
+
+    /// A whole number of at least 1, from the environment, else the file, else `default`.
+    fn positive(&self, name: &str, file: Option<u32>, default: u32) -> Result<u32> {
+        let value = self.number(name)?.or(file).unwrap_or(default);
+        if value == 0 {
+            return Err(Error::Config(format!("{name} must be at least 1, not 0")));
+        }
+        Ok(value)
+    }
+
+    fn server(&self, file: FileServer) -> Result<ServerSettings> {
+        let defaults = ServerSettings::default();
+        let public_url = self.text("BUGDASH_PUBLIC_URL").or(file.public_url);
+        if let Some(url) = &public_url {
+            let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+            if !scheme_ok || url.trim_end_matches('/').matches('/').count() > 2 {
+                return Err(Error::Config(format!(
+                    "BUGDASH_PUBLIC_URL must be an origin such as https://bugdash.example.com \
+                     (scheme and host, no path), not {url:?}"
+                )));
+            }
+        }
+        Ok(ServerSettings {
+            bind: self.text("BUGDASH_BIND").or(file.bind).unwrap_or(defaults.bind),
+            public_url: public_url.map(|url| url.trim_end_matches('/').to_owned()),
+            trust_proxy: self.flag("BUGDASH_TRUST_PROXY")?.or(file.trust_proxy).unwrap_or(false),
+        })
+    }
+
+    fn auth(&self, file: FileAuth) -> Result<AuthSettings> {
+        let d = AuthSettings::default();
+        let jwt_secret = self.text("JWT_SECRET_KEY").or(file.jwt_secret).map(Secret::new);
+        if jwt_secret.as_ref().is_some_and(|key| key.expose().len() < 32) {
+            return Err(Error::Config(
+                "JWT_SECRET_KEY must be at least 32 characters (256 bits for HS256); leave it \
+                 unset to have a key generated and kept in the database"
+                    .into(),
+            ));
+        }
+        Ok(AuthSettings {
+            secret_key: self
+                .text("SECRET_KEY")
+                .or_else(|| self.text("FLASK_SECRET_KEY"))
+                .or(file.secret_key)
+                .map(Secret::new),
+            jwt_secret,
+            session_timeout_hours: self.positive(
+                "SESSION_TIMEOUT_HOURS",
+                file.session_timeout_hours,
+                d.session_timeout_hours,
+            )?,
+            idle_timeout_minutes: self.positive(
+                "SESSION_IDLE_MINUTES",
+                file.idle_timeout_minutes,
+                d.idle_timeout_minutes,
+            )?,
+            max_concurrent_users: self.positive(
+                "MAX_CONCURRENT_USERS",
+                file.max_concurrent_users,
+                d.max_concurrent_users,
+            )?,
+            token_ttl_minutes: self.positive(
+                "JWT_TTL_MINUTES",
+                file.token_ttl_minutes,
+                d.token_ttl_minutes,
+            )?,
+        })
+    }
+
+    fn cache(&self, file: FileCache) -> Result<CacheSettings> {
+        if let Some(url) = self.text("REDIS_URL").or(file.redis_url) {
+            if !url.starts_with("redis://") && !url.starts_with("rediss://") {
+                return Err(Error::Config(
+                    "REDIS_URL must start with redis:// or rediss://".into(),
+                ));
+            }
+            return Ok(CacheSettings { redis_url: Some(Secret::new(url)) });
+        }
+        let Some(host) = self.text("REDIS_HOST").or(file.redis_host) else {
+            return Ok(CacheSettings::default());
+        };
+        let port: u16 = self.number("REDIS_PORT")?.or(file.redis_port).unwrap_or(6379);
+        let db: u32 = self.number("REDIS_DB")?.or(file.redis_db).unwrap_or(0);
+        let password = self
+            .text("REDIS_PASSWORD")
+            .or(file.redis_password)
+            .map(|p| format!(":{}@", percent_encode(&p)))
+            .unwrap_or_default();
+        let url = format!("redis://{password}{host}:{port}/{db}");
+        Ok(CacheSettings { redis_url: Some(Secret::new(url)) })
+    }
+
+    fn limits(&self, file: FileLimits) -> Result<RateLimitSettings> {
+        let d = RateLimitSettings::default();
+        Ok(RateLimitSettings {
+            login_per_minute: self.positive(
+                "RATE_LIMIT_LOGIN_PER_MINUTE",
+                file.login_per_minute,
+                d.login_per_minute,
+            )?,
+            login_burst: self.positive(
+                "RATE_LIMIT_LOGIN_BURST",
+                file.login_burst,
+                d.login_burst,
+            )?,
+            api_per_minute: self.positive(
+                "RATE_LIMIT_API_PER_MINUTE",
+                file.api_per_minute,
+                d.api_per_minute,
+            )?,
+            api_burst: self.positive("RATE_LIMIT_API_BURST", file.api_burst, d.api_burst)?,
+        })
+    }
+}
+
 /// Percent-encodes the characters that would break a URL's user, password or path part.
 fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -422,10 +690,81 @@ mod tests {
     }
 
     #[test]
+    fn service_settings_have_the_documented_defaults() {
+        let s = settings(None, &[]).unwrap();
+        assert_eq!(s.server.bind, "127.0.0.1:5001");
+        assert_eq!((s.server.public_url.as_deref(), s.server.trust_proxy), (None, false));
+        assert_eq!(s.auth.session_timeout_hours, 8);
+        assert_eq!(s.auth.idle_timeout_minutes, 30);
+        assert_eq!(s.auth.max_concurrent_users, 150);
+        assert_eq!(s.auth.token_ttl_minutes, 15);
+        assert_eq!(s.cache.redis_url, None);
+        assert_eq!(s.limits, RateLimitSettings::default());
+        assert_eq!((s.limits.login_per_minute, s.limits.api_burst), (5, 20));
+    }
+
+    #[test]
+    fn service_settings_come_from_the_guide_names_and_the_file() {
+        let file = "[auth]\nsession_timeout_hours = 4\n[limits]\napi_per_minute = 60\n\
+                    [server]\nbind = \"0.0.0.0:8080\"\n";
+        let vars = [
+            ("FLASK_SECRET_KEY", "flask-key"),
+            ("MAX_CONCURRENT_USERS", "200"),
+            ("SESSION_IDLE_MINUTES", "10"),
+            ("RATE_LIMIT_LOGIN_BURST", "2"),
+            ("BUGDASH_PUBLIC_URL", "https://bugdash.example.com/"),
+            ("BUGDASH_TRUST_PROXY", "yes"),
+            ("REDIS_HOST", "cache.internal"),
+            ("REDIS_DB", "3"),
+        ];
+        let s = settings(Some(file), &vars).unwrap();
+        assert_eq!(s.auth.secret_key.as_ref().map(Secret::expose), Some("flask-key"));
+        assert_eq!((s.auth.session_timeout_hours, s.auth.idle_timeout_minutes), (4, 10));
+        assert_eq!(s.auth.max_concurrent_users, 200);
+        assert_eq!((s.limits.api_per_minute, s.limits.login_burst), (60, 2));
+        assert_eq!(s.server.bind, "0.0.0.0:8080");
+        assert_eq!(s.server.public_url.as_deref(), Some("https://bugdash.example.com"));
+        assert!(s.server.trust_proxy);
+        let url = s.cache.redis_url.unwrap();
+        assert_eq!(url.expose(), "redis://cache.internal:6379/3");
+    }
+
+    #[test]
+    fn redis_url_wins_over_its_parts() {
+        let vars = [("REDIS_URL", "redis://127.0.0.1:6380/1"), ("REDIS_HOST", "other")];
+        let s = settings(None, &vars).unwrap();
+        assert_eq!(s.cache.redis_url.unwrap().expose(), "redis://127.0.0.1:6380/1");
+    }
+
+    #[test]
+    fn bad_service_settings_name_the_setting() {
+        let cases = [
+            ("JWT_SECRET_KEY", "short"),
+            ("MAX_CONCURRENT_USERS", "0"),
+            ("RATE_LIMIT_API_BURST", "many"),
+            ("BUGDASH_TRUST_PROXY", "perhaps"),
+            ("BUGDASH_PUBLIC_URL", "bugdash.example.com"),
+            ("REDIS_URL", "http://127.0.0.1:6379"),
+        ];
+        for (name, value) in cases {
+            let error = settings(None, &[(name, value)]).unwrap_err().to_string();
+            assert!(error.contains(name), "{name}: {error}");
+        }
+    }
+
+    #[test]
     fn secrets_stay_out_of_debug_output() {
-        let s =
-            settings(None, &[("JIRA_API_TOKEN", "tok-123"), ("DB_PASSWORD", "pw-456")]).unwrap();
+        let vars = [
+            ("JIRA_API_TOKEN", "tok-123"),
+            ("DB_PASSWORD", "pw-456"),
+            ("JWT_SECRET_KEY", "jwt-789-jwt-789-jwt-789-jwt-789-jwt"),
+            ("REDIS_HOST", "h"),
+            ("REDIS_PASSWORD", "redis-000"),
+        ];
+        let s = settings(None, &vars).unwrap();
         let debug = format!("{s:?}");
-        assert!(!debug.contains("tok-123") && !debug.contains("pw-456"), "{debug}");
+        for secret in ["tok-123", "pw-456", "jwt-789", "redis-000"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
     }
 }

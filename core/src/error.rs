@@ -97,6 +97,51 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// No valid credentials: a failed login (worded the same whether or not the account
+    /// exists), or a missing, expired or revoked session or token.
+    #[error("not signed in, or the email or password is wrong")]
+    Unauthorized,
+    /// Signed in, but the account's role does not allow this.
+    #[error("this needs a role the account does not have")]
+    Forbidden,
+    /// The thing asked for does not exist (or is not visible to the caller).
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for, such as `account 12`.
+        what: String,
+    },
+    /// The request contradicts what is stored, such as an email already in use.
+    #[error("{message}")]
+    Conflict {
+        /// What collided, in words.
+        message: String,
+    },
+    /// Too many attempts in too short a time; the caller may try again after the wait.
+    #[error("too many requests; try again in {} s", retry_after.as_secs().max(1))]
+    RateLimited {
+        /// How long to wait before the next attempt is allowed.
+        retry_after: std::time::Duration,
+    },
+    /// The service has as many signed-in users as it accepts; a new session may start
+    /// after the wait.
+    #[error("the service is at its limit of signed-in users; try again in {} s", retry_after.as_secs().max(1))]
+    Capacity {
+        /// When a place is expected to free up.
+        retry_after: std::time::Duration,
+    },
+    /// The cache (Redis) failed; callers that can do without it fall back instead.
+    #[error("cache failed to {operation}")]
+    Cache {
+        /// What the cache was doing, as "failed to …" completes it.
+        operation: String,
+        /// The driver's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Our own fault that fits no other variant (a hashing library refusing its own
+    /// parameters, a background task that died); reported to callers as an internal error.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {

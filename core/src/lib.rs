@@ -17,12 +17,15 @@
 //! ```
 
 pub mod analysis;
+pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod jira;
 pub mod model;
 pub mod secret;
+pub mod service;
 pub mod store;
 pub mod time;
 

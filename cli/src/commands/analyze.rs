@@ -9,8 +9,13 @@ use anyhow::Context;
 use bugdash::analysis::{self, AreaField, Filters, Params, Period, Window};
 use bugdash::jira::{read_path, ReadOptions};
 use bugdash::model::{dedupe_issues, Issue, StatusCategory};
+use bugdash::service::analysis::params_for_store;
+use bugdash::service::options::{
+    parse_area, parse_category, parse_half_life, parse_horizon, parse_instant, parse_period,
+    parse_window,
+};
 use bugdash::Timestamp;
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use crate::context::{open_store, runtime, GlobalArgs};
 use crate::failure::UsageError;
@@ -38,17 +43,17 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "DAYS|all", default_value = "90", value_parser = parse_window)]
     pub window: Window,
 
-    /// Trend period.
-    #[arg(long, value_enum, default_value_t = PeriodArg::Week)]
-    pub period: PeriodArg,
+    /// Trend period: week (ISO weeks, from Monday) or month.
+    #[arg(long, value_name = "week|month", default_value = "week", value_parser = parse_period)]
+    pub period: Period,
 
-    /// Which field defines an area.
-    #[arg(long, value_enum, default_value_t = AreaArg::Component)]
-    pub area: AreaArg,
+    /// Which field defines an area: component, label, fix-version, affects-version,
+    /// assignee or project.
+    #[arg(long, value_name = "FIELD", default_value = "component", value_parser = parse_area)]
+    pub area: AreaField,
 
     /// Forecast horizon in days.
-    #[arg(long, value_name = "DAYS", default_value_t = 30,
-          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    #[arg(long, value_name = "DAYS", default_value = "30", value_parser = parse_horizon)]
     pub horizon: u32,
 
     /// Half-life of the bug-score decay in days.
@@ -136,32 +141,6 @@ pub struct AnalyzeArgs {
     pub top: u16,
 }
 
-/// Trend period on the command line.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum PeriodArg {
-    /// ISO weeks, from Monday.
-    Week,
-    /// Calendar months.
-    Month,
-}
-
-/// Area field on the command line.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum AreaArg {
-    /// Components.
-    Component,
-    /// Labels.
-    Label,
-    /// Fix versions.
-    FixVersion,
-    /// Affects versions.
-    AffectsVersion,
-    /// Assignees.
-    Assignee,
-    /// Projects.
-    Project,
-}
-
 impl AnalyzeArgs {
     /// Reads the files (or the store), analyses the issues and prints the report.
     pub fn run(self, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -191,12 +170,7 @@ impl AnalyzeArgs {
         let settings = global.settings()?;
         let all = self.project.iter().any(|p| p.eq_ignore_ascii_case("ALL"));
         let projects = if all { Vec::new() } else { self.project.clone() };
-        // The store already selects the projects; the filter would only repeat it, and
-        // leaving it out makes the report equal to one made from the same data in files.
-        params.filters.projects.clear();
-        if params.filters.environment.is_none() {
-            params.filters.environment = settings.jira.environment.clone();
-        }
+        params_for_store(params, settings.jira.environment.as_deref());
         let issues = runtime()?.block_on(async {
             let store = open_store(&settings).await?;
             anyhow::Ok(store.issues(&projects).await?)
@@ -249,18 +223,8 @@ impl AnalyzeArgs {
         Params {
             as_of: self.as_of,
             window: self.window,
-            period: match self.period {
-                PeriodArg::Week => Period::Week,
-                PeriodArg::Month => Period::Month,
-            },
-            area: match self.area {
-                AreaArg::Component => AreaField::Component,
-                AreaArg::Label => AreaField::Label,
-                AreaArg::FixVersion => AreaField::FixVersion,
-                AreaArg::AffectsVersion => AreaField::AffectsVersion,
-                AreaArg::Assignee => AreaField::Assignee,
-                AreaArg::Project => AreaField::Project,
-            },
+            period: self.period,
+            area: self.area,
             horizon_days: self.horizon,
             half_life_days: self.half_life,
             bug_types,
@@ -370,32 +334,4 @@ impl Progress {
             eprintln!("{end}read {issues} issues from {} files in {seconds:.1} s", self.files);
         }
     }
-}
-
-fn parse_instant(text: &str) -> Result<Timestamp, String> {
-    bugdash::time::parse_timestamp(text).ok_or_else(|| {
-        format!("cannot read {text:?} as a date; expected 2024-01-31 or 2024-01-31T12:00:00Z")
-    })
-}
-
-fn parse_window(text: &str) -> Result<Window, String> {
-    if text.eq_ignore_ascii_case("all") {
-        return Ok(Window::All);
-    }
-    match text.parse::<u32>() {
-        Ok(days) if (1..=36_500).contains(&days) => Ok(Window::Days(days)),
-        _ => Err(format!("expected a number of days from 1 to 36500, or `all`; got {text:?}")),
-    }
-}
-
-fn parse_half_life(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(days) if days.is_finite() && (1.0..=3650.0).contains(&days) => Ok(days),
-        _ => Err(format!("expected a number of days from 1 to 3650; got {text:?}")),
-    }
-}
-
-fn parse_category(text: &str) -> Result<StatusCategory, String> {
-    StatusCategory::from_key(text)
-        .ok_or_else(|| format!("expected new, indeterminate or done; got {text:?}"))
 }

@@ -4,7 +4,9 @@ pub mod analyze;
 pub mod import;
 pub mod migrate;
 pub mod projects;
+pub mod serve;
 pub mod sync;
+pub mod users;
 
 use std::io::Write;
 

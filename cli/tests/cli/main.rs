@@ -2,6 +2,8 @@
 //! independently from the raw JSON, output formats, exit codes, determinism, and the
 //! store round trip through `import` and `analyze --project`.
 
+mod users;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 

@@ -41,6 +41,7 @@ mod summary;
 mod trends;
 
 pub use params::{AreaField, Filters, Params, Period, RiskWeights, Window};
+pub use filter::FilterSet;
 pub use report::Report;
 
 use crate::model::{Issue, Timestamp, MILLIS_PER_DAY};
@@ -80,6 +81,14 @@ impl Context {
     pub fn at(&self, at: i64) -> Context {
         Context { as_of: at, window_start: at, ..self.clone() }
     }
+}
+
+/// True when `issue` passes `filters` exactly as [`analyze`] applies them (an issue
+/// without a creation date never does). For listing issues; an analysis filters in bulk.
+pub fn issue_passes(filters: &filter::FilterSet, issue: &Issue) -> bool {
+    let Some(created) = issue.created.map(Timestamp::millis) else { return false };
+    let category = issue.category();
+    filters.keeps(issue, created, category, prepare::resolved_at(issue, category, created))
 }
 
 /// Analyses `issues` with `params`.

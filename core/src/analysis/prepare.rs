@@ -516,7 +516,7 @@ fn by_name(mut area_ids: Vec<u32>, names: Vec<String>) -> (Vec<u32>, Vec<String>
 
 /// When an issue counts as resolved: its resolution date; for an issue in a done-category
 /// status without one, its last update (or its creation when that is missing too).
-fn resolved_at(issue: &Issue, category: StatusCategory, created: i64) -> Option<i64> {
+pub(super) fn resolved_at(issue: &Issue, category: StatusCategory, created: i64) -> Option<i64> {
     match issue.resolved {
         Some(resolved) => Some(resolved.millis()),
         None if category == StatusCategory::Done => {

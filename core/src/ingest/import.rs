@@ -1,17 +1,41 @@
 //! `bugdash import`: issues from files (every format the readers know) into the store.
+//!
+//! Files are read one after another on a blocking thread, each streamed record by record
+//! ([`crate::jira::stream_path`]); the issues of the requested project go in batches of
+//! [`BATCH`] through a channel of [`BATCHES_QUEUED`] batches to the store, which writes one
+//! batch while the next is parsed. Memory is bounded by the batches in the channel and in
+//! the writer, whatever the size of the files.
+//!
+//! The same issue met twice (in two files, or twice in one) is one row: the store keeps the
+//! copy updated last, also across batches and runs (see [`Store::upsert_issues`]).
+//!
+//! **Bad input.** Every file is opened before anything is written, so a missing or
+//! unreadable file fails the import with nothing written. A malformed issue further in
+//! (bad JSON, an unreadable date, a CSV row of the wrong width) stops the import at that
+//! issue with an error naming the file, the line and the column or record. The batches
+//! written before it stay written, each one complete (a batch is one transaction); the run
+//! is recorded `failed` with the error and the number of issues written. Nothing stored is
+//! lost or duplicated, since writes are upserts by issue id where the newer copy wins, so
+//! running the import again once the file is fixed writes only what was missing.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use tokio::sync::mpsc;
+
 use super::{Progress, ProgressSink};
-use crate::jira::{read_path, ReadOptions};
-use crate::model::{dedupe_issues, Issue};
+use crate::jira::{stream_path, ReadOptions};
+use crate::model::Issue;
 use crate::store::{Store, SyncRun, WriteStats};
 use crate::{Error, Result};
 
 /// Issues written per store batch: large enough for bulk speed, small enough that a
 /// failure loses little work.
 pub const BATCH: usize = 2_000;
+
+/// Batches read ahead of the store; with the one being written and the one being filled,
+/// at most this plus two batches of issues are in memory.
+pub const BATCHES_QUEUED: usize = 2;
 
 /// What to import.
 #[derive(Debug, Clone)]
@@ -27,92 +51,144 @@ pub struct ImportRequest {
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportReport {
-    /// Issues read from the files (after merging duplicates).
+    /// Issues of the project read from the files; an issue found twice counts twice (the
+    /// store writes it once).
     pub read: u64,
     /// Issues skipped because they belong to other projects, by project.
     pub other_projects: BTreeMap<String, u64>,
-    /// Writes by kind.
+    /// Writes by kind; an issue older than the stored copy counts as unchanged.
     pub written: WriteStats,
     /// Id of the recorded run.
     pub run_id: i64,
 }
 
 /// Reads every file, keeps the issues of the requested project and upserts them in
-/// batches, recording the run. A file that cannot be read fails the import before anything
-/// is written, so an import is all or nothing at the file level.
+/// batches while reading, recording the run; see the module documentation for what a
+/// fault in the middle of a file leaves behind.
 pub async fn import_files(
     store: &dyn Store,
     request: &ImportRequest,
     progress: &dyn ProgressSink,
 ) -> Result<ImportReport> {
-    let issues = read_files(request)?;
-    let (issues, other_projects) = keep_project(issues, &request.project)?;
+    check_files(&request.files)?;
     let run_id = store.start_run(&request.project, "import").await?;
-    let mut report =
-        ImportReport { read: issues.len() as u64, other_projects, run_id, ..Default::default() };
-    let outcome = write_batches(store, &issues, &mut report.written, progress).await;
+    let mut report = ImportReport { run_id, ..Default::default() };
+
+    let (sender, receiver) = mpsc::channel(BATCHES_QUEUED);
+    let reading = {
+        let request = request.clone();
+        tokio::task::spawn_blocking(move || read_files(&request, &sender))
+    };
+    let written = write_batches(store, receiver, &mut report.written, progress).await;
+    let read = match reading.await {
+        Ok(read) => read,
+        Err(panic) => std::panic::resume_unwind(panic.into_panic()),
+    };
+    // A writer failure ends the reading, which then reports only that it was cut short.
+    let outcome = match (written, read) {
+        (Err(fault), _) => Err(fault),
+        (Ok(()), Err(fault)) => Err(fault),
+        (Ok(()), Ok(counts)) => {
+            (report.read, report.other_projects) = (counts.kept, counts.other_projects);
+            no_issue_of_project(&request.project, &report)
+        }
+    };
+    finish_run(store, request, &report, &outcome).await?;
+    outcome.map(|()| report)
+}
+
+/// Refuses files that cannot be opened, before anything is written.
+fn check_files(files: &[PathBuf]) -> Result<()> {
+    for path in files {
+        std::fs::File::open(path).map_err(|source| Error::Io { path: path.clone(), source })?;
+    }
+    Ok(())
+}
+
+/// What the reading thread counted.
+#[derive(Debug, Default)]
+struct ReadCounts {
+    kept: u64,
+    other_projects: BTreeMap<String, u64>,
+}
+
+/// Streams every file in order, sending the project's issues in batches.
+fn read_files(request: &ImportRequest, sender: &mpsc::Sender<Vec<Issue>>) -> Result<ReadCounts> {
+    let mut counts = ReadCounts::default();
+    let mut batch = Vec::with_capacity(BATCH);
+    let send = |batch: Vec<Issue>| {
+        sender.blocking_send(batch).map_err(|_| {
+            // The writer has stopped and returns its own error; this one is not shown.
+            Error::Store {
+                operation: "keep writing the import".into(),
+                source: "the writer stopped".into(),
+            }
+        })
+    };
+    for path in &request.files {
+        stream_path(path, &request.options, &mut |issue| {
+            if !issue.project.eq_ignore_ascii_case(&request.project) {
+                *counts.other_projects.entry(issue.project.to_string()).or_insert(0) += 1;
+                return Ok(());
+            }
+            counts.kept += 1;
+            batch.push(issue);
+            if batch.len() == BATCH {
+                send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))?;
+            }
+            Ok(())
+        })?;
+    }
+    if !batch.is_empty() {
+        send(batch)?;
+    }
+    Ok(counts)
+}
+
+/// Fails when the files hold issues, none of them of `project`.
+fn no_issue_of_project(project: &str, report: &ImportReport) -> Result<()> {
+    if report.read > 0 || report.other_projects.is_empty() {
+        return Ok(());
+    }
+    let found: Vec<&str> = report.other_projects.keys().map(String::as_str).collect();
+    Err(Error::invalid(
+        "--project",
+        format!("the files hold no issue of {project}; they hold {}", found.join(", ")),
+    ))
+}
+
+/// Writes the batches as they come until the reader is done or a write fails.
+async fn write_batches(
+    store: &dyn Store,
+    mut receiver: mpsc::Receiver<Vec<Issue>>,
+    totals: &mut WriteStats,
+    progress: &dyn ProgressSink,
+) -> Result<()> {
+    let mut done = 0;
+    while let Some(batch) = receiver.recv().await {
+        *totals += store.upsert_issues(&batch).await?;
+        done += batch.len() as u64;
+        progress.update(&Progress { stage: "writing", done, total: None });
+    }
+    Ok(())
+}
+
+async fn finish_run(
+    store: &dyn Store,
+    request: &ImportRequest,
+    report: &ImportReport,
+    outcome: &Result<()>,
+) -> Result<()> {
     let run = SyncRun {
-        id: run_id,
+        id: report.run_id,
         project: request.project.clone(),
         kind: "import".into(),
         started_at: crate::Timestamp::from_millis(0),
-        finished_at: Some(now()),
+        finished_at: Some(crate::Timestamp::from(chrono::Utc::now())),
         outcome: if outcome.is_ok() { "succeeded" } else { "failed" }.into(),
         api_calls: 0,
         issues_written: report.written.inserted + report.written.updated,
         errors: outcome.as_ref().err().map(|e| vec![e.to_string()]).unwrap_or_default(),
     };
-    store.finish_run(&run).await?;
-    outcome.map(|()| report)
-}
-
-fn read_files(request: &ImportRequest) -> Result<Vec<Issue>> {
-    let mut issues = Vec::new();
-    for path in &request.files {
-        issues.append(&mut read_path(path, &request.options)?);
-    }
-    Ok(dedupe_issues(issues).0)
-}
-
-/// Splits off issues of other projects; fails when none belong to `project`.
-fn keep_project(issues: Vec<Issue>, project: &str) -> Result<(Vec<Issue>, BTreeMap<String, u64>)> {
-    let mut others = BTreeMap::new();
-    let mut kept = Vec::with_capacity(issues.len());
-    for issue in issues {
-        if issue.project.eq_ignore_ascii_case(project) {
-            kept.push(issue);
-        } else {
-            *others.entry(issue.project.to_string()).or_insert(0) += 1;
-        }
-    }
-    if kept.is_empty() && !others.is_empty() {
-        let found: Vec<&str> = others.keys().map(String::as_str).collect();
-        return Err(Error::invalid(
-            "--project",
-            format!("the files hold no issue of {project}; they hold {}", found.join(", ")),
-        ));
-    }
-    Ok((kept, others))
-}
-
-async fn write_batches(
-    store: &dyn Store,
-    issues: &[Issue],
-    totals: &mut WriteStats,
-    progress: &dyn ProgressSink,
-) -> Result<()> {
-    let total = Some(issues.len() as u64);
-    for (index, batch) in issues.chunks(BATCH).enumerate() {
-        let stats = store.upsert_issues(batch).await?;
-        totals.inserted += stats.inserted;
-        totals.updated += stats.updated;
-        totals.unchanged += stats.unchanged;
-        let done = (index * BATCH + batch.len()) as u64;
-        progress.update(&Progress { stage: "writing", done, total });
-    }
-    Ok(())
-}
-
-fn now() -> crate::Timestamp {
-    crate::Timestamp::from(chrono::Utc::now())
+    store.finish_run(&run).await
 }

@@ -163,6 +163,12 @@ impl ColumnPlan {
             && cells.any(|cell| cell.contains(char::is_whitespace))
     }
 
+    /// The row's components split on commas, as [`ColumnPlan::issue`] gives them: what a
+    /// file's vocabulary of component names is made of.
+    pub(super) fn components(&self, row: &Row<'_>) -> Box<[crate::model::Text]> {
+        self.list(row, Target::Components, &[','])
+    }
+
     fn first(&self, target: Target) -> Option<usize> {
         self.columns(target).first().copied()
     }

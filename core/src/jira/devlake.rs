@@ -29,13 +29,13 @@ pub(super) fn is_raw_table(header: &[String]) -> bool {
         && header.iter().zip(RAW_TABLE_HEADER).all(|(name, expected)| name == expected)
 }
 
-/// Reads every issue of a raw table of issues.
-pub(super) fn read_raw_table(
+/// Reads every issue of a raw table of issues, handing each to `sink`.
+pub(super) fn stream_raw_table<R: std::io::Read>(
     source_name: &str,
-    reader: &mut csv::Reader<&[u8]>,
+    reader: &mut csv::Reader<R>,
     header: &[String],
-) -> Result<Vec<Issue>> {
-    let mut issues = Vec::new();
+    sink: &mut dyn FnMut(Issue) -> Result<()>,
+) -> Result<()> {
     let mut record = StringRecord::new();
     let mut number = 0;
     while read_record(source_name, reader, &mut record)? {
@@ -60,9 +60,9 @@ pub(super) fn read_raw_table(
             return Err(Error::input(source_name, position, why));
         }
         let data = record.get(DATA).unwrap_or_default();
-        issues.push(read_issue_json(source_name, data, position)?);
+        sink(read_issue_json(source_name, data, position)?)?;
     }
-    Ok(issues)
+    Ok(())
 }
 
 /// What a request URL fetched when it is not issues; `None` for issue requests (board,

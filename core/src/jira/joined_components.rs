@@ -58,18 +58,11 @@ impl Vocabulary {
     }
 }
 
-/// Cuts the components of the issues at `joined` (indexes of issues whose components cell
-/// held spaces and no comma) against the vocabulary of all `issues`.
-pub(super) fn split_joined_components(issues: &mut [Issue], joined: &[usize]) {
-    if joined.is_empty() {
-        return;
-    }
-    let values = issues.iter().flat_map(|issue| issue.components.iter().map(AsRef::as_ref));
-    let vocabulary = Vocabulary::from_values(values);
-    for &at in joined {
-        let Some(issue) = issues.get_mut(at) else { continue };
+impl Vocabulary {
+    /// Cuts the components of an issue whose components cell held spaces and no comma.
+    pub(super) fn cut(&self, issue: &mut Issue) {
         let mut names: Vec<crate::model::Text> = Vec::new();
-        for name in issue.components.iter().flat_map(|cell| vocabulary.split(cell)) {
+        for name in issue.components.iter().flat_map(|cell| self.split(cell)) {
             if !names.iter().any(|seen| seen.as_ref() == name) {
                 names.push(name.into());
             }

@@ -2,20 +2,23 @@
 //! `/rest/api/3/search/jql` pages, single-issue responses, JSON arrays of issues, GrimoireLab
 //! (Perceval) items and Airbyte's issue records.
 //!
-//! The document is read in one pass into borrowed structs that name only the keys BugDash
-//! uses, then each issue object becomes an [`Issue`]. Every fault becomes
+//! A byte scanner cuts the document into records (the elements of a top-level array or of
+//! a search page's `issues`), each read into borrowed structs that name only the keys
+//! BugDash uses and turned into an [`Issue`] before the next is read, so a document of any
+//! size is read in memory bounded by its largest record. Every fault becomes
 //! [`Error::Input`] with the file name, a position and what was expected.
 
 mod convert;
 mod history;
 mod raw;
+mod scan;
 
 use serde_json::error::Category;
-use serde_json::value::RawValue;
 
 use crate::model::Issue;
 use crate::{Error, Position, Result};
 use raw::{Document, RawObject};
+use scan::Scanner;
 
 /// Reads every issue in a JSON document.
 ///
@@ -29,42 +32,207 @@ use raw::{Document, RawObject};
 /// assert_eq!((issues[0].id, issues[0].project.as_ref()), (Some(7), "ZK"));
 /// ```
 pub fn read_json(source_name: &str, bytes: &[u8]) -> Result<Vec<Issue>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let document: Document<'_> = serde_json::from_slice(bytes).map_err(|fault| {
+    let mut issues = Vec::new();
+    stream_json(source_name, bytes, &mut |issue| {
+        issues.push(issue);
+        Ok(())
+    })?;
+    Ok(issues)
+}
+
+/// Reads a JSON document from `reader` and hands its issues to `sink` one at a time, in
+/// document order, holding one record at a time: a search page's `issues` and a
+/// top-level array are read element by element, so memory stays bounded by the largest
+/// record (an element that is itself a search page is read whole).
+///
+/// Faults are reported as [`read_json`] reports them, but only once reading reaches them:
+/// issues before a fault have already gone to `sink`. An error returned by `sink` stops
+/// the reading and is returned as it is.
+pub fn stream_json<R: std::io::Read>(
+    source_name: &str,
+    reader: R,
+    sink: &mut dyn FnMut(Issue) -> Result<()>,
+) -> Result<()> {
+    let mut scan = Scanner::new(source_name, reader)?;
+    match scan.peek()? {
+        Some(b'[') => {
+            scan.at += 1;
+            let mut records = Records { source_name, layout: Layout::Array, index: 0, sink };
+            records.read_array(&mut scan)?;
+            scan.expect_end()
+        }
+        Some(b'{') => read_object(source_name, scan, sink),
+        _ => read_scalar(source_name, &scan.into_window()?),
+    }
+}
+
+/// A document that is neither an object nor an array: `null`, a scalar or nothing, each
+/// an error worded by serde_json's view of the whole text.
+fn read_scalar(source_name: &str, bytes: &[u8]) -> Result<()> {
+    let document: Document = serde_json::from_slice(bytes).map_err(|fault| {
         Error::input(source_name, fault_position(&fault), describe_fault(&fault))
     })?;
-    let (records, layout) = match document {
+    match document {
         Document::Null => {
             let why = format!("the file holds JSON `null`, not JIRA data; {EXPECTED}");
-            return Err(Error::input(source_name, Position::Whole, why));
+            Err(Error::input(source_name, Position::Whole, why))
         }
-        Document::Array(records) => (records, Layout::Array),
-        Document::Object(object) => match shape(&object) {
-            Shape::Page => (object.issues.unwrap_or_default(), Layout::Page),
-            Shape::Issue => (vec![*object], Layout::Single),
-            Shape::ErrorBody => return Err(error_body(source_name, &object)),
-            Shape::Unknown => return Err(not_jira(source_name, Position::Whole)),
-        },
-    };
-    let mut issues = Vec::with_capacity(records.len());
-    for (index, record) in records.into_iter().enumerate() {
-        let fault_at = |message: String| {
-            Error::input(source_name, record_position(bytes, layout, index), message)
-        };
-        match shape(&record) {
-            Shape::Issue => issues.push(issue_of_record(record).map_err(fault_at)?),
-            Shape::Page if layout == Layout::Array => {
-                // An array of saved search pages: each page's issues, in order.
-                for issue in record.issues.unwrap_or_default() {
-                    issues.push(issue_of_record(issue).map_err(fault_at)?);
-                }
+        Document::Array | Document::Object => Err(not_jira(source_name, Position::Whole)),
+    }
+}
+
+/// A top-level object: a search page, whose `issues` are read one by one as they come,
+/// or else one issue, a Perceval item or an error body, read whole.
+fn read_object<R: std::io::Read>(
+    source_name: &str,
+    mut scan: Scanner<R>,
+    sink: &mut dyn FnMut(Issue) -> Result<()>,
+) -> Result<()> {
+    let start = scan.at;
+    scan.at += 1;
+    let mut records = Records { source_name, layout: Layout::Page, index: 0, sink };
+    let mut page = false;
+    let mut first = true;
+    loop {
+        match scan.peek()? {
+            None => return Err(scan.truncated()),
+            Some(b'}') if first => break,
+            Some(b'"') => {}
+            Some(_) if page => return Err(scan.unexpected("a key in double quotes")),
+            // Not the shape of a JSON object: serde_json words what is wrong.
+            Some(_) => return read_scalar(source_name, &scan.into_window()?),
+        }
+        first = false;
+        let key_start = scan.at;
+        let key_end = scan.value_end()?.ok_or_else(|| scan.truncated())?;
+        let is_issues = scan.slice(key_start, key_end) == b"\"issues\"";
+        scan.at = key_end;
+        match scan.peek()? {
+            None => return Err(scan.truncated()),
+            Some(b':') => scan.at += 1,
+            Some(_) if page => return Err(scan.unexpected("`:` after a key")),
+            Some(_) => return read_scalar(source_name, &scan.into_window()?),
+        }
+        match scan.peek()? {
+            None => return Err(scan.truncated()),
+            Some(b'[') if is_issues && !page => {
+                page = true;
+                scan.at += 1;
+                records.read_array(&mut scan)?;
             }
-            Shape::ErrorBody | Shape::Unknown | Shape::Page => {
-                return Err(fault_at(format!("found no issue here; {EXPECTED}")));
+            Some(_) => scan.at = scan.value_end()?.ok_or_else(|| scan.truncated())?,
+        }
+        match scan.peek()? {
+            None => return Err(scan.truncated()),
+            Some(b',') => scan.at += 1,
+            Some(b'}') => break,
+            Some(_) if page => return Err(scan.unexpected("`,` or `}` after a value")),
+            Some(_) => return read_scalar(source_name, &scan.into_window()?),
+        }
+    }
+    scan.at += 1;
+    let end = scan.at;
+    scan.expect_end()?;
+    if page {
+        return Ok(());
+    }
+    // No `issues` array: the whole object is still in the window.
+    let text = scan.slice(start, end);
+    let object: RawObject<'_> = serde_json::from_slice(text).map_err(|fault| {
+        let position = scan.translate(start, fault.line() as u64, fault.column() as u64);
+        Error::input(source_name, position, describe_fault(&fault))
+    })?;
+    match shape(&object) {
+        Shape::Page => {
+            for record in object.issues.unwrap_or_default() {
+                let issue = issue_of_record(record)
+                    .map_err(|why| Error::input(source_name, Position::Whole, why))?;
+                (records.sink)(issue)?;
+            }
+            Ok(())
+        }
+        Shape::Issue => {
+            let issue = issue_of_record(object)
+                .map_err(|why| Error::input(source_name, Position::Whole, why))?;
+            (records.sink)(issue)
+        }
+        Shape::ErrorBody => Err(error_body(source_name, &object)),
+        Shape::Unknown => Err(not_jira(source_name, Position::Whole)),
+    }
+}
+
+/// The records of one array being read, with what their errors must name.
+struct Records<'s, 'k> {
+    source_name: &'s str,
+    layout: Layout,
+    /// Records read so far in the document.
+    index: u64,
+    sink: &'k mut dyn FnMut(Issue) -> Result<()>,
+}
+
+impl Records<'_, '_> {
+    /// Reads the elements of an array whose `[` is behind `scan`, through its `]`.
+    fn read_array<R: std::io::Read>(&mut self, scan: &mut Scanner<R>) -> Result<()> {
+        if scan.peek()? == Some(b']') {
+            scan.at += 1;
+            return Ok(());
+        }
+        loop {
+            match scan.peek()? {
+                None => return Err(scan.truncated()),
+                Some(b']' | b',' | b'}' | b':') => return Err(scan.unexpected("a value")),
+                Some(_) => {}
+            }
+            let start = scan.at;
+            let end = scan.value_end()?.ok_or_else(|| scan.truncated())?;
+            self.read_record(scan, start, end)?;
+            scan.at = end;
+            scan.release();
+            match scan.peek()? {
+                None => return Err(scan.truncated()),
+                Some(b',') => scan.at += 1,
+                Some(b']') => {
+                    scan.at += 1;
+                    return Ok(());
+                }
+                Some(_) => return Err(scan.unexpected("`,` or `]` after an array element")),
             }
         }
     }
-    Ok(issues)
+
+    /// Parses one element and hands over its issues.
+    fn read_record<R: std::io::Read>(
+        &mut self,
+        scan: &Scanner<R>,
+        start: usize,
+        end: usize,
+    ) -> Result<()> {
+        let record: RawObject<'_> =
+            serde_json::from_slice(scan.slice(start, end)).map_err(|fault| {
+                let position = scan.translate(start, fault.line() as u64, fault.column() as u64);
+                Error::input(self.source_name, position, describe_fault(&fault))
+            })?;
+        self.index += 1;
+        let (source_name, index) = (self.source_name, self.index);
+        let fault_at = |message: String| {
+            let (line, _) = scan.position_of(start);
+            let position = Position::Record { record: index, line: Some(line) };
+            Error::input(source_name, position, message)
+        };
+        match shape(&record) {
+            Shape::Issue => (self.sink)(issue_of_record(record).map_err(fault_at)?),
+            Shape::Page if self.layout == Layout::Array => {
+                // An array of saved search pages: each page's issues, in order.
+                for issue in record.issues.unwrap_or_default() {
+                    (self.sink)(issue_of_record(issue).map_err(fault_at)?)?;
+                }
+                Ok(())
+            }
+            Shape::ErrorBody | Shape::Unknown | Shape::Page => {
+                Err(fault_at(format!("found no issue here; {EXPECTED}")))
+            }
+        }
+    }
 }
 
 /// True when `bytes` is one JSON value that is neither an object, an array nor a string
@@ -118,8 +286,6 @@ enum Layout {
     Array,
     /// The `issues` array of a top-level search page.
     Page,
-    /// One issue object making up the whole document.
-    Single,
 }
 
 /// What a JSON object is, judged by its keys.
@@ -195,33 +361,4 @@ fn error_body(source_name: &str, object: &RawObject<'_>) -> Error {
     let message =
         format!("this is a JIRA error response, not issue data (JIRA said: {quoted}); {EXPECTED}");
     Error::input(source_name, Position::Whole, message)
-}
-
-/// The position of record `index` for an error: its number, and the line it starts on.
-///
-/// Only faults need the line, so the document is scanned a second time, here, rather than
-/// tracking positions while reading.
-fn record_position(bytes: &[u8], layout: Layout, index: usize) -> Position {
-    #[derive(serde::Deserialize)]
-    struct Outline<'a> {
-        #[serde(borrow)]
-        issues: Vec<&'a RawValue>,
-    }
-    let record = match layout {
-        Layout::Single => return Position::Whole,
-        Layout::Array => serde_json::from_slice::<Vec<&RawValue>>(bytes)
-            .ok()
-            .and_then(|records| records.get(index).copied()),
-        Layout::Page => serde_json::from_slice::<Outline<'_>>(bytes)
-            .ok()
-            .and_then(|outline| outline.issues.get(index).copied()),
-    };
-    let offset =
-        record.and_then(|raw| (raw.get().as_ptr() as usize).checked_sub(bytes.as_ptr() as usize));
-    let line =
-        offset.filter(|&at| at < bytes.len()).and_then(|at| match super::line_column(bytes, at) {
-            Position::LineColumn { line, .. } => Some(line),
-            _ => None,
-        });
-    Position::Record { record: index as u64 + 1, line }
 }

@@ -7,10 +7,13 @@
 //! without a JIRA id get a stable negative id derived from their key (see
 //! [`storage_id`]), so they can never collide with a real one.
 
+pub mod accounts;
 mod file_lock;
 pub mod postgres;
+mod postgres_accounts;
 mod rows;
 pub mod sqlite;
+mod sqlite_accounts;
 
 use std::sync::Arc;
 
@@ -20,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Issue, Timestamp};
 use crate::{Error, Result};
 
+pub use accounts::AccountStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -76,7 +80,8 @@ pub struct WriteStats {
     pub inserted: u64,
     /// Issues stored before whose content changed.
     pub updated: u64,
-    /// Issues stored before and identical.
+    /// Issues stored before and identical, or stored with a later `updated`: an older copy
+    /// never overwrites a newer one.
     pub unchanged: u64,
 }
 
@@ -113,7 +118,7 @@ pub struct SyncRun {
 
 /// The store all frontends use.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: AccountStore + Send + Sync {
     /// Which database this is.
     fn backend(&self) -> Backend;
 
@@ -129,7 +134,7 @@ pub trait Store: Send + Sync {
     /// Writes issues by id in batches, one transaction per batch; duplicates inside
     /// `issues` keep the copy updated last (the later one when equally recent) and count
     /// once. Projects named by the issues are created when missing. An issue identical to
-    /// the stored one is not rewritten; a known id with a new key or project is an update
+    /// the stored one, or older (by `updated`) than it, is not rewritten; a known id with a new key or project is an update
     /// (the issue moved). NUL characters are removed from all text (PostgreSQL cannot
     /// store them). A removed issue written again is no longer removed.
     async fn upsert_issues(&self, issues: &[Issue]) -> Result<WriteStats>;

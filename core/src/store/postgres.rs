@@ -149,7 +149,9 @@ const UPSERT_ISSUES: &str = concat!(
     "history_source = EXCLUDED.history_source, history_complete = EXCLUDED.history_complete, ",
     "reopen_count = EXCLUDED.reopen_count, removed = false, removed_at = NULL, ",
     "content_hash = EXCLUDED.content_hash, stored_at = EXCLUDED.stored_at ",
-    "WHERE issues.content_hash <> EXCLUDED.content_hash OR issues.removed ",
+    "WHERE (issues.content_hash <> EXCLUDED.content_hash OR issues.removed) ",
+    // A writer in another transaction may have stored a newer copy since the plan.
+    "AND (issues.updated IS NULL OR EXCLUDED.updated >= issues.updated) ",
     // `xmax = 0` marks a row this statement inserted rather than updated.
     "RETURNING id, (xmax = 0) AS inserted"
 );
@@ -282,13 +284,16 @@ async fn existing(
     batch: &[Prepared<'_>],
 ) -> Result<HashMap<i64, rows::Existing>> {
     let ids: Vec<i64> = batch.iter().map(|p| p.id).collect();
-    let found: Vec<rows::ExistingRow> = sqlx::query_as(
-        "SELECT id, content_hash, removed, project FROM issues WHERE id = ANY($1) FOR UPDATE",
-    )
-    .bind(&ids)
-    .fetch_all(conn)
-    .await
-    .map_err(failed("read stored issues"))?;
+    let sql = concat!(
+        "SELECT id, content_hash, removed, project, ",
+        millis!("updated"),
+        " FROM issues WHERE id = ANY($1) FOR UPDATE"
+    );
+    let found: Vec<rows::ExistingRow> = sqlx::query_as(sql)
+        .bind(&ids)
+        .fetch_all(conn)
+        .await
+        .map_err(failed("read stored issues"))?;
     Ok(rows::existing_by_id(found))
 }
 

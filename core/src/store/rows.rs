@@ -215,6 +215,8 @@ pub(crate) struct Existing {
     pub removed: bool,
     /// Project of the stored version (differs from the new one when the issue moved).
     pub project: String,
+    /// JIRA's `updated` of the stored version, in epoch milliseconds.
+    pub updated: Option<i64>,
 }
 
 /// Which issues of a batch must be written.
@@ -224,7 +226,7 @@ pub(crate) struct Plan {
     pub inserted: Vec<usize>,
     /// Positions of issues stored before whose content changed (or that were removed).
     pub updated: Vec<usize>,
-    /// Issues stored before and identical.
+    /// Issues stored before and identical, or stored with a later `updated` (see [`plan`]).
     pub unchanged: u64,
     /// Projects whose issues change: new and, for moved issues, old ones.
     pub touched_projects: BTreeSet<String>,
@@ -257,23 +259,36 @@ impl Plan {
 }
 
 /// A stored row of what the store already holds for an id: id, content hash, removed,
-/// project.
-pub(crate) type ExistingRow = (i64, i64, bool, String);
+/// project, `updated` in epoch milliseconds.
+pub(crate) type ExistingRow = (i64, i64, bool, String, Option<i64>);
 
 /// What is stored, by id.
 pub(crate) fn existing_by_id(found: Vec<ExistingRow>) -> HashMap<i64, Existing> {
     found
         .into_iter()
-        .map(|(id, hash, removed, project)| (id, Existing { hash, removed, project }))
+        .map(|(id, hash, removed, project, updated)| {
+            (id, Existing { hash, removed, project, updated })
+        })
         .collect()
 }
 
 /// Compares a batch with what is stored for its ids.
+///
+/// The newer copy wins: an issue whose `updated` is older than the stored one's is not
+/// written and counts as unchanged, so files imported in any order, or a sync overlapping
+/// an import, never put old data over new. An absent `updated` is older than any instant
+/// (as in [`prepare`]). An equally recent copy is written when its content differs (a
+/// fuller changelog, say). An older copy does not bring back an issue marked removed.
 pub(crate) fn plan(batch: &[Prepared<'_>], existing: &HashMap<i64, Existing>) -> Plan {
     let mut plan = Plan::default();
     for (index, prepared) in batch.iter().enumerate() {
+        let incoming = prepared.issue.updated.map(Timestamp::millis);
         match existing.get(&prepared.id) {
             None => plan.inserted.push(index),
+            Some(stored) if incoming < stored.updated => {
+                plan.unchanged += 1;
+                continue;
+            }
             Some(stored) if stored.hash == prepared.hash && !stored.removed => {
                 plan.unchanged += 1;
                 continue;

@@ -160,7 +160,8 @@ const UPSERT_ISSUES: &str = "\
     history_source = excluded.history_source, history_complete = excluded.history_complete, \
     reopen_count = excluded.reopen_count, removed = 0, removed_at = NULL, \
     content_hash = excluded.content_hash, stored_at = excluded.stored_at \
-    WHERE issues.content_hash <> excluded.content_hash OR issues.removed";
+    WHERE (issues.content_hash <> excluded.content_hash OR issues.removed) \
+    AND (issues.updated IS NULL OR excluded.updated >= issues.updated)";
 
 const SELECT_ISSUES: &str = "\
     SELECT id, key, project, issue_type, status, status_category, priority, resolution, \
@@ -228,7 +229,7 @@ async fn existing(
 ) -> Result<HashMap<i64, rows::Existing>> {
     let ids: Vec<i64> = batch.iter().map(|p| p.id).collect();
     let found: Vec<rows::ExistingRow> = sqlx::query_as(
-        "SELECT id, content_hash, removed, project FROM issues \
+        "SELECT id, content_hash, removed, project, updated FROM issues \
          WHERE id IN (SELECT value FROM json_each(?1))",
     )
     .bind(json(&ids)?)

@@ -1,7 +1,9 @@
 //! Integration tests of the core crate, in one binary: readers against the real recorded
 //! JIRA data in `tests/fixtures`, and the analysis against hand-computed fixtures.
 
+mod accounts;
 mod analysis;
+mod cache;
 mod common;
 #[path = "../../../tests/tests/e2e/pg.rs"]
 mod pg;

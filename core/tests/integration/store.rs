@@ -6,9 +6,12 @@
 
 use std::path::Path;
 
+use bugdash::ingest::import::{import_files, ImportRequest};
+use bugdash::ingest::NoProgress;
 use bugdash::jira::{read_path, ReadOptions};
 use bugdash::model::{HistorySource, Issue, StatusCategory, StatusChange, Timestamp};
 use bugdash::store::{self, storage_id, PostgresStore, SqliteStore, Store, SyncRun, SyncState};
+use bugdash::{Error, Position};
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::common::{example, fixture};
@@ -266,7 +269,7 @@ async fn duplicate_ids_in_a_batch_keep_the_latest_update(harness: Harness) {
         copy("oldest, written last", at(500_000)),
         copy("less recent, later in input", at(2_000_000)),
     ];
-    let tie = vec![copy("first of a tie", at(7_000)), copy("second of a tie", at(7_000))];
+    let tie = vec![copy("first of a tie", at(7_000_000)), copy("second of a tie", at(7_000_000))];
 
     let stats = store.upsert_issues(&batch).await.expect("write");
     let stored = store.issues(&all()).await.expect("read");
@@ -278,6 +281,31 @@ async fn duplicate_ids_in_a_batch_keep_the_latest_update(harness: Harness) {
     assert_eq!(&*store.issues(&all()).await.expect("read")[0].summary, "second of a tie");
 }
 both_backends!(duplicate_ids_in_a_batch_keep_the_latest_update);
+
+async fn an_older_copy_never_overwrites_a_newer_one(harness: Harness) {
+    let store = harness.store();
+    let base = zookeeper().into_iter().find(|i| &*i.key == "ZOOKEEPER-8").expect("issue");
+    let at = |millis: i64| Some(Timestamp::from_millis(millis));
+    let copy = |summary: &str, updated| Issue { summary: summary.into(), updated, ..base.clone() };
+    store.upsert_issues(&[copy("newer", at(2_000_000))]).await.expect("write the newer copy");
+    let version = |projects: Vec<store::ProjectInfo>| projects[0].data_version;
+    let before = version(store.projects().await.expect("projects"));
+
+    let older = store.upsert_issues(&[copy("older", at(1_000_000))]).await.expect("older");
+    let undated = store.upsert_issues(&[copy("undated", None)]).await.expect("undated");
+
+    assert_eq!((older.inserted, older.updated, older.unchanged), (0, 0, 1));
+    assert_eq!((undated.inserted, undated.updated, undated.unchanged), (0, 0, 1));
+    assert_eq!(&*store.issues(&all()).await.expect("read")[0].summary, "newer");
+    assert_eq!(version(store.projects().await.expect("projects")), before);
+    let equal = store.upsert_issues(&[copy("as recent", at(2_000_000))]).await.expect("tie");
+    assert_eq!((equal.updated, equal.unchanged), (1, 0));
+    assert_eq!(&*store.issues(&all()).await.expect("read")[0].summary, "as recent");
+    let newest = store.upsert_issues(&[copy("newest", at(3_000_000))]).await.expect("newest");
+    assert_eq!(newest.updated, 1);
+    assert_eq!(&*store.issues(&all()).await.expect("read")[0].summary, "newest");
+}
+both_backends!(an_older_copy_never_overwrites_a_newer_one);
 
 async fn child_rows_are_replaced_with_their_issue(harness: Harness) {
     let store = harness.store();
@@ -624,3 +652,120 @@ async fn open_connects_to_postgres_by_url_and_migrates() {
     assert!(again.is_ok());
     assert!(store.projects().await.expect("projects").is_empty());
 }
+
+// `bugdash import`: files streamed into the store in batches.
+
+/// The ZooKeeper issues as REST JSON records, `copies` times over, copy `k` renumbered
+/// (id plus `k` * 1,000,000, key `ZOOKEEPER-<k>0<n>`) so that every record is its own issue.
+fn zookeeper_records(copies: u64) -> Vec<serde_json::Value> {
+    let mut records = Vec::new();
+    for copy in 0..copies {
+        for part in 1..=3 {
+            let path = example(&format!("zookeeper/ZOOKEEPER-bugs-part{part}-of-3.json"));
+            let text = std::fs::read(&path).expect("ZooKeeper example");
+            let array: Vec<serde_json::Value> = serde_json::from_slice(&text).expect("JSON");
+            for mut record in array {
+                let id: u64 = record["id"].as_str().expect("id").parse().expect("numeric id");
+                let key = record["key"].as_str().expect("key").to_owned();
+                let number = key.trim_start_matches("ZOOKEEPER-");
+                record["id"] = (id + copy * 1_000_000).to_string().into();
+                record["key"] = format!("ZOOKEEPER-{copy}0{number}").into();
+                records.push(record);
+            }
+        }
+    }
+    records
+}
+
+/// Writes records as a JSON array, one record per line.
+fn write_array(path: &Path, records: &[serde_json::Value]) {
+    let lines: Vec<String> = records.iter().map(|r| r.to_string()).collect();
+    std::fs::write(path, format!("[\n{}\n]\n", lines.join(",\n"))).expect("write the file");
+}
+
+fn import_request(files: Vec<std::path::PathBuf>) -> ImportRequest {
+    ImportRequest { files, project: "ZOOKEEPER".into(), options: ReadOptions::default() }
+}
+
+async fn importing_a_file_twice_writes_it_once(harness: Harness) {
+    let store = harness.store();
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let file = dir.path().join("two-copies.json");
+    write_array(&file, &zookeeper_records(2));
+    let request = import_request(vec![file]);
+
+    let first = import_files(store, &request, &NoProgress).await.expect("first import");
+    let again = import_files(store, &request, &NoProgress).await.expect("second import");
+
+    assert_eq!(first.read, 3654);
+    assert_eq!((first.written.inserted, first.written.updated), (3654, 0));
+    assert_eq!((again.written.inserted, again.written.unchanged), (0, 3654));
+    assert_eq!(harness.count("SELECT COUNT(*) FROM issues").await, 3654);
+    let runs = store.runs(Some("ZOOKEEPER"), 10).await.expect("runs");
+    let outcomes: Vec<(&str, u64)> =
+        runs.iter().map(|r| (r.outcome.as_str(), r.issues_written)).collect();
+    assert_eq!(outcomes, vec![("succeeded", 0), ("succeeded", 3654)]);
+}
+both_backends!(importing_a_file_twice_writes_it_once);
+
+async fn a_bad_issue_mid_file_fails_the_run_and_a_rerun_completes_it(harness: Harness) {
+    let store = harness.store();
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let file = dir.path().join("big.json");
+    let mut records = zookeeper_records(2);
+    let good = records[2_499]["fields"]["created"].clone();
+    records[2_499]["fields"]["created"] = "9999-12-31T23:59:59.000+0000".into();
+    write_array(&file, &records);
+    let request = import_request(vec![file.clone()]);
+
+    let fault = import_files(store, &request, &NoProgress).await.expect_err("bad date");
+
+    let Error::Input { source_name, position, message } = &fault else { panic!("{fault:?}") };
+    assert_eq!(source_name, &file.display().to_string());
+    assert_eq!(position, &Position::Record { record: 2_500, line: Some(2_501) });
+    assert!(message.contains("field `created`"), "{message}");
+    // The first batch (2,000 issues) was sent before the fault was read; no more.
+    assert_eq!(harness.count("SELECT COUNT(*) FROM issues").await, 2_000);
+    let run = &store.runs(Some("ZOOKEEPER"), 1).await.expect("runs")[0];
+    assert_eq!((run.outcome.as_str(), run.issues_written), ("failed", 2_000));
+    assert!(run.errors[0].contains("record 2500 (line 2501)"), "{:?}", run.errors);
+
+    records[2_499]["fields"]["created"] = good;
+    write_array(&file, &records);
+    let rerun = import_files(store, &request, &NoProgress).await.expect("fixed file");
+    assert_eq!((rerun.written.inserted, rerun.written.unchanged), (1_654, 2_000));
+    assert_eq!(harness.count("SELECT COUNT(*) FROM issues").await, 3_654);
+}
+both_backends!(a_bad_issue_mid_file_fails_the_run_and_a_rerun_completes_it);
+
+async fn a_later_file_with_an_older_copy_does_not_overwrite(harness: Harness) {
+    let store = harness.store();
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let record = zookeeper_records(1).swap_remove(0);
+    let mut older = record.clone();
+    older["fields"]["updated"] = "2001-01-01T00:00:00.000+0000".into();
+    older["fields"]["summary"] = "an old copy".into();
+    let (new_file, old_file) = (dir.path().join("new.json"), dir.path().join("old.json"));
+    write_array(&new_file, std::slice::from_ref(&record));
+    write_array(&old_file, &[older]);
+    let missing = dir.path().join("missing.json");
+
+    let refused =
+        import_files(store, &import_request(vec![new_file.clone(), missing]), &NoProgress)
+            .await
+            .expect_err("a missing file");
+    let both = import_files(store, &import_request(vec![new_file, old_file.clone()]), &NoProgress)
+        .await
+        .expect("import both");
+    let old_again =
+        import_files(store, &import_request(vec![old_file]), &NoProgress).await.expect("import");
+
+    assert!(matches!(refused, Error::Io { .. }), "{refused:?}");
+    assert_eq!(harness.count("SELECT COUNT(*) FROM sync_runs").await, 2);
+    // In one batch the copies merge before writing; across runs the store compares them.
+    assert_eq!((both.read, both.written.inserted, both.written.unchanged), (2, 1, 0));
+    assert_eq!((old_again.written.updated, old_again.written.unchanged), (0, 1));
+    let stored = store.issues(&all()).await.expect("read");
+    assert_eq!(stored[0].summary.as_str(), record["fields"]["summary"].as_str().expect("text"));
+}
+both_backends!(a_later_file_with_an_older_copy_does_not_overwrite);

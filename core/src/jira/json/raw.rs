@@ -388,18 +388,20 @@ pub(crate) struct HistoryItem<'a> {
     pub(crate) to_string: Option<Text<'a>>,
 }
 
-/// A whole JSON document: an array of records or one object.
+/// A whole JSON document as a whole-document parse sees it, for wording faults of
+/// documents the record-by-record reader cannot take apart: the records are checked and
+/// dropped.
 #[derive(Debug)]
-pub(crate) enum Document<'a> {
+pub(crate) enum Document {
     /// The text `null`, as tools write when a request returned nothing.
     Null,
     /// A JSON array of issues, Perceval items or pages.
-    Array(Vec<RawObject<'a>>),
+    Array,
     /// A single object: a page, an issue, a Perceval item or an error body.
-    Object(Box<RawObject<'a>>),
+    Object,
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Document<'a> {
+impl<'de> Deserialize<'de> for Document {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(DocumentVisitor)
     }
@@ -408,7 +410,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Document<'a> {
 struct DocumentVisitor;
 
 impl<'de> Visitor<'de> for DocumentVisitor {
-    type Value = Document<'de>;
+    type Value = Document;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("JIRA data: a search page or issue (JSON object) or an array of issues")
@@ -419,15 +421,12 @@ impl<'de> Visitor<'de> for DocumentVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut records = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(record) = seq.next_element()? {
-            records.push(record);
-        }
-        Ok(Document::Array(records))
+        while seq.next_element::<RawObject<'de>>()?.is_some() {}
+        Ok(Document::Array)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let object = RawObject::deserialize(MapAccessDeserializer::new(map))?;
-        Ok(Document::Object(Box::new(object)))
+        RawObject::deserialize(MapAccessDeserializer::new(map))?;
+        Ok(Document::Object)
     }
 }

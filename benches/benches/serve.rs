@@ -1,0 +1,366 @@
+//! Load on `bugdash serve`: the real service on a free port of 127.0.0.1, 100 users signed
+//! in over HTTP, then keep-alive connections hammering one endpoint each phase. Prints
+//! requests per second and the p50/p95/p99 latency of each phase.
+//!
+//! Scenarios (`BUGDASH_BENCH_SERVE`, a comma-separated list; default all three):
+//! - `sqlite`: the ZooKeeper bugs in SQLite with the in-process cache;
+//! - `postgres`: the same in a throwaway PostgreSQL database (the server named by
+//!   `BUGDASH_TEST_POSTGRES_URL`, default the local one) with Redis on 127.0.0.1:6379
+//!   (`BUGDASH_TEST_REDIS_URL`), keys under a prefix of this run;
+//! - `big`: 100,000 scaled copies of the ZooKeeper bugs in SQLite, analysis only.
+//!
+//! Phases: logins (100 accounts, 8 at once), `/api/projects`, the analysis warm (one
+//! option set, cached) at 100 and at 1,000 connections, and cold (options never seen, so
+//! every request computes a report). `BUGDASH_BENCH_SECONDS` sets each phase's length
+//! (default 5). Rate limits are raised out of the way: a phase measures the service, not
+//! its refusals. The load generator is a minimal HTTP/1.1 client on raw sockets, in this
+//! process on a runtime of its own, so it shares the machine's cores with the service.
+
+// The figures go to standard output: printing them is what this program is for.
+#![allow(clippy::print_stdout)]
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bugdash::auth::{Auth, NewAccount, Role};
+use bugdash::config::Settings;
+use bugdash::model::Issue;
+use bugdash::secret::Secret;
+use bugdash::store::{self, Store};
+use bugdash_benches::{scaled, zookeeper_issues};
+use bugdash_http::{app, AppState};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{AssertSqlSafe, ConnectOptions};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+const SCENARIOS: &str = "BUGDASH_BENCH_SERVE";
+const SECONDS: &str = "BUGDASH_BENCH_SECONDS";
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+const DEFAULT_REDIS: &str = "redis://127.0.0.1:6379";
+const USERS: usize = 100;
+const PASSWORD: &str = "load test password 42";
+const WARM: &str = "window=all";
+
+fn main() {
+    let scenarios =
+        std::env::var(SCENARIOS).unwrap_or_else(|_| "sqlite,postgres,big".to_owned());
+    let seconds = std::env::var(SECONDS).ok().and_then(|s| s.parse().ok()).unwrap_or(5);
+    let phase = Duration::from_secs(seconds);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    println!("serve load: {cores} cores, {seconds} s a phase, load generator in process");
+    for scenario in scenarios.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        run_scenario(scenario, phase);
+    }
+}
+
+fn run_scenario(scenario: &str, phase: Duration) {
+    let server = tokio::runtime::Runtime::new().expect("server runtime");
+    let setup = server.block_on(Setup::new(scenario));
+    let address = setup.address;
+    let client = tokio::runtime::Runtime::new().expect("load generator runtime");
+    client.block_on(async {
+        let project = setup.project;
+        let (cookies, logins) = login_all(address).await;
+        print_phase(scenario, "login (8 at once)", &logins);
+        if project == "ZOOKEEPER" {
+            let list = |_| "/api/projects".to_owned();
+            let projects = hammer(address, &cookies, 100, phase, list).await;
+            print_phase(scenario, "GET /api/projects (100 conns)", &projects);
+        }
+        let warm = format!("/api/projects/{project}/analysis?{WARM}");
+        let same = move |_| warm.clone();
+        let first = hammer(address, &cookies, 1, Duration::ZERO, same.clone()).await;
+        print_phase(scenario, "analysis first request", &first);
+        for connections in [100, 1000] {
+            let figures = hammer(address, &cookies, connections, phase, same.clone()).await;
+            print_phase(scenario, &format!("analysis warm ({connections} conns)"), &figures);
+        }
+        let serial = Arc::new(AtomicU64::new(0));
+        let cold = move |_| {
+            // Every horizon from 1 to 3650 days is a distinct option set, never cached.
+            let horizon = serial.fetch_add(1, Ordering::Relaxed) % 3650 + 1;
+            format!("/api/projects/{project}/analysis?window=all&horizon={horizon}")
+        };
+        let figures = hammer(address, &cookies, cores, phase, cold).await;
+        print_phase(scenario, &format!("analysis cold ({cores} conns)"), &figures);
+    });
+    drop(client);
+    server.block_on(setup.finish());
+}
+
+/// A running service and what to tear down after it.
+struct Setup {
+    address: SocketAddr,
+    project: &'static str,
+    database: Option<(PgConnectOptions, String)>,
+    _folder: tempfile::TempDir,
+}
+
+impl Setup {
+    async fn new(scenario: &str) -> Setup {
+        let folder = tempfile::tempdir().expect("temporary folder");
+        let mut settings = Settings::from_sources(None, None, &|_| None).expect("settings");
+        settings.limits.login_per_minute = 1_000_000;
+        settings.limits.login_burst = 1_000_000;
+        settings.limits.api_per_minute = 100_000_000;
+        settings.limits.api_burst = 1_000_000;
+        settings.auth.max_concurrent_users = 10_000;
+        let mut database = None;
+        let url = match scenario {
+            "sqlite" | "big" => format!("sqlite://{}", folder.path().join("serve.db").display()),
+            "postgres" => {
+                let (url, server, name) = create_database().await;
+                database = Some((server, name));
+                let redis = std::env::var("BUGDASH_TEST_REDIS_URL")
+                    .unwrap_or_else(|_| DEFAULT_REDIS.to_owned());
+                settings.cache.redis_url = Some(Secret::new(redis));
+                url
+            }
+            other => panic!("unknown scenario {other}; the scenarios are sqlite, postgres, big"),
+        };
+        let store = store::open(&url).await.expect("open the store");
+        let project = if scenario == "big" { "BIG" } else { "ZOOKEEPER" };
+        load(store.as_ref(), project).await;
+        let address = serve(store, settings).await;
+        Setup { address, project, database, _folder: folder }
+    }
+
+    async fn finish(self) {
+        if let Some((server, name)) = self.database {
+            let mut admin = server.connect().await.expect("PostgreSQL server reachable");
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = sqlx::query(AssertSqlSafe(drop)).execute(&mut admin).await;
+        }
+    }
+}
+
+async fn create_database() -> (String, PgConnectOptions, String) {
+    let url =
+        std::env::var("BUGDASH_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.into());
+    let server = PgConnectOptions::from_str(&url).expect("PostgreSQL URL");
+    let name = format!("bugdash_bench_serve_{:08x}", std::process::id());
+    let mut admin = server.connect().await.expect("PostgreSQL server reachable");
+    let create = format!("CREATE DATABASE {name}");
+    sqlx::query(AssertSqlSafe(create)).execute(&mut admin).await.expect("create database");
+    let base = url.split('?').next().unwrap_or(&url);
+    let base = base.rsplit_once('/').map_or(base, |(head, _)| head);
+    (format!("{base}/{name}"), server, name)
+}
+
+/// Fills the store: the ZooKeeper bugs, or 100,000 scaled copies as project `BIG`.
+async fn load(store: &dyn Store, project: &str) {
+    let base = zookeeper_issues();
+    let issues: Vec<Issue> = if project == "BIG" {
+        scaled(&base, 100_000)
+            .into_iter()
+            .enumerate()
+            .map(|(n, issue)| Issue {
+                project: "BIG".into(),
+                key: format!("BIG-{}", n + 1).into(),
+                ..issue
+            })
+            .collect()
+    } else {
+        bugdash::model::dedupe_issues(base).0
+    };
+    for chunk in issues.chunks(bugdash::ingest::import::BATCH) {
+        store.upsert_issues(chunk).await.expect("issues stored");
+    }
+}
+
+/// Starts the service with `USERS` accounts on this runtime; returns its address.
+async fn serve(store: Arc<dyn Store>, settings: Settings) -> SocketAddr {
+    let prefix = format!("bugdash-bench:{}:", std::process::id());
+    let cache = bugdash::cache::open_with_prefix(&settings.cache, &prefix).await.expect("cache");
+    let auth = Auth::new(Arc::clone(&store), Arc::clone(&cache), &settings).await.expect("auth");
+    for n in 0..USERS {
+        let account = NewAccount {
+            email: format!("user{n}@example.com"),
+            name: format!("User {n}"),
+            department: None,
+            role: Role::User,
+            password: Secret::new(PASSWORD),
+        };
+        auth.create_account(account).await.expect("account created");
+    }
+    let state = AppState::from_parts(store, auth, cache, settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    address
+}
+
+/// What one phase measured.
+#[derive(Default)]
+struct Figures {
+    latencies: Vec<Duration>,
+    failures: u64,
+    elapsed: Duration,
+}
+
+fn print_phase(scenario: &str, phase: &str, figures: &Figures) {
+    let mut sorted = figures.latencies.clone();
+    sorted.sort_unstable();
+    let at = |q: f64| {
+        let index = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len().max(1)) - 1;
+        sorted.get(index).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    let rate = sorted.len() as f64 / figures.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "serve/{scenario:<8} {phase:<32} {rate:>9.0} req/s  p50 {:>8.2} ms  p95 {:>8.2} ms  \
+         p99 {:>8.2} ms  ({} ok, {} failed)",
+        at(0.50),
+        at(0.95),
+        at(0.99),
+        sorted.len(),
+        figures.failures,
+    );
+}
+
+/// Signs every user in, 8 at once; returns their cookies and the login figures.
+async fn login_all(address: SocketAddr) -> (Vec<String>, Figures) {
+    let began = Instant::now();
+    let mut cookies = Vec::new();
+    let mut figures = Figures::default();
+    for batch in (0..USERS).collect::<Vec<_>>().chunks(8) {
+        let tasks: Vec<_> = batch.iter().map(|n| tokio::spawn(login(address, *n))).collect();
+        for task in tasks {
+            let (cookie, took) = task.await.expect("login task");
+            cookies.push(cookie);
+            figures.latencies.push(took);
+        }
+    }
+    figures.elapsed = began.elapsed();
+    (cookies, figures)
+}
+
+async fn login(address: SocketAddr, n: usize) -> (String, Duration) {
+    let body = format!("{{\"email\":\"user{n}@example.com\",\"password\":\"{PASSWORD}\"}}");
+    let request = format!(
+        "POST /api/auth/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut connection = Connection::open(address).await;
+    let began = Instant::now();
+    let answer = connection.send(request.as_bytes()).await.expect("login answered");
+    let took = began.elapsed();
+    assert_eq!(answer.status, 200, "login of user{n}");
+    let cookie = answer.cookie.expect("a session cookie");
+    (cookie, took)
+}
+
+/// `connections` keep-alive connections, each with the cookie of one user in turn, asking
+/// for `path(n)` until `length` has passed (once each when `length` is zero).
+async fn hammer(
+    address: SocketAddr,
+    cookies: &[String],
+    connections: usize,
+    length: Duration,
+    path: impl Fn(u64) -> String + Send + Sync + 'static,
+) -> Figures {
+    let path: Arc<dyn Fn(u64) -> String + Send + Sync> = Arc::new(path);
+    let began = Instant::now();
+    let deadline = began + length;
+    let mut tasks = Vec::new();
+    for n in 0..connections {
+        let cookie = cookies[n % cookies.len()].clone();
+        let path = Arc::clone(&path);
+        tasks.push(tokio::spawn(run_connection(address, cookie, path, deadline)));
+    }
+    let mut figures = Figures::default();
+    for task in tasks {
+        let (latencies, failures) = task.await.expect("connection task");
+        figures.latencies.extend(latencies);
+        figures.failures += failures;
+    }
+    figures.elapsed = began.elapsed();
+    figures
+}
+
+async fn run_connection(
+    address: SocketAddr,
+    cookie: String,
+    path: Arc<dyn Fn(u64) -> String + Send + Sync>,
+    deadline: Instant,
+) -> (Vec<Duration>, u64) {
+    let mut connection = Connection::open(address).await;
+    let (mut latencies, mut failures) = (Vec::new(), 0);
+    for n in 0.. {
+        let request = format!(
+            "GET {} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n",
+            path(n)
+        );
+        let began = Instant::now();
+        match connection.send(request.as_bytes()).await {
+            Ok(answer) if answer.status == 200 => latencies.push(began.elapsed()),
+            Ok(_) => failures += 1,
+            Err(_) => {
+                failures += 1;
+                connection = Connection::open(address).await;
+            }
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+    }
+    (latencies, failures)
+}
+
+/// One keep-alive HTTP/1.1 connection that reads answers with a `Content-Length`.
+struct Connection {
+    stream: BufReader<TcpStream>,
+    body: Vec<u8>,
+}
+
+/// What the load generator keeps of an answer.
+struct Answer {
+    status: u16,
+    cookie: Option<String>,
+}
+
+impl Connection {
+    async fn open(address: SocketAddr) -> Connection {
+        let stream = TcpStream::connect(address).await.expect("connect to the service");
+        stream.set_nodelay(true).expect("TCP_NODELAY");
+        Connection { stream: BufReader::new(stream), body: Vec::new() }
+    }
+
+    async fn send(&mut self, request: &[u8]) -> std::io::Result<Answer> {
+        self.stream.get_mut().write_all(request).await?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        let status = line.split(' ').nth(1).and_then(|s| s.parse().ok());
+        let status = status.ok_or_else(|| broken(format!("bad status line {line:?}")))?;
+        let (mut length, mut cookie) = (None, None);
+        loop {
+            line.clear();
+            if self.stream.read_line(&mut line).await? == 0 {
+                return Err(broken("connection closed in the headers".into()));
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let Some((name, value)) = header.split_once(':') else { continue };
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse::<usize>().ok();
+            } else if name.eq_ignore_ascii_case("set-cookie") {
+                cookie = value.trim().split(';').next().map(str::to_owned);
+            }
+        }
+        let length = length.ok_or_else(|| broken("an answer without Content-Length".into()))?;
+        self.body.resize(length, 0);
+        self.stream.read_exact(&mut self.body).await?;
+        Ok(Answer { status, cookie })
+    }
+}
+
+fn broken(message: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, message)
+}

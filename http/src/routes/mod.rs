@@ -1,0 +1,220 @@
+//! Every route in one table: the router and the OpenAPI document are both built from it,
+//! so no route can go undocumented.
+
+pub mod admin;
+pub mod auth;
+pub mod projects;
+
+use axum::routing::{delete, get, patch, post, MethodRouter};
+use axum::Json;
+use serde::Serialize;
+
+use crate::state::AppState;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// A signed-in user (cookie session or bearer token).
+    User,
+    /// A signed-in admin.
+    Admin,
+}
+
+/// One route: method, path template, who may call it, what it does, its query
+/// parameters and its handler.
+pub struct Route {
+    /// `GET`, `POST`, `PATCH` or `DELETE`.
+    pub method: &'static str,
+    /// Path template, such as `/api/projects/{key}/analysis`.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// What it does, in one line.
+    pub summary: &'static str,
+    /// The query parameters it takes.
+    pub query: &'static [&'static str],
+    /// The JSON body it takes, described in words, when it takes one.
+    pub body: Option<&'static str>,
+    /// The handler.
+    pub handler: fn() -> MethodRouter<AppState>,
+}
+
+const ISSUE_QUERY: &[&str] = &[
+    "limit",
+    "offset",
+    "cursor",
+    "type",
+    "priority",
+    "status",
+    "status_category",
+    "component",
+    "label",
+    "fix_version",
+    "affects_version",
+    "assignee",
+    "environment",
+    "resolution",
+    "exclude_resolution",
+    "since",
+    "until",
+    "resolved_since",
+];
+
+/// Every route of the service.
+pub fn routes() -> Vec<Route> {
+    use Access::{Admin, Public, User};
+    let analysis_query: &'static [&'static str] = &bugdash::service::options::OPTION_NAMES;
+    vec![
+        route("GET", "/healthz", Public, "200 while the process is up", &[], None, || get(health)),
+        route("GET", "/api/openapi.json", Public, "This document", &[], None, || {
+            get(crate::openapi::document)
+        }),
+        route(
+            "POST",
+            "/api/auth/login",
+            Public,
+            "Start a session (cookie) and get the CSRF token",
+            &[],
+            Some("{\"email\": string, \"password\": string}"),
+            || post(auth::login),
+        ),
+        route("POST", "/api/auth/logout", User, "End the current session", &[], None, || {
+            post(auth::logout)
+        }),
+        route("GET", "/api/auth/me", User, "The caller's account and session", &[], None, || {
+            get(auth::me)
+        }),
+        route("GET", "/api/auth/sessions", User, "The caller's live sessions", &[], None, || {
+            get(auth::sessions)
+        }),
+        route(
+            "DELETE",
+            "/api/auth/sessions/{id}",
+            User,
+            "Revoke one of the caller's sessions",
+            &[],
+            None,
+            || delete(auth::revoke_session),
+        ),
+        route(
+            "POST",
+            "/api/auth/token",
+            User,
+            "A short-lived JWT bound to the session",
+            &[],
+            None,
+            || post(auth::token),
+        ),
+        route(
+            "GET",
+            "/api/projects",
+            User,
+            "Projects with risk summary and data freshness",
+            &[],
+            None,
+            || get(projects::list),
+        ),
+        route(
+            "GET",
+            "/api/projects/{key}/analysis",
+            User,
+            "The report JSON of `bugdash analyze --format json` (key ALL: every project)",
+            analysis_query,
+            None,
+            || get(projects::analysis),
+        ),
+        route(
+            "GET",
+            "/api/projects/{key}/issues",
+            User,
+            "Issues matching the filters, paged",
+            ISSUE_QUERY,
+            None,
+            || get(projects::issues),
+        ),
+        route(
+            "GET",
+            "/api/projects/{key}/areas.csv",
+            User,
+            "The analysis areas as CSV",
+            analysis_query,
+            None,
+            || get(projects::areas_csv),
+        ),
+        route(
+            "GET",
+            "/api/projects/{key}/issues.csv",
+            User,
+            "Issues matching the filters as CSV",
+            ISSUE_QUERY,
+            None,
+            || get(projects::issues_csv),
+        ),
+        route("GET", "/api/admin/users", Admin, "Every account", &[], None, || get(admin::users)),
+        route(
+            "POST",
+            "/api/admin/users",
+            Admin,
+            "Create an account",
+            &[],
+            Some("{\"email\", \"name\", \"department\"?, \"role\"?: user|admin, \"password\"}"),
+            || post(admin::create_user),
+        ),
+        route(
+            "PATCH",
+            "/api/admin/users/{id}",
+            Admin,
+            "Change role, active flag or password",
+            &[],
+            Some("{\"role\"?: user|admin, \"active\"?: bool, \"password\"?: string}"),
+            || patch(admin::update_user),
+        ),
+        route(
+            "POST",
+            "/api/admin/projects/{key}/sync",
+            Admin,
+            "Start a background sync from JIRA (409 while one runs)",
+            &["full"],
+            None,
+            || post(admin::start_sync),
+        ),
+        route("GET", "/api/admin/sync", Admin, "Running syncs and recent runs", &[], None, || {
+            get(admin::sync_status)
+        }),
+        route(
+            "GET",
+            "/api/system/status",
+            Admin,
+            "Database, cache and sessions",
+            &[],
+            None,
+            || get(admin::system_status),
+        ),
+    ]
+}
+
+fn route(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    summary: &'static str,
+    query: &'static [&'static str],
+    body: Option<&'static str>,
+    handler: fn() -> MethodRouter<AppState>,
+) -> Route {
+    Route { method, path, access, summary, query, body, handler }
+}
+
+/// `GET /healthz` answer.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+/// 200 while the process is up.
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
