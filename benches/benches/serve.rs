@@ -46,8 +46,7 @@ const PASSWORD: &str = "load test password 42";
 const WARM: &str = "window=all";
 
 fn main() {
-    let scenarios =
-        std::env::var(SCENARIOS).unwrap_or_else(|_| "sqlite,postgres,big".to_owned());
+    let scenarios = std::env::var(SCENARIOS).unwrap_or_else(|_| "sqlite,postgres,big".to_owned());
     let seconds = std::env::var(SECONDS).ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let phase = Duration::from_secs(seconds);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -58,6 +57,7 @@ fn main() {
 }
 
 fn run_scenario(scenario: &str, phase: Duration) {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let server = tokio::runtime::Runtime::new().expect("server runtime");
     let setup = server.block_on(Setup::new(scenario));
     let address = setup.address;
@@ -292,10 +292,8 @@ async fn run_connection(
     let mut connection = Connection::open(address).await;
     let (mut latencies, mut failures) = (Vec::new(), 0);
     for n in 0.. {
-        let request = format!(
-            "GET {} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n",
-            path(n)
-        );
+        let request =
+            format!("GET {} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n", path(n));
         let began = Instant::now();
         match connection.send(request.as_bytes()).await {
             Ok(answer) if answer.status == 200 => latencies.push(began.elapsed()),

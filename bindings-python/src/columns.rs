@@ -1,113 +1,279 @@
-//! The issues as columns for pandas, built in one pass per column with the interpreter
-//! lock held only for the Python objects themselves.
+//! The issues as Arrow columns for pandas, built with the interpreter lock released.
 //!
-//! Numbers and instants leave as raw little buffers that numpy reads without copying
-//! element by element; repeated names (project, type, status, priority …) leave as
-//! category codes over the distinct names; lists of names leave as tuples shared by
-//! every issue with the same list. `bugdash._frames.issues_frame` assembles the frame.
+//! Each column is laid out in Rust exactly as Arrow keeps it in memory: little-endian
+//! values, a validity bitmap (one bit per row, absent when every row has a value),
+//! 64-bit offsets into one byte buffer for text. Repeated names (project, type, status,
+//! priority …) become dictionary indices over the distinct names, lists of names become
+//! list offsets over one text buffer. No Python object is made per issue: the buffers
+//! leave as a handful of `bytes` objects that `bugdash._frames.issues_frame` wraps
+//! without copying (`pyarrow.Array.from_buffers`) and hands to `Table.to_pandas()`.
+//! The columns are built on several threads, one column per task.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use bugdash::model::{Issue, Text};
 use bugdash::Timestamp;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString};
+use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-use crate::issues::{bytes_of, list_tuples};
+/// How one column is built from the issues.
+type Builder = fn(&[Issue]) -> Column;
 
-/// Instants as milliseconds since the epoch; numpy's NaT for absent ones.
-const NOT_A_TIME: i64 = i64::MIN;
+/// Every column of `Issues.to_pandas()`, in frame order.
+const COLUMNS: [(&str, Builder); 20] = [
+    ("id", |issues| int(issues, |i| i.id.map(|id| id as i64))),
+    ("key", |issues| text(issues, |i| Some(&i.key))),
+    ("project", |issues| dictionary(issues, |i| Some(i.project.as_str()))),
+    ("type", |issues| dictionary(issues, |i| Some(i.issue_type.as_str()))),
+    ("status", |issues| dictionary(issues, |i| Some(i.status.as_str()))),
+    ("status_category", |issues| dictionary(issues, |i| Some(i.category().as_str()))),
+    ("priority", |issues| dictionary(issues, |i| i.priority.as_deref())),
+    ("resolution", |issues| dictionary(issues, |i| i.resolution.as_deref())),
+    ("created", |issues| time(issues, |i| i.created)),
+    ("updated", |issues| time(issues, |i| i.updated)),
+    ("resolved", |issues| time(issues, |i| i.resolved)),
+    ("components", |issues| list(issues, |i| &i.components)),
+    ("labels", |issues| list(issues, |i| &i.labels)),
+    ("fix_versions", |issues| list(issues, |i| &i.fix_versions)),
+    ("affects_versions", |issues| list(issues, |i| &i.affects_versions)),
+    ("environment", |issues| dictionary(issues, |i| i.environment.as_deref())),
+    ("assignee", |issues| dictionary(issues, |i| i.assignee.as_deref())),
+    ("reporter", |issues| dictionary(issues, |i| i.reporter.as_deref())),
+    ("summary", |issues| text(issues, |i| Some(&i.summary))),
+    ("reopen_count", |issues| int(issues, |i| i.reopen_count.map(i64::from))),
+];
 
-/// Every column of `Issues.to_pandas()`, in order, as tagged tuples.
+/// One column in Arrow's layout; every buffer is little-endian bytes.
+enum Column {
+    /// int64 values.
+    Int { values: Vec<u8>, validity: Option<Vec<u8>> },
+    /// Milliseconds since the epoch, UTC.
+    Time { millis: Vec<u8>, validity: Option<Vec<u8>> },
+    /// int32 indices into the distinct names.
+    Dictionary { indices: Vec<u8>, validity: Option<Vec<u8>>, names: Strings },
+    /// One string per row.
+    Text { strings: Strings, validity: Option<Vec<u8>> },
+    /// int64 offsets of each row's names in `values`.
+    List { offsets: Vec<u8>, values: Strings },
+}
+
+/// Strings end to end in one buffer with int64 offsets (Arrow's `large_string`).
+struct Strings {
+    offsets: Vec<u8>,
+    data: Vec<u8>,
+    count: usize,
+}
+
+impl Strings {
+    fn with_capacity(count: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity((count + 1) * 8);
+        offsets.extend_from_slice(&0_i64.to_le_bytes());
+        Strings { offsets, data: Vec::with_capacity(bytes), count: 0 }
+    }
+
+    fn push(&mut self, text: &str) {
+        self.data.extend_from_slice(text.as_bytes());
+        self.offsets.extend_from_slice(&(self.data.len() as i64).to_le_bytes());
+        self.count += 1;
+    }
+}
+
+/// A validity bitmap under construction; bit set means the row has a value.
+struct Validity {
+    bits: Vec<u8>,
+    rows: usize,
+    nulls: usize,
+}
+
+impl Validity {
+    fn with_capacity(rows: usize) -> Self {
+        Validity { bits: Vec::with_capacity(rows.div_ceil(8)), rows: 0, nulls: 0 }
+    }
+
+    fn push(&mut self, present: bool) {
+        if self.rows % 8 == 0 {
+            self.bits.push(0);
+        }
+        if present {
+            *self.bits.last_mut().expect("a byte was pushed") |= 1 << (self.rows % 8);
+        } else {
+            self.nulls += 1;
+        }
+        self.rows += 1;
+    }
+
+    /// The bitmap, or None when no row is null (Arrow's cheaper form).
+    fn finish(self) -> Option<Vec<u8>> {
+        (self.nulls > 0).then_some(self.bits)
+    }
+}
+
+/// The columns of `Issues.to_pandas()` as a dict from column name to a tagged tuple of
+/// buffers (`bugdash._frames` documents the tags); the buffers are built with the
+/// interpreter lock released.
 pub fn issue_columns<'py>(py: Python<'py>, issues: &[Issue]) -> PyResult<Bound<'py, PyDict>> {
+    let built = py.detach(|| build_all(issues));
+    let rows = issues.len();
     let columns = PyDict::new(py);
-    let ids = |i: &Issue| i.id.map(|id| id as i64);
-    columns.set_item("id", nullable_ints(py, issues, ids))?;
-    columns.set_item("key", ("text", text_list(py, issues, |i| Some(&i.key))?))?;
-    columns.set_item("project", category(py, issues, |i| Some(i.project.as_str()))?)?;
-    columns.set_item("type", category(py, issues, |i| Some(i.issue_type.as_str()))?)?;
-    columns.set_item("status", category(py, issues, |i| Some(i.status.as_str()))?)?;
-    let status_category = |i: &Issue| Some(i.category().as_str());
-    columns.set_item("status_category", category(py, issues, status_category)?)?;
-    columns.set_item("priority", category(py, issues, |i| i.priority.as_deref())?)?;
-    columns.set_item("resolution", category(py, issues, |i| i.resolution.as_deref())?)?;
-    columns.set_item("created", times(py, issues, |i| i.created))?;
-    columns.set_item("updated", times(py, issues, |i| i.updated))?;
-    columns.set_item("resolved", times(py, issues, |i| i.resolved))?;
-    columns.set_item("components", ("tuples", list_tuples(py, issues, |i| &i.components)?))?;
-    columns.set_item("labels", ("tuples", list_tuples(py, issues, |i| &i.labels)?))?;
-    columns.set_item("fix_versions", ("tuples", list_tuples(py, issues, |i| &i.fix_versions)?))?;
-    let affects = list_tuples(py, issues, |i| &i.affects_versions)?;
-    columns.set_item("affects_versions", ("tuples", affects))?;
-    columns.set_item("environment", category(py, issues, |i| i.environment.as_deref())?)?;
-    columns.set_item("assignee", category(py, issues, |i| i.assignee.as_deref())?)?;
-    columns.set_item("reporter", category(py, issues, |i| i.reporter.as_deref())?)?;
-    columns.set_item("summary", ("text", text_list(py, issues, |i| Some(&i.summary))?))?;
-    let reopens = |i: &Issue| i.reopen_count.map(i64::from);
-    columns.set_item("reopen_count", nullable_ints(py, issues, reopens))?;
+    for ((name, _), column) in COLUMNS.iter().zip(built) {
+        columns.set_item(*name, column_tuple(py, rows, column)?)?;
+    }
     Ok(columns)
 }
 
-/// `("time", int64 milliseconds)`.
-fn times<'py>(
-    py: Python<'py>,
-    issues: &[Issue],
-    field: fn(&Issue) -> Option<Timestamp>,
-) -> (&'static str, Bound<'py, pyo3::types::PyBytes>) {
-    let mut bytes = Vec::with_capacity(issues.len() * 8);
-    for issue in issues {
-        let millis = field(issue).map_or(NOT_A_TIME, Timestamp::millis);
-        bytes.extend_from_slice(&millis.to_le_bytes());
-    }
-    ("time", bytes_of(py, &bytes))
+/// Builds every column, one column per task, on up to four threads.
+fn build_all(issues: &[Issue]) -> Vec<Column> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<Option<Column>>> = Mutex::new(COLUMNS.iter().map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let at = next.fetch_add(1, Ordering::Relaxed);
+                let Some((_, build)) = COLUMNS.get(at) else { break };
+                let column = build(issues);
+                done.lock().expect("a column builder panicked")[at] = Some(column);
+            });
+        }
+    });
+    let done = done.into_inner().expect("a column builder panicked");
+    done.into_iter().map(|column| column.expect("every column was built")).collect()
 }
 
-/// `("int", int64 values, bool mask of the absent ones)`.
-fn nullable_ints<'py>(
+/// `(tag, rows, buffers …)` for `bugdash._frames`; `None` stands for an absent bitmap.
+fn column_tuple<'py>(
     py: Python<'py>,
-    issues: &[Issue],
-    field: impl Fn(&Issue) -> Option<i64>,
-) -> (&'static str, Bound<'py, pyo3::types::PyBytes>, Bound<'py, pyo3::types::PyBytes>) {
+    rows: usize,
+    column: Column,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let bytes = |buffer: &[u8]| PyBytes::new(py, buffer).into_any();
+    let optional = |buffer: Option<Vec<u8>>| match buffer {
+        Some(buffer) => bytes(&buffer),
+        None => py.None().into_bound(py),
+    };
+    let items: Vec<Bound<'py, PyAny>> = match column {
+        Column::Int { values, validity } => {
+            vec![tag(py, "int"), rows_of(py, rows)?, optional(validity), bytes(&values)]
+        }
+        Column::Time { millis, validity } => {
+            vec![tag(py, "time"), rows_of(py, rows)?, optional(validity), bytes(&millis)]
+        }
+        Column::Dictionary { indices, validity, names } => vec![
+            tag(py, "dictionary"),
+            rows_of(py, rows)?,
+            optional(validity),
+            bytes(&indices),
+            rows_of(py, names.count)?,
+            bytes(&names.offsets),
+            bytes(&names.data),
+        ],
+        Column::Text { strings, validity } => vec![
+            tag(py, "text"),
+            rows_of(py, rows)?,
+            optional(validity),
+            bytes(&strings.offsets),
+            bytes(&strings.data),
+        ],
+        Column::List { offsets, values } => vec![
+            tag(py, "list"),
+            rows_of(py, rows)?,
+            bytes(&offsets),
+            rows_of(py, values.count)?,
+            bytes(&values.offsets),
+            bytes(&values.data),
+        ],
+    };
+    PyTuple::new(py, items)
+}
+
+fn tag<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyAny> {
+    pyo3::types::PyString::new(py, name).into_any()
+}
+
+fn rows_of(py: Python<'_>, rows: usize) -> PyResult<Bound<'_, PyAny>> {
+    Ok(rows.into_pyobject(py)?.into_any())
+}
+
+fn int(issues: &[Issue], field: fn(&Issue) -> Option<i64>) -> Column {
     let mut values = Vec::with_capacity(issues.len() * 8);
-    let mut mask = Vec::with_capacity(issues.len());
+    let mut validity = Validity::with_capacity(issues.len());
     for issue in issues {
         let value = field(issue);
         values.extend_from_slice(&value.unwrap_or(0).to_le_bytes());
-        mask.push(u8::from(value.is_none()));
+        validity.push(value.is_some());
     }
-    ("int", bytes_of(py, &values), bytes_of(py, &mask))
+    Column::Int { values, validity: validity.finish() }
 }
 
-/// `("category", int32 codes, the distinct names)`; code -1 is an absent value.
-fn category<'py, 'a>(
-    py: Python<'py>,
-    issues: &'a [Issue],
-    field: fn(&'a Issue) -> Option<&'a str>,
-) -> PyResult<(&'static str, Bound<'py, pyo3::types::PyBytes>, Bound<'py, PyList>)> {
-    let mut codes_of: HashMap<&'a str, i32> = HashMap::new();
-    let mut names: Vec<&'a str> = Vec::new();
-    let mut codes = Vec::with_capacity(issues.len() * 4);
+fn time(issues: &[Issue], field: fn(&Issue) -> Option<Timestamp>) -> Column {
+    let mut millis = Vec::with_capacity(issues.len() * 8);
+    let mut validity = Validity::with_capacity(issues.len());
     for issue in issues {
-        let code = match field(issue) {
-            None => -1,
-            Some(name) => *codes_of.entry(name).or_insert_with(|| {
-                names.push(name);
-                (names.len() - 1) as i32
-            }),
-        };
-        codes.extend_from_slice(&code.to_le_bytes());
+        let value = field(issue);
+        millis.extend_from_slice(&value.map_or(0, Timestamp::millis).to_le_bytes());
+        validity.push(value.is_some());
     }
-    Ok(("category", bytes_of(py, &codes), PyList::new(py, names)?))
+    Column::Time { millis, validity: validity.finish() }
 }
 
-/// A list with one Python string (or None) per issue, for text that is mostly unique
-/// (keys, summaries), where interning would cost more than it saves.
-fn text_list<'py, 'a>(
-    py: Python<'py>,
-    issues: &'a [Issue],
-    field: fn(&'a Issue) -> Option<&'a Text>,
-) -> PyResult<Bound<'py, PyList>> {
-    let items: Vec<Option<Bound<'py, PyString>>> =
-        issues.iter().map(|issue| field(issue).map(|t| PyString::new(py, t.as_str()))).collect();
-    PyList::new(py, items)
+/// Indices over the distinct names, numbered in order of first appearance.
+fn dictionary<'a>(issues: &'a [Issue], field: fn(&'a Issue) -> Option<&'a str>) -> Column {
+    let mut index_of: HashMap<&'a str, i32> = HashMap::new();
+    let mut names = Strings::with_capacity(16, 256);
+    let mut indices = Vec::with_capacity(issues.len() * 4);
+    let mut validity = Validity::with_capacity(issues.len());
+    // Neighbouring issues mostly share a value (one project, a few types and statuses):
+    // comparing with the previous one first skips most hash lookups.
+    let mut previous: Option<(&'a str, i32)> = None;
+    for issue in issues {
+        let value = field(issue);
+        let index = match (value, previous) {
+            (None, _) => 0,
+            (Some(name), Some((last, index))) if name == last => index,
+            (Some(name), _) => {
+                let index = *index_of.entry(name).or_insert_with(|| {
+                    names.push(name);
+                    (names.count - 1) as i32
+                });
+                previous = Some((name, index));
+                index
+            }
+        };
+        indices.extend_from_slice(&index.to_le_bytes());
+        validity.push(value.is_some());
+    }
+    Column::Dictionary { indices, validity: validity.finish(), names }
+}
+
+/// One string per issue, for text that is mostly unique (keys, summaries).
+fn text<'a>(issues: &'a [Issue], field: fn(&'a Issue) -> Option<&'a Text>) -> Column {
+    let bytes = issues.iter().filter_map(field).map(|t| t.len()).sum();
+    let mut strings = Strings::with_capacity(issues.len(), bytes);
+    let mut validity = Validity::with_capacity(issues.len());
+    for issue in issues {
+        let value = field(issue);
+        strings.push(value.map_or("", |t| t.as_str()));
+        validity.push(value.is_some());
+    }
+    Column::Text { strings, validity: validity.finish() }
+}
+
+/// A list of names per issue; an issue without any has an empty list.
+fn list<'a>(issues: &'a [Issue], field: fn(&'a Issue) -> &'a [Text]) -> Column {
+    let (count, bytes) = issues
+        .iter()
+        .flat_map(field)
+        .fold((0, 0), |(count, bytes), name| (count + 1, bytes + name.len()));
+    let mut values = Strings::with_capacity(count, bytes);
+    let mut offsets = Vec::with_capacity((issues.len() + 1) * 8);
+    offsets.extend_from_slice(&0_i64.to_le_bytes());
+    for issue in issues {
+        for name in field(issue) {
+            values.push(name);
+        }
+        offsets.extend_from_slice(&(values.count as i64).to_le_bytes());
+    }
+    Column::List { offsets, values }
 }

@@ -1,14 +1,13 @@
 //! `Issues`: the issues read from files, JIRA or the store, shared without copying by
-//! every analysis made of them, and turned into pandas columns in one pass.
+//! every analysis made of them, and turned into a pandas frame through Arrow columns.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use bugdash::jira::{read_path, ReadOptions};
 use bugdash::model::{dedupe_issues, Issue, Text};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+use pyo3::types::PyDict;
 
 use crate::errors::{to_py, Domain};
 
@@ -68,13 +67,16 @@ impl Issues {
         format!("<bugdash.Issues: {} issues of {}>", self.issues.len(), shown)
     }
 
-    /// One row per issue as a pandas DataFrame.
+    /// One row per issue as a pandas DataFrame, built from Arrow columns.
     ///
-    /// Columns: id, key, project, type, status, status_category, priority, resolution
-    /// (repeated names as categoricals), created, updated, resolved (UTC datetimes),
-    /// components, labels, fix_versions, affects_versions (tuples), environment,
-    /// assignee, reporter (categoricals), summary, reopen_count (nullable integers).
-    /// Descriptions and comments stay out of the frame: iterate to read them.
+    /// Columns and dtypes: id and reopen_count `Int64` (nullable); key and summary
+    /// `string[pyarrow]`; project, type, status, status_category, priority, resolution,
+    /// environment, assignee and reporter `category`; created, updated and resolved
+    /// `datetime64[ms, UTC]`; components, labels, fix_versions and affects_versions lists
+    /// of names (`pandas.ArrowDtype` of `large_list<large_string>`, an empty list when an
+    /// issue has none). Descriptions and comments stay out of the frame: iterate to read
+    /// them. The columns are built in Rust with the interpreter lock released; no Python
+    /// object is made per issue.
     ///
     /// Returns:
     ///     pandas.DataFrame: the issues.
@@ -83,7 +85,7 @@ impl Issues {
     ///     >>> frame = issues.to_pandas()
     ///     >>> frame.explode("components")["components"].value_counts().head()
     fn to_pandas<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let columns = crate::columns::issue_columns(py, &self.issues)?;
+        let columns = self._columns(py)?;
         py.import("bugdash._frames")?.call_method1("issues_frame", (columns,))
     }
 
@@ -197,48 +199,4 @@ fn read_all(paths: &[PathBuf], options: &ReadOptions) -> Vec<bugdash::Result<Vec
             .collect();
         handles.into_iter().flat_map(|h| h.join().expect("a reader thread panicked")).collect()
     })
-}
-
-/// Interns Python strings for repeated text, so a column of a million issues holds one
-/// object per distinct value.
-#[derive(Default)]
-pub struct Interner<'py, 'a> {
-    seen: HashMap<&'a str, Bound<'py, PyString>>,
-}
-
-impl<'py, 'a> Interner<'py, 'a> {
-    /// The Python string for `text`, made once.
-    pub fn get(&mut self, py: Python<'py>, text: &'a str) -> Bound<'py, PyString> {
-        self.seen.entry(text).or_insert_with(|| PyString::new(py, text)).clone()
-    }
-}
-
-/// Helpers shared with the column builder.
-pub fn bytes_of<'py>(py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyBytes> {
-    PyBytes::new(py, bytes)
-}
-
-/// A tuple of strings, shared between issues with the same list.
-pub fn list_tuples<'py, 'a>(
-    py: Python<'py>,
-    issues: &'a [Issue],
-    field: fn(&'a Issue) -> &'a [Text],
-) -> PyResult<Bound<'py, PyList>> {
-    let mut shared: HashMap<&'a [Text], Bound<'py, PyTuple>> = HashMap::new();
-    let mut interner = Interner::default();
-    let mut items = Vec::with_capacity(issues.len());
-    for issue in issues {
-        let values = field(issue);
-        let tuple = match shared.get(values) {
-            Some(tuple) => tuple.clone(),
-            None => {
-                let strings: Vec<_> = values.iter().map(|v| interner.get(py, v.as_str())).collect();
-                let tuple = PyTuple::new(py, strings)?;
-                shared.insert(values, tuple.clone());
-                tuple
-            }
-        };
-        items.push(tuple);
-    }
-    PyList::new(py, items)
 }

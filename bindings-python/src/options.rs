@@ -1,44 +1,32 @@
 //! Python keyword arguments of `analyze` turned into the core's analysis parameters.
 //!
-//! The mapping follows `bugdash analyze` option by option, with the same defaults and
-//! ranges, so that the same options give the same report. It lives here, not in core,
-//! because the CLI keeps its own copy in its argument parser; once core offers one
-//! mapping of analysis options, both frontends should call it and this module shrinks
-//! to reading Python values.
+//! Every option is written out as the name/value text the CLI and the HTTP query take and
+//! read by the core's one parser (`bugdash::service::options`), so the binding has the
+//! same defaults, ranges, list splitting and messages as the other frontends and cannot
+//! drift from them. This module only turns Python values into that text: numbers,
+//! `"all"`, lists of names and date or datetime objects. `project` is the one filter the
+//! core's parser leaves to each frontend (the URL path names it); it is read with the
+//! core's project-key check, as the CLI's `--project` is.
 
-use bugdash::analysis::{AreaField, Filters, Params, Period, Window};
-use bugdash::model::StatusCategory;
-use bugdash::Timestamp;
+use bugdash::analysis::Params;
+use bugdash::service::options::{params_from_pairs, project_key, OPTION_NAMES};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyBool, PyDict, PyString};
 
-use crate::errors::input;
+use crate::errors::{input, to_py, Domain};
 
-/// Filter keywords `analyze` accepts, named as the CLI's options with `_` for `-`.
-pub const FILTER_KEYWORDS: &[&str] = &[
-    "project",
-    "type",
-    "priority",
-    "status",
-    "status_category",
-    "component",
-    "label",
-    "fix_version",
-    "affects_version",
-    "assignee",
-    "environment",
-    "resolution",
-    "exclude_resolution",
-    "since",
-    "until",
-];
+/// Options `analyze` takes as named parameters rather than filter keywords.
+const NAMED: [&str; 7] = ["as_of", "window", "period", "area", "horizon", "half_life", "bug_type"];
+
+/// Options whose value is a date or an instant.
+const INSTANTS: [&str; 4] = ["as_of", "since", "until", "resolved_since"];
 
 /// The analysis options as Python gave them.
 pub struct Options<'py> {
     /// `as_of`: a date or instant as text, `datetime.date`, `datetime.datetime` or
     /// `pandas.Timestamp`.
     pub as_of: Option<Bound<'py, PyAny>>,
-    /// `window`: days, `"all"`, or None for 90 days.
+    /// `window`: days, `"all"`, or None for the default.
     pub window: Option<Bound<'py, PyAny>>,
     /// `period`: `"week"` or `"month"`.
     pub period: String,
@@ -57,177 +45,129 @@ pub struct Options<'py> {
 impl Options<'_> {
     /// The core parameters, or an `InputError` naming the option that is wrong.
     pub fn params(&self) -> PyResult<Params> {
-        let mut bug_types = Params::default().bug_types;
-        if let Some(extra) = &self.bug_types {
-            bug_types.extend(names("bug_types", extra)?);
+        let mut pairs: Vec<(String, String)> = vec![
+            ("period".into(), self.period.clone()),
+            ("area".into(), self.area.clone()),
+            ("horizon".into(), self.horizon.to_string()),
+            ("half_life".into(), self.half_life.to_string()),
+        ];
+        if let Some(as_of) = &self.as_of {
+            pairs.push(("as_of".into(), instant("as_of", as_of)?));
         }
-        Ok(Params {
-            as_of: self.as_of.as_ref().map(|v| instant("as_of", v)).transpose()?,
-            window: self.window.as_ref().map(window).transpose()?.unwrap_or_default(),
-            period: period(&self.period)?,
-            area: area(&self.area)?,
-            horizon_days: horizon(self.horizon)?,
-            half_life_days: half_life(self.half_life)?,
-            bug_types,
-            filters: filters(self.filters.as_ref())?,
-            ..Params::default()
-        })
+        if let Some(window) = &self.window {
+            pairs.push(("window".into(), window_text(window)?));
+        }
+        if let Some(types) = &self.bug_types {
+            for name in names("bug_types", types)? {
+                pairs.push(("bug_type".into(), name));
+            }
+        }
+        let mut projects = Vec::new();
+        if let Some(filters) = &self.filters {
+            filter_pairs(filters, &mut pairs, &mut projects)?;
+        }
+        let borrowed = pairs.iter().map(|(name, value)| (name.as_str(), value.as_str()));
+        let mut params = params_from_pairs(borrowed).map_err(|e| to_py(e, Domain::Input))?;
+        params.filters.projects = projects;
+        Ok(params)
     }
 }
 
-fn window(value: &Bound<'_, PyAny>) -> PyResult<Window> {
-    let days = if let Ok(text) = value.cast::<PyString>() {
-        let text = text.extract::<String>()?.trim().to_owned();
-        if text.eq_ignore_ascii_case("all") {
-            return Ok(Window::All);
+/// The filter keywords `analyze` accepts: every option of the core's parser that is not
+/// a named parameter, and `project`.
+pub fn filter_keywords() -> Vec<&'static str> {
+    let mut keywords = vec!["project"];
+    keywords.extend(OPTION_NAMES.iter().filter(|name| !NAMED.contains(name)));
+    keywords
+}
+
+/// Adds the pairs of the filter keywords; project keys go to `projects`.
+fn filter_pairs(
+    given: &Bound<'_, PyDict>,
+    pairs: &mut Vec<(String, String)>,
+    projects: &mut Vec<String>,
+) -> PyResult<()> {
+    let keywords = filter_keywords();
+    for (key, value) in given.iter() {
+        let key: String = key.extract()?;
+        if !keywords.contains(&key.as_str()) {
+            return Err(input(format!(
+                "unknown filter {key:?}; the filters are {}",
+                keywords.join(", ")
+            )));
         }
-        text.parse::<i64>().ok()
-    } else if value.is_instance_of::<pyo3::types::PyBool>() {
-        None
-    } else {
-        value.extract::<i64>().ok()
-    };
-    match days {
-        Some(days @ 1..=36_500) => Ok(Window::Days(days as u32)),
+        if value.is_none() {
+            continue;
+        }
+        if key == "project" {
+            for piece in names(&key, &value)? {
+                for name in piece.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+                    let checked = project_key(name);
+                    projects.push(checked.map_err(|m| input(format!("invalid project: {m}")))?);
+                }
+            }
+        } else if INSTANTS.contains(&key.as_str()) {
+            pairs.push((key.clone(), instant(&key, &value)?));
+        } else if key == "environment" {
+            let text = value.cast::<PyString>().map_err(|_| {
+                input(format!("invalid environment: expected text; got {}", repr(&value)))
+            })?;
+            pairs.push((key, text.extract()?));
+        } else {
+            for name in names(&key, &value)? {
+                pairs.push((key.clone(), name));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A window as the parser reads it: a whole number of days, or text such as `"all"`.
+fn window_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(text) = value.cast::<PyString>() {
+        return Ok(text.extract::<String>()?.trim().to_owned());
+    }
+    match value.extract::<i64>() {
+        Ok(days) if !value.is_instance_of::<PyBool>() => Ok(days.to_string()),
         _ => Err(input(format!(
             "invalid window: expected a number of days from 1 to 36500, or \"all\"; got {}",
-            value.repr()?
+            repr(value)
         ))),
     }
 }
 
-fn period(text: &str) -> PyResult<Period> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "week" => Ok(Period::Week),
-        "month" => Ok(Period::Month),
-        _ => Err(input(format!("invalid period: expected \"week\" or \"month\"; got {text:?}"))),
+/// A date or instant as text: text as given, or a date/datetime object in ISO form (a
+/// naive datetime is taken as UTC).
+fn instant(name: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(text) = value.cast::<PyString>() {
+        return text.extract();
     }
-}
-
-fn area(text: &str) -> PyResult<AreaField> {
-    let key = text.trim().to_ascii_lowercase().replace('_', "-");
-    Ok(match key.as_str() {
-        "component" => AreaField::Component,
-        "label" => AreaField::Label,
-        "fix-version" => AreaField::FixVersion,
-        "affects-version" => AreaField::AffectsVersion,
-        "assignee" => AreaField::Assignee,
-        "project" => AreaField::Project,
-        _ => {
-            return Err(input(format!(
-                "invalid area: expected component, label, fix_version, affects_version, \
-                 assignee or project; got {text:?}"
-            )))
-        }
-    })
-}
-
-fn horizon(days: i64) -> PyResult<u32> {
-    match days {
-        1..=3650 => Ok(days as u32),
-        _ => Err(input(format!("invalid horizon: expected 1 to 3650 days; got {days}"))),
-    }
-}
-
-fn half_life(days: f64) -> PyResult<f64> {
-    if days.is_finite() && (1.0..=3650.0).contains(&days) {
-        Ok(days)
-    } else {
-        Err(input(format!("invalid half_life: expected 1 to 3650 days; got {days}")))
-    }
-}
-
-/// A date or instant: text as the CLI reads it, or a date/datetime object (a naive
-/// datetime is taken as UTC).
-pub fn instant(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Timestamp> {
-    let text = if let Ok(text) = value.cast::<PyString>() {
-        text.extract::<String>()?
-    } else if value.hasattr("isoformat")? {
-        let text: String = value.call_method0("isoformat")?.extract()?;
-        let naive = value.hasattr("tzinfo")? && value.getattr("tzinfo")?.is_none();
-        if naive {
-            format!("{text}Z")
-        } else {
-            text
-        }
-    } else {
+    if !value.hasattr("isoformat")? {
         return Err(input(format!(
             "invalid {name}: expected a date such as \"2024-01-31\", a datetime or a date; \
              got {}",
-            value.repr()?
+            repr(value)
         )));
-    };
-    bugdash::time::parse_timestamp(&text).ok_or_else(|| {
+    }
+    let text: String = value.call_method0("isoformat")?.extract()?;
+    let naive = value.hasattr("tzinfo")? && value.getattr("tzinfo")?.is_none();
+    Ok(if naive { format!("{text}Z") } else { text })
+}
+
+/// Names given as one string (comma-separated, as on the command line; the core's
+/// parser splits it) or a sequence of strings.
+fn names(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    if let Ok(text) = value.cast::<PyString>() {
+        return Ok(vec![text.extract()?]);
+    }
+    value.extract::<Vec<String>>().map_err(|_| {
         input(format!(
-            "invalid {name}: cannot read {text:?} as a date; expected 2024-01-31 or \
-             2024-01-31T12:00:00Z"
+            "invalid {name}: expected a string or a list of strings; got {}",
+            repr(value)
         ))
     })
 }
 
-/// Names given as one string (comma-separated, as on the command line) or a sequence of
-/// strings.
-fn names(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
-    let pieces: Vec<String> = if let Ok(text) = value.cast::<PyString>() {
-        vec![text.extract::<String>()?]
-    } else {
-        value
-            .extract::<Vec<String>>()
-            .map_err(|_| input(format!("invalid {name}: expected a string or a list of strings")))?
-    };
-    Ok(pieces
-        .iter()
-        .flat_map(|piece| piece.split(','))
-        .map(str::trim)
-        .filter(|piece| !piece.is_empty())
-        .map(str::to_owned)
-        .collect())
-}
-
-fn filters(given: Option<&Bound<'_, PyDict>>) -> PyResult<Filters> {
-    let mut filters = Filters::default();
-    let Some(given) = given else { return Ok(filters) };
-    for (key, value) in given.iter() {
-        let key: String = key.extract()?;
-        if value.is_none() {
-            continue;
-        }
-        match key.as_str() {
-            "project" => filters.projects = names(&key, &value)?,
-            "type" => filters.types = names(&key, &value)?,
-            "priority" => filters.priorities = names(&key, &value)?,
-            "status" => filters.statuses = names(&key, &value)?,
-            "status_category" => filters.status_categories = categories(&value)?,
-            "component" => filters.components = names(&key, &value)?,
-            "label" => filters.labels = names(&key, &value)?,
-            "fix_version" => filters.fix_versions = names(&key, &value)?,
-            "affects_version" => filters.affects_versions = names(&key, &value)?,
-            "assignee" => filters.assignees = names(&key, &value)?,
-            "resolution" => filters.resolutions = names(&key, &value)?,
-            "exclude_resolution" => filters.exclude_resolutions = names(&key, &value)?,
-            "environment" => filters.environment = Some(value.extract::<String>()?),
-            "since" => filters.created_since = Some(instant(&key, &value)?),
-            "until" => filters.created_until = Some(instant(&key, &value)?),
-            _ => {
-                return Err(input(format!(
-                    "unknown filter {key:?}; the filters are {}",
-                    FILTER_KEYWORDS.join(", ")
-                )))
-            }
-        }
-    }
-    Ok(filters)
-}
-
-fn categories(value: &Bound<'_, PyAny>) -> PyResult<Vec<StatusCategory>> {
-    names("status_category", value)?
-        .iter()
-        .map(|name| {
-            StatusCategory::from_key(name).ok_or_else(|| {
-                input(format!(
-                    "invalid status_category: expected new, indeterminate or done; got {name:?}"
-                ))
-            })
-        })
-        .collect()
+fn repr(value: &Bound<'_, PyAny>) -> String {
+    value.repr().map_or_else(|_| "an unprintable value".to_owned(), |r| r.to_string())
 }

@@ -155,7 +155,7 @@ impl Report {
 ///         fix_version, affects_version, assignee, resolution, exclude_resolution (each a
 ///         string, comma-separated, or a list of strings; "none" matches issues without
 ///         one), environment (text the environment field contains), since and until
-///         (creation dates).
+///         (creation dates), resolved_since (resolution date).
 ///
 /// Returns:
 ///     Report: the report.

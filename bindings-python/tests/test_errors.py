@@ -74,6 +74,11 @@ def test_a_column_mapping_reads_other_delimited_files(tmp_path):
         ({"as_of": "yesterday"}, "as_of"),
         ({"severity": "high"}, "severity"),
         ({"status_category": "finished"}, "status_category"),
+        ({"window": True}, "window"),
+        ({"project": "not a key"}, "project"),
+        ({"since": 20150101}, "since"),
+        ({"environment": ["a", "b"]}, "environment"),
+        ({"component": [1, 2]}, "component"),
     ],
 )
 def test_a_bad_option_is_an_input_error_naming_it(zookeeper, options, named):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import bugdash
@@ -54,6 +55,35 @@ def test_every_option_maps_as_the_cli_maps_it(bugdash_bin, zookeeper):
         "--since", "2010-01-01",
     )
     assert report.to_json() == expected
+
+
+def test_project_and_list_filters_map_as_the_cli_maps_them(bugdash_bin, zookeeper):
+    report = bugdash.analyze(
+        zookeeper,
+        window="all",
+        project="zookeeper",
+        component=["server", "c client"],
+        status_category="done",
+    )
+
+    expected = cli_json(
+        bugdash_bin,
+        "--window", "all",
+        "--project", "zookeeper",
+        "--component", "server,c client",
+        "--status-category", "done",
+    )
+    assert report.to_json() == expected
+
+
+def test_resolved_since_keeps_the_bugs_resolved_from_that_date(zookeeper):
+    every = bugdash.analyze(zookeeper, window="all")
+    recent = bugdash.analyze(zookeeper, window="all", resolved_since="2016-01-01")
+
+    matched = recent.to_dict()["data"]["matched"]
+
+    assert 0 < matched < every.to_dict()["data"]["matched"]
+    assert recent.summary["open"] == 0  # only resolved bugs pass a resolution filter
 
 
 def test_a_datetime_as_of_is_the_same_instant_as_its_text(zookeeper):
@@ -171,5 +201,48 @@ def test_issue_frame_has_one_row_per_issue_with_utc_times(zookeeper):
     assert frame.loc[0, "key"] == first["key"]
     assert frame.loc[0, "created"] == pd.Timestamp(first["created"])
     assert str(frame["created"].dt.tz) == "UTC"
-    assert frame["id"].dtype == "Int64"
     assert list(frame.loc[0, "components"]) == first["components"]
+
+
+def test_issue_frame_has_the_documented_dtypes(zookeeper):
+    frame = zookeeper.to_pandas()
+
+    names = pd.ArrowDtype(pa.large_list(pa.large_string()))
+    assert frame["id"].dtype == "Int64" and frame["reopen_count"].dtype == "Int64"
+    assert frame["key"].dtype == pd.StringDtype("pyarrow")
+    assert frame["summary"].dtype == pd.StringDtype("pyarrow")
+    for column in ("project", "type", "status", "status_category", "priority", "assignee"):
+        assert frame[column].dtype == "category", column
+    assert frame["created"].dtype == pd.DatetimeTZDtype("ms", "UTC")
+    for column in ("components", "labels", "fix_versions", "affects_versions"):
+        assert frame[column].dtype == names, column
+
+
+def test_issue_frame_columns_equal_the_issues_one_by_one(zookeeper):
+    frame = zookeeper.to_pandas()
+
+    def cell(value):
+        return None if value is pd.NA or value is pd.NaT or value != value else value
+
+    for row, issue in zip(frame.itertuples(index=False), zookeeper):
+        assert row.key == issue["key"] and row.summary == issue["summary"]
+        assert cell(row.priority) == issue["priority"]
+        assert cell(row.resolution) == issue["resolution"]
+        assert cell(row.assignee) == issue["assignee"]
+        assert (cell(row.resolved) or None) == issue["resolved"]
+        assert list(row.labels) == issue["labels"]
+        assert list(row.fix_versions) == issue["fix_versions"]
+        assert cell(row.reopen_count) == issue["reopen_count"]
+
+
+def test_issue_frame_keeps_absent_values_absent(tmp_path):
+    table = tmp_path / "bugs.csv"
+    table.write_text("Id,Opened,Area\nX-1,2024-01-02,db\nX-2,2024-01-09,\n")
+    issues = bugdash.load(table, columns={"key": "Id", "created": "Opened", "components": "Area"})
+
+    frame = issues.to_pandas()
+
+    assert frame["id"].isna().all()
+    assert frame["resolved"].isna().all() and frame["priority"].isna().all()
+    assert [list(names) for names in frame["components"]] == [["db"], []]
+    assert list(frame["key"]) == ["X-1", "X-2"]

@@ -41,6 +41,10 @@ enum Command {
     Serve(commands::serve::ServeArgs),
     /// Manage the service's accounts: add, list, disable, enable, set-password, set-role.
     Users(commands::users::UsersArgs),
+    /// Background jobs: list each job's last run, or run one now.
+    Jobs(commands::jobs::JobsArgs),
+    /// Usage reports: `report usage --days N [--format json|csv]`.
+    Report(commands::report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +57,8 @@ fn main() -> ExitCode {
         Command::Migrate(args) => args.run(&cli.global),
         Command::Serve(args) => args.run(&cli.global),
         Command::Users(args) => args.run(&cli.global),
+        Command::Jobs(args) => args.run(&cli.global),
+        Command::Report(args) => args.run(&cli.global),
     };
     match outcome {
         Ok(code) => code,

@@ -32,6 +32,10 @@ pub struct Settings {
     pub cache: CacheSettings,
     /// Rate limits of logins and API calls.
     pub limits: RateLimitSettings,
+    /// Usage analytics and scheduled jobs.
+    pub analytics: AnalyticsSettings,
+    /// Outgoing email.
+    pub smtp: SmtpSettings,
 }
 
 /// Database settings: a URL, or the parts of a PostgreSQL connection.
@@ -70,6 +74,9 @@ pub struct JiraSettings {
     /// Id of the field holding the environment when it is a custom field
     /// (`JIRA_ENVIRONMENT_FIELD`); found by name when unset.
     pub environment_field: Option<String>,
+    /// Id or name of the "Time in Status" field (`JIRA_TIME_IN_STATUS_FIELD`), for
+    /// instances whose field list lacks it; found by name when unset.
+    pub time_in_status_field: Option<String>,
     /// Issues asked per page (`JIRA_PAGE_SIZE`, default 100).
     pub page_size: u32,
     /// Requests in flight at most (`JIRA_MAX_IN_FLIGHT`, default 4).
@@ -180,6 +187,65 @@ impl Default for RateLimitSettings {
     }
 }
 
+/// Usage analytics and the scheduled jobs that maintain it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyticsSettings {
+    /// Days raw usage events are kept (`ANALYTICS_RETENTION_DAYS`, default 365); daily
+    /// rollups are kept for ever.
+    pub retention_days: u32,
+    /// Minutes between scheduled incremental syncs of each project
+    /// (`SYNC_INTERVAL_MINUTES`, default 60); syncs are scheduled only when JIRA is
+    /// configured.
+    pub sync_interval_minutes: u32,
+}
+
+impl Default for AnalyticsSettings {
+    fn default() -> Self {
+        AnalyticsSettings { retention_days: 365, sync_interval_minutes: 60 }
+    }
+}
+
+/// How the connection to the mail server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, required (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption at all: only for a relay on the same machine.
+    None,
+}
+
+/// Outgoing email (the weekly usage report).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmtpSettings {
+    /// Mail server (`SMTP_HOST`); without it no email is sent.
+    pub host: Option<String>,
+    /// Port (`SMTP_PORT`, default 587).
+    pub port: u16,
+    /// User name (`SMTP_USER`), when the server wants one.
+    pub user: Option<String>,
+    /// Password (`SMTP_PASSWORD`).
+    pub password: Option<Secret>,
+    /// Sender address (`SMTP_FROM`, default `bugdash@localhost`).
+    pub from: String,
+    /// `SMTP_SECURITY`: `starttls` (default), `tls` or `none`.
+    pub security: SmtpSecurity,
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        SmtpSettings {
+            host: None,
+            port: 587,
+            user: None,
+            password: None,
+            from: "bugdash@localhost".into(),
+            security: SmtpSecurity::StartTls,
+        }
+    }
+}
+
 /// Where [`Settings::load`] looks.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
@@ -241,6 +307,8 @@ impl Settings {
             auth: lookup.auth(file.auth)?,
             cache: lookup.cache(file.cache)?,
             limits: lookup.limits(file.limits)?,
+            analytics: lookup.analytics(file.analytics)?,
+            smtp: lookup.smtp(file.smtp)?,
         })
     }
 
@@ -313,6 +381,7 @@ impl JiraSettings {
         config.page_size = self.page_size;
         config.max_in_flight = self.max_in_flight as usize;
         config.environment_field = self.environment_field.clone();
+        config.time_in_status_field = self.time_in_status_field.clone();
         Ok(config)
     }
 }
@@ -341,6 +410,28 @@ struct FileSettings {
     cache: FileCache,
     #[serde(default)]
     limits: FileLimits,
+    #[serde(default)]
+    analytics: FileAnalytics,
+    #[serde(default)]
+    smtp: FileSmtp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAnalytics {
+    retention_days: Option<u32>,
+    sync_interval_minutes: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSmtp {
+    host: Option<String>,
+    port: Option<u16>,
+    user: Option<String>,
+    password: Option<String>,
+    from: Option<String>,
+    security: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -402,6 +493,7 @@ struct FileJira {
     deployment: Option<String>,
     environment: Option<String>,
     environment_field: Option<String>,
+    time_in_status_field: Option<String>,
     page_size: Option<u32>,
     max_in_flight: Option<u32>,
 }
@@ -470,6 +562,9 @@ impl Lookup<'_> {
             deployment: self.text("JIRA_DEPLOYMENT").or(file.deployment),
             environment: self.text("JIRA_ENVIRONMENT").or(file.environment),
             environment_field: self.text("JIRA_ENVIRONMENT_FIELD").or(file.environment_field),
+            time_in_status_field: self
+                .text("JIRA_TIME_IN_STATUS_FIELD")
+                .or(file.time_in_status_field),
             page_size,
             max_in_flight,
         })
@@ -610,6 +705,49 @@ impl Lookup<'_> {
                 d.api_per_minute,
             )?,
             api_burst: self.positive("RATE_LIMIT_API_BURST", file.api_burst, d.api_burst)?,
+        })
+    }
+}
+
+impl Lookup<'_> {
+    fn analytics(&self, file: FileAnalytics) -> Result<AnalyticsSettings> {
+        let d = AnalyticsSettings::default();
+        Ok(AnalyticsSettings {
+            retention_days: self.positive(
+                "ANALYTICS_RETENTION_DAYS",
+                file.retention_days,
+                d.retention_days,
+            )?,
+            sync_interval_minutes: self.positive(
+                "SYNC_INTERVAL_MINUTES",
+                file.sync_interval_minutes,
+                d.sync_interval_minutes,
+            )?,
+        })
+    }
+
+    fn smtp(&self, file: FileSmtp) -> Result<SmtpSettings> {
+        let d = SmtpSettings::default();
+        let security = match self.text("SMTP_SECURITY").or(file.security) {
+            None => d.security,
+            Some(text) => match text.trim().to_ascii_lowercase().as_str() {
+                "starttls" => SmtpSecurity::StartTls,
+                "tls" | "ssl" => SmtpSecurity::Tls,
+                "none" | "plain" => SmtpSecurity::None,
+                _ => {
+                    return Err(Error::Config(format!(
+                        "SMTP_SECURITY must be starttls, tls or none, not {text:?}"
+                    )))
+                }
+            },
+        };
+        Ok(SmtpSettings {
+            host: self.text("SMTP_HOST").or(file.host),
+            port: self.number("SMTP_PORT")?.or(file.port).unwrap_or(d.port),
+            user: self.text("SMTP_USER").or(file.user),
+            password: self.text("SMTP_PASSWORD").or(file.password).map(Secret::new),
+            from: self.text("SMTP_FROM").or(file.from).unwrap_or(d.from),
+            security,
         })
     }
 }

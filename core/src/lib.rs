@@ -17,12 +17,15 @@
 //! ```
 
 pub mod analysis;
+pub mod analytics;
 pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod jira;
+pub mod jobs;
+pub mod metrics;
 pub mod model;
 pub mod secret;
 pub mod service;

@@ -52,7 +52,8 @@ pub struct ErrorReport {
     pub status: StatusCode,
     /// Stable machine-readable code, such as `rate_limited`.
     pub code: &'static str,
-    /// `request` (the caller's mistake), `auth`, `limit` or `internal`.
+    /// `request` (the caller's mistake), `auth`, `limit`, `config` (a setting the operator
+    /// must give, named in the message) or `internal`.
     pub category: &'static str,
     /// The message for the caller.
     pub message: String,
@@ -62,7 +63,7 @@ pub struct ErrorReport {
 
 /// Every code the service answers with, its status and category, for the OpenAPI
 /// document and the API documentation.
-pub const CODES: [(&str, u16, &str); 18] = [
+pub const CODES: [(&str, u16, &str); 19] = [
     ("bad_request", 400, "request"),
     ("invalid_parameter", 400, "request"),
     ("invalid_input", 400, "request"),
@@ -81,6 +82,7 @@ pub const CODES: [(&str, u16, &str); 18] = [
     ("upstream_failed", 502, "internal"),
     ("capacity", 503, "limit"),
     ("unavailable", 503, "limit"),
+    ("not_configured", 503, "config"),
 ];
 
 /// The neutral words our own faults are shown with.
@@ -124,6 +126,9 @@ impl ApiError {
                 E::Busy(_) => report(409, "busy", "request", said),
                 E::RateLimited { .. } => report(429, "rate_limited", "limit", said),
                 E::Capacity { .. } => report(503, "capacity", "limit", said),
+                // The operator's to fix, not the caller's, yet worth saying: the message
+                // names the missing setting and never a secret's value.
+                E::Config(_) => report(503, "not_configured", "config", said),
                 E::Jira(_) => internal("upstream_failed", 502, cause_chain(core)),
                 _ => internal("internal", 500, cause_chain(core)),
             },
@@ -187,6 +192,8 @@ mod tests {
             ApiError::Core(bugdash::Error::RateLimited { retry_after: Duration::from_secs(3) }),
             ApiError::Core(bugdash::Error::Capacity { retry_after: Duration::from_secs(3) }),
             ApiError::Csrf,
+            ApiError::Core(bugdash::Error::Config("JIRA_URL is not set".into())),
+            ApiError::Unavailable { retry_after: Duration::from_secs(1) },
             ApiError::Internal("disk on fire".into()),
         ];
         for error in samples {
@@ -196,6 +203,14 @@ mod tests {
                 row.unwrap_or_else(|| panic!("{} undocumented", report.code));
             assert_eq!((*status, *category), (report.status.as_u16(), report.category));
         }
+    }
+
+    #[test]
+    fn a_missing_setting_is_named_and_not_an_internal_error() {
+        let error = ApiError::Core(bugdash::Error::Config("JIRA_URL is not set".into()));
+        let report = error.report();
+        assert_eq!((report.status.as_u16(), report.code), (503, "not_configured"));
+        assert!(report.message.contains("JIRA_URL") && report.cause.is_none());
     }
 
     #[test]

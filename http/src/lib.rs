@@ -3,6 +3,11 @@
 //! [`app`] builds the whole service as a [`Router`], so tests run it in memory or on port
 //! 0 and `bugdash serve` on its address. Handlers translate HTTP to one core call each;
 //! every rule lives in the core crate.
+//!
+//! The service sheds load rather than queue without bound: past
+//! [`ServiceLimits::max_in_flight`] requests being answered at once, the next is refused
+//! at once with 503 `unavailable` and `Retry-After: 1`, so a burst degrades into quick
+//! refusals the client may retry instead of ever longer waits for everyone.
 
 pub mod error;
 pub mod extract;
@@ -13,9 +18,12 @@ pub mod state;
 
 use std::time::Duration;
 
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::Router;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -28,8 +36,37 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// A request taking longer than this is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The service: every route of [`routes::routes`] with its layers.
+/// Requests answered at once before the service sheds load (see the crate documentation):
+/// enough for a thousand keep-alive clients each waiting on one answer.
+pub const MAX_IN_FLIGHT: usize = 1024;
+
+/// Limits of the service as a whole (per-user limits are the core's rate limits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceLimits {
+    /// Requests being answered at once; the next is refused with 503 and Retry-After.
+    pub max_in_flight: usize,
+}
+
+impl Default for ServiceLimits {
+    fn default() -> Self {
+        ServiceLimits { max_in_flight: MAX_IN_FLIGHT }
+    }
+}
+
+/// The service with the default [`ServiceLimits`]: every route of [`routes::routes`] with
+/// its layers.
 pub fn app(state: AppState) -> Router {
+    app_with(state, ServiceLimits::default())
+}
+
+/// The service with the given limits.
+pub fn app_with(state: AppState, limits: ServiceLimits) -> Router {
+    // Inside the error-body layer, so that a shed request gets the usual error shape. The
+    // router applies a layer to each route: a global limit shares one count among them.
+    let shedding = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: tower::BoxError| async { middleware::overloaded() }))
+        .load_shed()
+        .layer(GlobalConcurrencyLimitLayer::new(limits.max_in_flight.max(1)));
     let mut router = Router::new();
     for route in routes::routes() {
         router = router.route(route.path, (route.handler)());
@@ -39,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(shedding)
         .layer(axum::middleware::from_fn(middleware::error_bodies))
         .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))

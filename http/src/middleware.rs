@@ -86,7 +86,8 @@ pub async fn security_headers(
 }
 
 /// Writes the body of every error response, logging each error once: our faults at error
-/// with their cause, refused authentication at warn, the caller's other mistakes at debug.
+/// with their cause, refused authentication and missing settings at warn, the caller's
+/// other mistakes at debug.
 /// Error responses made outside the handlers (a timeout, a body limit) get the same shape.
 pub async fn error_bodies(request: Request<Body>, next: Next) -> Response {
     let request_id = request_id(request.headers());
@@ -126,6 +127,7 @@ fn log(report: &ErrorReport) {
     match (report.category, &report.cause) {
         (_, Some(cause)) => tracing::error!(code = report.code, "request failed: {cause}"),
         ("auth", _) => tracing::warn!(code = report.code, "refused: {}", report.message),
+        ("config", _) => tracing::warn!(code = report.code, "not configured: {}", report.message),
         _ => tracing::debug!(code = report.code, "refused: {}", report.message),
     }
 }

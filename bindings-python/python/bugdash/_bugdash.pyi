@@ -30,7 +30,15 @@ class Issues:
     def __getitem__(self, index: int) -> dict[str, Any]: ...
     def __iter__(self) -> Iterator[dict[str, Any]]: ...
     def to_pandas(self) -> pandas.DataFrame:
-        """One row per issue as a pandas DataFrame."""
+        """One row per issue as a pandas DataFrame, built from Arrow columns.
+
+        Columns and dtypes: ``id``, ``reopen_count``: ``Int64``; ``key``, ``summary``:
+        ``string[pyarrow]``; ``project``, ``type``, ``status``, ``status_category``,
+        ``priority``, ``resolution``, ``environment``, ``assignee``, ``reporter``:
+        ``category``; ``created``, ``updated``, ``resolved``: ``datetime64[ms, UTC]``;
+        ``components``, ``labels``, ``fix_versions``, ``affects_versions``:
+        ``pandas.ArrowDtype(pyarrow.large_list(pyarrow.large_string()))``.
+        """
     def _columns(self) -> dict[str, tuple]: ...
 
 class Report:
@@ -110,6 +118,7 @@ def analyze(
     exclude_resolution: Optional[_Names] = None,
     since: Optional[_When] = None,
     until: Optional[_When] = None,
+    resolved_since: Optional[_When] = None,
 ) -> Report:
     """Analyses issues: summary, trends, per-area risk, forecast, backtest, insights."""
 

@@ -8,38 +8,65 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 _LEVELS = ["low", "medium", "high", "critical"]
 _SEVERITIES = ["info", "warning", "critical"]
 
 
 def issues_frame(columns: dict[str, tuple]) -> pd.DataFrame:
-    """One row per issue from the native columns (see ``src/columns.rs``)."""
-    data = {name: _column(spec) for name, spec in columns.items()}
-    return pd.DataFrame(data, copy=False)
+    """One row per issue from the native Arrow columns (see ``src/columns.rs``).
+
+    Each column arrives as ``(tag, rows, buffers …)`` in Arrow's memory layout; the
+    buffers are wrapped without copying and the table is converted by pyarrow, so no
+    Python object is made per issue. Tags and buffers:
+
+    - ``int``: validity bitmap or None, int64 values
+    - ``time``: validity bitmap or None, int64 milliseconds since the epoch (UTC)
+    - ``dictionary``: validity bitmap or None, int32 indices, then the distinct names as
+      count, int64 offsets and UTF-8 data
+    - ``text``: validity bitmap or None, int64 offsets, UTF-8 data
+    - ``list``: int64 offsets into the names, then the names as count, int64 offsets
+      and UTF-8 data
+    """
+    table = pa.table({name: _arrow(spec) for name, spec in columns.items()})
+    return table.to_pandas(types_mapper=_pandas_type, split_blocks=True, self_destruct=True)
 
 
-def _column(spec: tuple) -> Any:
-    kind = spec[0]
-    if kind == "time":
-        millis = np.frombuffer(spec[1], dtype="<i8").view("datetime64[ms]")
-        return pd.DatetimeIndex(millis).tz_localize("UTC")
+def _arrow(spec: tuple) -> pa.Array:
+    kind, rows = spec[0], spec[1]
+    buffers = [pa.py_buffer(part) if isinstance(part, bytes) else part for part in spec[2:]]
     if kind == "int":
-        values = np.frombuffer(spec[1], dtype="<i8").copy()
-        mask = np.frombuffer(spec[2], dtype=np.bool_).copy()
-        return pd.arrays.IntegerArray(values, mask)
-    if kind == "category":
-        codes = np.frombuffer(spec[1], dtype="<i4")
-        return pd.Categorical.from_codes(codes, categories=pd.Index(spec[2], dtype=object))
+        return pa.Array.from_buffers(pa.int64(), rows, buffers)
+    if kind == "time":
+        return pa.Array.from_buffers(pa.timestamp("ms", tz="UTC"), rows, buffers)
     if kind == "text":
-        return pd.array(spec[1], dtype="string")
-    if kind == "tuples":
-        values = np.empty(len(spec[1]), dtype=object)
-        values[:] = spec[1]
-        return values
+        return pa.Array.from_buffers(pa.large_string(), rows, buffers)
+    if kind == "dictionary":
+        validity, indices, _, offsets, data = buffers
+        names = pa.Array.from_buffers(pa.large_string(), spec[4], [None, offsets, data])
+        indices = pa.Array.from_buffers(pa.int32(), rows, [validity, indices])
+        return pa.DictionaryArray.from_arrays(indices, names)
+    if kind == "list":
+        offsets, _, name_offsets, data = buffers
+        names = pa.Array.from_buffers(pa.large_string(), spec[3], [None, name_offsets, data])
+        return pa.Array.from_buffers(_NAME_LIST, rows, [None, offsets], children=[names])
     raise ValueError(f"unknown column kind {kind!r}")
+
+
+_NAME_LIST = pa.large_list(pa.large_string())
+
+
+def _pandas_type(arrow_type: pa.DataType) -> Any:
+    """pandas dtypes for the Arrow types pyarrow would otherwise turn into objects."""
+    if arrow_type == pa.int64():
+        return pd.Int64Dtype()
+    if arrow_type == pa.large_string():
+        return pd.StringDtype("pyarrow")
+    if arrow_type == _NAME_LIST:
+        return pd.ArrowDtype(_NAME_LIST)
+    return None  # dictionaries become categoricals, instants datetime64[ms, UTC]
 
 
 def areas(report: dict) -> pd.DataFrame:

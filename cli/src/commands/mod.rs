@@ -2,8 +2,10 @@
 
 pub mod analyze;
 pub mod import;
+pub mod jobs;
 pub mod migrate;
 pub mod projects;
+pub mod report;
 pub mod serve;
 pub mod sync;
 pub mod users;

@@ -4,6 +4,7 @@
 //! either twice changes nothing, and both record a run with its counts.
 
 pub mod import;
+mod pages;
 pub mod sync;
 
 /// A progress event of a long ingest, for frontends to show.

@@ -13,6 +13,9 @@
 //! project: a move, stored as an update), and ids JIRA holds that the store lacks are
 //! fetched.
 //!
+//! Pages are fetched ahead of the writes (see [`super::pages`]) but written strictly in
+//! order, so the checkpoint saved with a page covers only that page and those before it.
+//!
 //! Offset paging over a result set ordered by `updated` skips an issue whenever an issue
 //! already read is updated or deleted before the last page: the run notices (an id seen
 //! twice, or a changed total) and reads the query again, and the watermark only advances
@@ -23,6 +26,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::pages::Pages;
 use super::{Progress, ProgressSink};
 use crate::jira::client::{updated_since_jql, Cursor, JiraClient};
 use crate::model::{Issue, Timestamp};
@@ -134,6 +138,20 @@ pub async fn sync_project(
     let Some(lock) = store.lock_sync(&request.project).await? else {
         return Err(Error::Busy(format!("sync of {}", request.project)));
     };
+    sync_project_holding(store, client, request, progress, lock).await
+}
+
+/// [`sync_project`] with the project's sync lock already taken by the caller (a service
+/// that must answer at once whether the sync starts takes it first, then hands it over);
+/// releases it when done.
+pub async fn sync_project_holding(
+    store: &dyn Store,
+    client: &JiraClient,
+    request: &SyncRequest,
+    progress: &dyn ProgressSink,
+    lock: crate::store::SyncLock,
+) -> Result<SyncReport> {
+    debug_assert_eq!(lock.project(), request.project, "the lock of another project");
     let outcome = sync_locked(store, client, request, progress).await;
     // Released before returning, so that a sync started right after this one returns
     // finds the lock free even where dropping it would free it only a moment later.
@@ -188,10 +206,16 @@ async fn run(
         }
         None => first_checkpoint(client, request, &state).await?,
     };
+    // A census that is due is owed until it completes: the state written with the last
+    // page clears the time of the previous one, so a run killed during the census leaves
+    // the next run a census to make.
+    let census_owed = census_due(&state, request);
     let mut pass = Pass::default();
     let mut may_restart_cursor = report.resumed;
+    let mut pages = Pages::new(client, &checkpoint.jql);
     loop {
-        let page = match client.search_page(&checkpoint.jql, &checkpoint.cursor).await {
+        // The pages after this one are already being fetched while it is written.
+        let page = match pages.page(&checkpoint.cursor).await {
             Ok(page) => page,
             Err(error) if may_restart_cursor && is_bad_request(&error) => {
                 // The saved cursor is no longer valid (Cloud page tokens expire): the
@@ -225,6 +249,9 @@ async fn run(
         if finished && !pass.shifted {
             state.watermark = state.watermark.max(checkpoint.max_updated);
         }
+        if finished && census_owed {
+            state.last_census = None;
+        }
         // The count goes into the same transaction as the page, so a killed run neither
         // loses nor repeats it.
         state.issues_written += page.issues.len() as u64;
@@ -238,7 +265,7 @@ async fn run(
         }
     }
     report.watermark = state.watermark;
-    if census_due(&state, request) {
+    if census_owed {
         census(store, client, project, report).await?;
         state.last_census = Some(now());
     }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::config::Settings;
-use crate::ingest::sync::{sync_project, SyncRequest};
+use crate::ingest::sync::{sync_project_holding, SyncRequest};
 use crate::ingest::NoProgress;
 use crate::jira::client::JiraClient;
 use crate::model::Timestamp;
@@ -80,9 +80,10 @@ impl SyncRunner {
             }
             running.insert(project.to_owned(), started.clone());
         }
-        // Another instance may hold the lock: say so now rather than from the background.
-        match store.lock_sync(project).await {
-            Ok(Some(lock)) => lock.release().await,
+        // Taken here and handed to the background task, so the answer is final: no other
+        // instance can take the lock between this check and the sync.
+        let lock = match store.lock_sync(project).await {
+            Ok(Some(lock)) => lock,
             Ok(None) => {
                 self.running().remove(project);
                 return Err(busy());
@@ -91,7 +92,7 @@ impl SyncRunner {
                 self.running().remove(project);
                 return Err(error);
             }
-        }
+        };
         let request = SyncRequest {
             project: project.to_owned(),
             full,
@@ -100,7 +101,8 @@ impl SyncRunner {
         };
         let runner = Arc::clone(self);
         tokio::spawn(async move {
-            let outcome = sync_project(store.as_ref(), &client, &request, &NoProgress).await;
+            let outcome =
+                sync_project_holding(store.as_ref(), &client, &request, &NoProgress, lock).await;
             match outcome {
                 Ok(report) => tracing::info!(
                     project = %request.project,

@@ -8,12 +8,15 @@
 //! [`storage_id`]), so they can never collide with a real one.
 
 pub mod accounts;
+pub mod analytics;
 mod file_lock;
 pub mod postgres;
 mod postgres_accounts;
+mod postgres_analytics;
 mod rows;
 pub mod sqlite;
 mod sqlite_accounts;
+mod sqlite_analytics;
 
 use std::sync::Arc;
 
@@ -24,6 +27,7 @@ use crate::model::{Issue, Timestamp};
 use crate::{Error, Result};
 
 pub use accounts::AccountStore;
+pub use analytics::AnalyticsStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -118,7 +122,7 @@ pub struct SyncRun {
 
 /// The store all frontends use.
 #[async_trait]
-pub trait Store: AccountStore + Send + Sync {
+pub trait Store: AccountStore + AnalyticsStore + Send + Sync {
     /// Which database this is.
     fn backend(&self) -> Backend;
 

@@ -2,9 +2,12 @@
 //! JIRA data in `tests/fixtures`, and the analysis against hand-computed fixtures.
 
 mod accounts;
+mod analytics;
 mod analysis;
 mod cache;
 mod common;
+mod jobs;
+mod metrics_check;
 #[path = "../../../tests/tests/e2e/pg.rs"]
 mod pg;
 mod read_delimited;

@@ -72,6 +72,14 @@ impl FakeJira {
         self.shared.arm(None, fault, times);
     }
 
+    /// Injects `fault` into the next `times` search requests for the page at `position`:
+    /// Data Center's `startAt`, or the offset a Cloud page token stands for (0 for the
+    /// first page). Unlike a fault armed once some pages are written, it hits the same
+    /// page however far ahead the client reads.
+    pub fn inject_at_position(&self, position: u64, fault: Fault, times: usize) {
+        self.shared.arm_at_position(position, fault, times);
+    }
+
     /// Injects `fault` into the next `times` requests whose path starts with `path`.
     pub fn inject_at(&self, path: &str, fault: Fault, times: usize) {
         self.shared.arm(Some(path.to_owned()), fault, times);
@@ -85,6 +93,16 @@ impl FakeJira {
     /// Delays every search page by `latency`, as a busy server would.
     pub fn set_page_latency(&self, latency: Duration) {
         self.shared.settings().page_latency = latency;
+    }
+
+    /// Delays every search page of ids alone (a census) by `latency` instead.
+    pub fn set_id_page_latency(&self, latency: Duration) {
+        self.shared.settings().id_page_latency = latency;
+    }
+
+    /// Searches of ids alone (census pages) that have arrived, answered or not.
+    pub fn id_searches_arrived(&self) -> usize {
+        self.shared.id_searches()
     }
 
     /// The most issues a Data Center search returns per page, whatever `maxResults` says.

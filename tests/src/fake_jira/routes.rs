@@ -56,9 +56,23 @@ async fn around(State(shared): AppState, request: Request, next: Next) -> Respon
         status: 0,
     };
     let token = record.param("nextPageToken");
+    let position = match &token {
+        Some(token) => token_offset(token),
+        None => Some(record.param("startAt").and_then(|at| at.parse().ok()).unwrap_or(0)),
+    };
 
-    let fault = shared.take_fault(&record.path, token.as_deref());
-    let latency = shared.settings().page_latency;
+    let fault = shared.take_fault(&record.path, token.as_deref(), position);
+    let ids_alone = is_search(&record.path) && record.param("fields").as_deref() == Some("id");
+    if ids_alone {
+        shared.id_search_arrived();
+    }
+    let latency = {
+        let settings = shared.settings();
+        match ids_alone && !settings.id_page_latency.is_zero() {
+            true => settings.id_page_latency,
+            false => settings.page_latency,
+        }
+    };
     if is_search(&record.path) && !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -301,6 +315,12 @@ fn page_size(params: &HashMap<String, String>, default: usize) -> usize {
 /// so that expiring tokens changes the fingerprint; at epoch 0 it leaves it as it is.
 fn make_token(offset: usize, jql: &str, epoch: u64) -> String {
     format!("CAE{offset:x}Z{:x}", fingerprint(jql) ^ epoch)
+}
+
+/// The offset a token stands for, whatever query it was made for.
+fn token_offset(token: &str) -> Option<u64> {
+    let (offset, _) = token.strip_prefix("CAE")?.split_once('Z')?;
+    u64::from_str_radix(offset, 16).ok()
 }
 
 fn read_token(token: &str, jql: &str, epoch: u64) -> Option<usize> {

@@ -70,6 +70,8 @@ fn decode(text: &str) -> String {
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) page_latency: Duration,
+    /// Replaces `page_latency` for searches of ids alone (a census) when not zero.
+    pub(crate) id_page_latency: Duration,
     pub(crate) page_cap: usize,
     pub(crate) changelog_page_cap: usize,
     /// Mixed into every Cloud page token; changing it makes every token handed out before
@@ -81,6 +83,8 @@ pub(crate) struct Settings {
 #[derive(Debug)]
 struct Armed {
     path: Option<String>,
+    /// Only search requests for the page at this position (offset) when set.
+    position: Option<u64>,
     fault: Fault,
     remaining: usize,
 }
@@ -202,6 +206,7 @@ pub(crate) struct Shared {
     log: Mutex<Vec<RequestRecord>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    id_searches: AtomicUsize,
     started: Instant,
 }
 
@@ -221,6 +226,7 @@ impl Shared {
             faults: Mutex::new(Vec::new()),
             settings: Mutex::new(Settings {
                 page_latency: Duration::ZERO,
+                id_page_latency: Duration::ZERO,
                 page_cap: 50,
                 changelog_page_cap: 100,
                 token_epoch: 0,
@@ -228,6 +234,7 @@ impl Shared {
             log: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            id_searches: AtomicUsize::new(0),
             started: Instant::now(),
         }
     }
@@ -241,7 +248,13 @@ impl Shared {
     }
 
     pub(crate) fn arm(&self, path: Option<String>, fault: Fault, times: usize) {
-        lock(&self.faults).push(Armed { path, fault, remaining: times });
+        lock(&self.faults).push(Armed { path, position: None, fault, remaining: times });
+    }
+
+    /// Arms `fault` for the search requests of the page at `position`.
+    pub(crate) fn arm_at_position(&self, position: u64, fault: Fault, times: usize) {
+        let armed = Armed { path: None, position: Some(position), fault, remaining: times };
+        lock(&self.faults).push(armed);
     }
 
     pub(crate) fn pending_faults(&self) -> usize {
@@ -249,16 +262,22 @@ impl Shared {
     }
 
     /// Takes one use of the first fault armed for `path` (one that wraps the answer only
-    /// when `token` allows it to act).
-    pub(crate) fn take_fault(&self, path: &str, token: Option<&str>) -> Option<Fault> {
+    /// when `token` allows it to act); `position` is the offset a search asks for.
+    pub(crate) fn take_fault(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        position: Option<u64>,
+    ) -> Option<Fault> {
         let mut faults = lock(&self.faults);
         let applies = |armed: &Armed| {
             let on_path = match &armed.path {
                 Some(prefix) => path.starts_with(prefix.as_str()),
                 None => is_search(path),
             };
+            let at = armed.position.is_none_or(|wanted| position == Some(wanted));
             let usable = armed.fault != Fault::RepeatedToken || token.is_some();
-            armed.remaining > 0 && on_path && usable
+            armed.remaining > 0 && on_path && at && usable
         };
         let armed = faults.iter_mut().find(|armed| applies(armed))?;
         armed.remaining -= 1;
@@ -288,6 +307,15 @@ impl Shared {
     pub(crate) fn clear_log(&self) {
         lock(&self.log).clear();
         self.max_in_flight.store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
+    }
+
+    /// Counts a search of ids alone as it arrives.
+    pub(crate) fn id_search_arrived(&self) {
+        self.id_searches.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn id_searches(&self) -> usize {
+        self.id_searches.load(Ordering::SeqCst)
     }
 
     pub(crate) fn max_in_flight(&self) -> usize {

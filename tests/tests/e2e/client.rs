@@ -123,6 +123,51 @@ async fn census_lists_every_id_in_both_dialects() {
     }
 }
 
+#[tokio::test]
+async fn data_center_census_reads_id_pages_side_by_side_under_a_silent_cap() {
+    let fake = FakeJira::start(Dataset::apache(Flavor::DataCenter)).await;
+    fake.set_page_cap(100);
+    fake.set_page_latency(Duration::from_millis(30));
+    let client = client(&fake, Deployment::DataCenter);
+
+    let ids = client.search_ids(ZOOKEEPER_JQL).await.unwrap();
+
+    assert_eq!(ids.len(), 1827);
+    assert_eq!(ids.into_iter().collect::<BTreeSet<_>>(), source_ids());
+    // The first page shows the cap of 100; the other 18 offsets follow it.
+    let mut starts: Vec<u64> = fake
+        .requests_to("/rest/api/2/search")
+        .iter()
+        .map(|request| request.param("startAt").unwrap().parse().unwrap())
+        .collect();
+    starts.sort_unstable();
+    assert_eq!(starts, (0..19).map(|page| page * 100).collect::<Vec<u64>>());
+    assert_eq!(fake.max_in_flight(), 4, "the default in-flight bound");
+}
+
+#[tokio::test]
+async fn a_configured_time_in_status_field_brings_reopen_counts_from_a_list_without_it() {
+    // The recorded Apache field list lacks "Time in Status", as issues.apache.org's does.
+    let fake = FakeJira::start(Dataset::apache(Flavor::Cloud)).await;
+    let discovered = client(&fake, Deployment::Cloud);
+    let mut settings = config(&fake, Deployment::Cloud);
+    settings.time_in_status_field = Some("customfield_12310222".to_owned());
+    let configured = build(settings);
+
+    let without = discovered.search_all(ZOOKEEPER_JQL).await.unwrap();
+    let with = configured.search_all(ZOOKEEPER_JQL).await.unwrap();
+
+    let reopened = |issues: &[bugdash::Issue]| {
+        issues.iter().filter_map(|issue| issue.reopen_count).filter(|n| *n > 0).count()
+    };
+    assert_eq!(reopened(&without), 0, "no field asked for, no reopen counts");
+    let source = crate::source::source_issues(&fake, "ZOOKEEPER");
+    assert_eq!(reopened(&with), reopened(&source));
+    assert!(reopened(&source) > 0);
+    let asked = fake.requests_to("/rest/api/3/search/jql").last().unwrap().param("fields");
+    assert!(asked.unwrap().split(',').any(|field| field == "customfield_12310222"));
+}
+
 /// DRILL-138's whole changelog, as written in the fixture: five status transitions, one
 /// of them a reopen (Resolved → Reopened).
 const DRILL_138_TRANSITIONS: [(&str, &str, &str); 5] = [
@@ -133,7 +178,7 @@ const DRILL_138_TRANSITIONS: [(&str, &str, &str); 5] = [
     ("2016-08-20T10:00:00.000Z", "Resolved", "Closed"),
 ];
 
-fn assert_whole_drill_138(issue: &bugdash::Issue) {
+pub fn assert_whole_drill_138(issue: &bugdash::Issue) {
     let transitions: Vec<(String, &str, &str)> = issue
         .status_history
         .iter()

@@ -1,8 +1,8 @@
 //! Kill-and-resume: `bugdash sync` runs as a child process against a slow fake JIRA and is
-//! killed with SIGKILL after its first page, half-way and near the end; each time the
-//! store must hold exactly the pages its checkpoint says were written, and the run that
-//! finally completes must leave the store equal to the source: same ids, none twice, same
-//! values.
+//! killed with SIGKILL after its first page, half-way and near the end, during its census
+//! and while it fetches a whole changelog; each time the store must hold exactly the pages
+//! its checkpoint says were written, and the run that finally completes must leave the
+//! store equal to the source: same ids, none twice, same values.
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -10,11 +10,11 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use bugdash::store::Store;
-use bugdash_tests::fake_jira::{FakeJira, Flavor};
+use bugdash_tests::fake_jira::{FakeJira, Fault, Flavor};
 use serde_json::Value;
 
 use crate::binary;
-use crate::source::{apache_dataset, assert_store_matches_source, stored_ids};
+use crate::source::{apache_dataset, assert_store_matches_source, source_issues, stored_ids};
 use crate::stores::{both_backends, TestStore};
 
 /// Per search page; 37 pages of 50 issues take about 1.5 s plus the writes.
@@ -43,9 +43,13 @@ pub fn child_settings(
 }
 
 fn spawn_sync(folder: &Path, settings: &[(&str, String)], log: &str) -> Child {
+    spawn(folder, settings, log, &["sync", "--project", "ZOOKEEPER", "--format", "json"])
+}
+
+fn spawn(folder: &Path, settings: &[(&str, String)], log: &str, args: &[&str]) -> Child {
     let stderr = std::fs::File::create(folder.join(log)).expect("a log file");
     binary::command(folder, settings)
-        .args(["sync", "--project", "ZOOKEEPER", "--format", "json"])
+        .args(args)
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()
@@ -72,9 +76,34 @@ async fn kill_when_stored(
         tokio::time::sleep(Duration::from_millis(3)).await;
     }
     tokio::time::sleep(extra).await;
+    kill(child);
+}
+
+fn kill(child: &mut Child) {
     child.kill().expect("SIGKILL is sent");
     let status = child.wait().expect("the child is reaped");
     assert_eq!(status.signal(), Some(9), "the child was not killed but ended: {status}");
+}
+
+/// Waits until `reached` holds, failing if the child ends first or a minute passes.
+async fn wait_for(child: &mut Child, log: &Path, what: &str, reached: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !reached() {
+        if let Ok(Some(status)) = child.try_wait() {
+            let output = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("bugdash ended ({status}) before {what}:\n{output}");
+        }
+        assert!(Instant::now() < deadline, "no {what} within 60 s");
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+}
+
+/// Runs `bugdash` to its end and returns its JSON report.
+fn run_to_end(folder: &Path, settings: &[(&str, String)], args: &[&str]) -> Value {
+    let output = binary::command(folder, settings).args(args).output().expect("bugdash runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "bugdash {args:?} failed: {stderr}");
+    serde_json::from_slice(&output.stdout).expect("a JSON report")
 }
 
 /// The offset of the next page according to the stored checkpoint: Data Center's
@@ -139,3 +168,110 @@ async fn a_data_center_sync_killed_three_times_resumes_to_the_source(store: Test
     killed_syncs_resume_to_the_source(Flavor::DataCenter, store).await;
 }
 both_backends!(a_data_center_sync_killed_three_times_resumes_to_the_source);
+
+/// Census pages are answered this slowly, so that a kill lands inside the census.
+const SLOW_CENSUS_PAGE: Duration = Duration::from_millis(1500);
+
+/// A full sync killed during its census, after every page was written: the census is
+/// owed, and the next (incremental) run makes it, finding the deletions and the move.
+async fn killed_census_is_made_by_the_next_run(flavor: Flavor, store: TestStore) {
+    let fake = FakeJira::start(apache_dataset(flavor)).await;
+    fake.set_page_cap(50);
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let settings = child_settings(&fake, flavor, &store, folder.path());
+    let sync = ["sync", "--project", "ZOOKEEPER", "--format", "json"];
+    run_to_end(folder.path(), &settings, &sync);
+    assert!(fake.delete_issue("ZOOKEEPER-8") && fake.delete_issue("ZOOKEEPER-9"));
+    assert!(fake.move_issue(
+        "ZOOKEEPER-10",
+        "ZKMOVED-1",
+        "ZKMOVED",
+        "2019-02-01T10:00:00.000+0000"
+    ));
+    fake.set_id_page_latency(SLOW_CENSUS_PAGE);
+    let censuses_before = fake.id_searches_arrived();
+
+    let full = ["sync", "--project", "ZOOKEEPER", "--full", "--format", "json"];
+    let mut child = spawn(folder.path(), &settings, "census.log", &full);
+    let log = folder.path().join("census.log");
+    wait_for(&mut child, &log, "a census page", || fake.id_searches_arrived() > censuses_before)
+        .await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    kill(&mut child);
+
+    let state = store.store().sync_state("ZOOKEEPER").await.unwrap().expect("a sync state");
+    assert_eq!((state.checkpoint, state.last_census), (None, None), "paged, census owed");
+    assert_eq!(stored_ids(store.store(), "ZOOKEEPER").await.len(), 1827, "nothing removed yet");
+    fake.set_id_page_latency(Duration::ZERO);
+
+    let report = run_to_end(folder.path(), &settings, &sync);
+
+    assert_eq!(report["census"], true);
+    assert_eq!((report["removed"].as_u64(), report["moved"].as_u64()), (Some(2), Some(1)));
+    assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
+    let state = store.store().sync_state("ZOOKEEPER").await.unwrap().unwrap();
+    assert!(state.last_census.is_some() && state.checkpoint.is_none());
+}
+
+async fn a_cloud_sync_killed_during_its_census_leaves_it_to_the_next_run(store: TestStore) {
+    killed_census_is_made_by_the_next_run(Flavor::Cloud, store).await;
+}
+both_backends!(a_cloud_sync_killed_during_its_census_leaves_it_to_the_next_run);
+
+async fn a_data_center_sync_killed_during_its_census_leaves_it_to_the_next_run(store: TestStore) {
+    killed_census_is_made_by_the_next_run(Flavor::DataCenter, store).await;
+}
+both_backends!(a_data_center_sync_killed_during_its_census_leaves_it_to_the_next_run);
+
+/// A sync of the DRILL issues, one a page, killed while it fetches DRILL-138's whole
+/// changelog (held back by the fake): nothing of that page is written, the checkpoint
+/// matches the pages stored, and the resumed run stores every issue with DRILL-138's
+/// whole history.
+async fn killed_changelog_fetch_resumes_to_the_source(flavor: Flavor, store: TestStore) {
+    let fake = FakeJira::start(apache_dataset(flavor)).await;
+    fake.set_page_cap(1);
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let mut settings = child_settings(&fake, flavor, &store, folder.path());
+    settings.retain(|(name, _)| *name != "JIRA_PAGE_SIZE");
+    settings.push(("JIRA_PAGE_SIZE", "1".to_owned()));
+    let held = Fault::Slow(Duration::from_secs(60));
+    fake.inject_at("/rest/api/2/issue/", held, 1);
+    let sync = ["sync", "--project", "DRILL", "--format", "json"];
+
+    let mut child = spawn(folder.path(), &settings, "changelog.log", &sync);
+    let log = folder.path().join("changelog.log");
+    wait_for(&mut child, &log, "the changelog fetch", || fake.pending_faults() == 0).await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    kill(&mut child);
+
+    let stored = stored_ids(store.store(), "DRILL").await;
+    let state = store.store().sync_state("DRILL").await.unwrap();
+    let checkpoint = state.and_then(|state| state.checkpoint);
+    assert_eq!(checkpoint.as_ref().map_or(0, checkpoint_offset), stored.len() as u64);
+    let drill_138 = store.store().issues(&["DRILL".to_owned()]).await.unwrap();
+    assert!(drill_138.iter().all(|issue| issue.key.as_str() != "DRILL-138"));
+
+    let report = run_to_end(folder.path(), &settings, &sync);
+
+    assert_eq!(report["received"].as_u64(), Some(3 - stored.len() as u64));
+    let mut stored = store.store().issues(&["DRILL".to_owned()]).await.unwrap();
+    let source = source_issues(&fake, "DRILL");
+    stored.sort_by_key(|issue| issue.id);
+    assert_eq!(stored.len(), 3);
+    for (got, want) in stored.iter().zip(&source) {
+        match got.key.as_str() {
+            "DRILL-138" => crate::client::assert_whole_drill_138(got),
+            _ => assert_eq!(got, want),
+        }
+    }
+}
+
+async fn a_cloud_sync_killed_while_fetching_a_whole_changelog_resumes(store: TestStore) {
+    killed_changelog_fetch_resumes_to_the_source(Flavor::Cloud, store).await;
+}
+both_backends!(a_cloud_sync_killed_while_fetching_a_whole_changelog_resumes);
+
+async fn a_data_center_sync_killed_while_fetching_a_whole_changelog_resumes(store: TestStore) {
+    killed_changelog_fetch_resumes_to_the_source(Flavor::DataCenter, store).await;
+}
+both_backends!(a_data_center_sync_killed_while_fetching_a_whole_changelog_resumes);

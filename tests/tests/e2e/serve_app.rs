@@ -12,7 +12,7 @@ use bugdash::config::Settings;
 use bugdash::jira::{read_path, ReadOptions};
 use bugdash::model::dedupe_issues;
 use bugdash::secret::Secret;
-use bugdash_http::{app, AppState};
+use bugdash_http::{app_with, AppState, ServiceLimits};
 use bugdash_tests::fake_jira::zookeeper_files;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
@@ -31,9 +31,17 @@ pub struct Service {
     /// `http://127.0.0.1:PORT`.
     pub base: String,
     /// The store it serves, and its URL for a child `bugdash`.
-    pub store: TestStore,
+    pub store: Arc<TestStore>,
     /// A client that keeps no cookies by itself (tests send them explicitly).
     pub http: reqwest::Client,
+    /// The instance's accounts and sessions, as the app holds them.
+    pub auth: Auth,
+    /// The settings it runs with.
+    pub settings: Arc<Settings>,
+    /// Its Redis key prefix, which a second instance shares.
+    prefix: String,
+    /// The service's own limits.
+    limits: ServiceLimits,
 }
 
 /// Settings for a test: generous limits unless the test sets its own.
@@ -48,19 +56,24 @@ pub fn test_settings() -> Settings {
 
 impl Service {
     /// Starts the service over `store` with `settings`, filled with the ZooKeeper bugs.
-    pub async fn start(store: TestStore, mut settings: Settings) -> Service {
+    pub async fn start(store: TestStore, settings: Settings) -> Service {
+        Service::start_with(store, settings, ServiceLimits::default()).await
+    }
+
+    /// As [`Service::start`], with the service's own limits.
+    pub async fn start_with(
+        store: TestStore,
+        mut settings: Settings,
+        limits: ServiceLimits,
+    ) -> Service {
         settings.database.url = Some(Secret::new(store.url.clone()));
-        let postgres = store.url.starts_with("postgres");
-        if postgres {
+        if store.url.starts_with("postgres") && settings.cache.redis_url.is_none() {
             settings.cache.redis_url = Some(Secret::new("redis://127.0.0.1:6379"));
         }
         load_zookeeper(&store).await;
         let prefix = format!("bugdash-test:{}:{}:", std::process::id(), unique());
-        let cache =
-            bugdash::cache::open_with_prefix(&settings.cache, &prefix).await.expect("cache");
-        let auth = Auth::new(Arc::clone(&store.store), Arc::clone(&cache), &settings)
-            .await
-            .expect("auth starts");
+        let store = Arc::new(store);
+        let service = Service::instance(Arc::clone(&store), settings, &prefix, limits).await;
         for (email, role) in [(ADMIN, Role::Admin), (USER, Role::User)] {
             let account = NewAccount {
                 email: email.into(),
@@ -69,15 +82,43 @@ impl Service {
                 role,
                 password: Secret::new(PASSWORD),
             };
-            auth.create_account(account).await.expect("account created");
+            service.auth.create_account(account).await.expect("account created");
         }
-        let state = AppState::from_parts(Arc::clone(&store.store), auth, cache, settings);
+        service
+    }
+
+    /// A second instance of the same service: a store of its own on the same database,
+    /// its own accounts and sessions, and a cache on the same Redis keys.
+    pub async fn another_instance(&self) -> Service {
+        let settings = (*self.settings).clone();
+        Service::instance(Arc::clone(&self.store), settings, &self.prefix, self.limits).await
+    }
+
+    async fn instance(
+        store: Arc<TestStore>,
+        settings: Settings,
+        prefix: &str,
+        limits: ServiceLimits,
+    ) -> Service {
+        let own = bugdash::store::open(&store.url).await.expect("open the store again");
+        let cache = bugdash::cache::open_with_prefix(&settings.cache, prefix).await.expect("cache");
+        let auth =
+            Auth::new(Arc::clone(&own), Arc::clone(&cache), &settings).await.expect("auth starts");
+        let state = AppState::from_parts(own, auth.clone(), cache, settings.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("address");
-        let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+        let service = app_with(state, limits).into_make_service_with_connect_info::<SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, service).await });
         let http = reqwest::Client::builder().build().expect("client");
-        Service { base: format!("http://{address}"), store, http }
+        Service {
+            limits,
+            base: format!("http://{address}"),
+            store,
+            http,
+            auth,
+            settings: Arc::new(settings),
+            prefix: prefix.to_owned(),
+        }
     }
 
     /// `base` + `path`.

@@ -250,3 +250,78 @@ async fn a_second_sync_of_a_project_at_once_is_refused_as_busy(store: TestStore)
     assert_eq!(after.await.expect("the lock is free after the first sync").received, 1);
 }
 both_backends!(a_second_sync_of_a_project_at_once_is_refused_as_busy);
+
+/// Calls `then` once, after the given number of pages has been written.
+struct AfterPages<F: Fn() + Send + Sync> {
+    after: u64,
+    pages: std::sync::atomic::AtomicU64,
+    then: F,
+}
+
+impl<F: Fn() + Send + Sync> bugdash::ingest::ProgressSink for AfterPages<F> {
+    fn update(&self, _progress: &bugdash::ingest::Progress) {
+        let written = self.pages.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if written == self.after {
+            (self.then)();
+        }
+    }
+}
+
+/// Far longer than writing one page takes: pages asked for ahead are answered only
+/// after what a test does once a page is written.
+const ANSWER_AFTER_THE_WRITE: Duration = Duration::from_millis(250);
+
+/// The first page comes back with 100 issues, and the sync asks for offsets 100 to 400
+/// ahead; once that page is written the server cap drops to 30, so those pages come back
+/// with 30 issues and gaps between them. The sync follows the short page (130, 160, …)
+/// and drops the misplanned ones.
+async fn a_data_center_sync_replans_its_offsets_when_pages_come_back_short(store: TestStore) {
+    let (fake, client) = fake_and_client(Flavor::DataCenter).await;
+    fake.set_page_cap(100);
+    fake.set_page_latency(ANSWER_AFTER_THE_WRITE);
+    let sink = AfterPages { after: 1, pages: 0.into(), then: || fake.set_page_cap(30) };
+
+    let report = sync_project(store.store(), &client, &plain_request(), &sink).await.unwrap();
+
+    assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
+    assert_eq!((report.received, report.restarts, report.unsettled), (1827, 0, false));
+    assert_eq!(report.pages, 1 + (1827 - 100_u64).div_ceil(30));
+    let starts: Vec<String> = fake
+        .requests_to("/rest/api/2/search")
+        .iter()
+        .filter(|request| request.param("fields").as_deref() != Some("id"))
+        .filter_map(|request| request.param("startAt"))
+        .collect();
+    assert!(starts.contains(&"400".to_owned()), "offsets were asked for ahead: {starts:?}");
+    assert!(starts.contains(&"130".to_owned()), "the short page was followed: {starts:?}");
+    assert!(fake.max_in_flight() > 1 && fake.max_in_flight() <= 4);
+}
+both_backends!(a_data_center_sync_replans_its_offsets_when_pages_come_back_short);
+
+/// Once two pages are written, an issue not yet read is deleted and three are added at
+/// the end: the total the pages report changes, the sync reads the query again, and the
+/// store ends equal to the source.
+async fn a_data_center_sync_follows_a_total_that_changes_under_its_pages(store: TestStore) {
+    let (fake, client) = fake_and_client(Flavor::DataCenter).await;
+    fake.set_page_latency(ANSWER_AFTER_THE_WRITE);
+    let keys = crate::common::source_keys_in_search_order();
+    let change = || {
+        assert!(fake.delete_issue(&keys[1000]));
+        let template = fake.issues().into_iter().find(|issue| issue["key"] == "ZOOKEEPER-11");
+        for serial in 1..=3 {
+            let mut added = template.clone().expect("ZOOKEEPER-11 is in the source");
+            added["id"] = Value::String(format!("9900000{serial}"));
+            added["key"] = Value::String(format!("ZOOKEEPER-9900{serial}"));
+            added["fields"]["updated"] = Value::String(after_watermark(serial));
+            fake.upsert_issue(added);
+        }
+    };
+    let sink = AfterPages { after: 2, pages: 0.into(), then: change };
+
+    let report = sync_project(store.store(), &client, &plain_request(), &sink).await.unwrap();
+
+    assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
+    assert_eq!((report.restarts, report.unsettled), (1, false));
+    assert_eq!(stored_ids(store.store(), "ZOOKEEPER").await.len(), 1827 - 1 + 3);
+}
+both_backends!(a_data_center_sync_follows_a_total_that_changes_under_its_pages);

@@ -2,37 +2,17 @@
 //! run, keeps the checkpoint of the last written page, and the next run carries on from
 //! that checkpoint (not from the start) and ends with the store equal to the source.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use bugdash::ingest::sync::sync_project;
-use bugdash::ingest::{NoProgress, Progress, ProgressSink};
+use bugdash::ingest::NoProgress;
 use bugdash::jira::client::JiraError;
 use bugdash::store::Store;
 use bugdash::Error;
-use bugdash_tests::fake_jira::{BodyForm, FakeJira, Fault, Flavor};
+use bugdash_tests::fake_jira::{BodyForm, Fault, Flavor};
 use serde_json::json;
 
 use crate::source::{assert_store_matches_source, stored_ids};
 use crate::stores::{both_backends, TestStore};
 use crate::sync::{fake_and_client, full_searches, plain_request};
-
-/// Arms a fault on the fake once a given number of pages has been written, so that it
-/// hits the next page's request.
-struct FaultAfterPages<'a> {
-    fake: &'a FakeJira,
-    after: u64,
-    fault: Fault,
-    times: usize,
-    pages: AtomicU64,
-}
-
-impl ProgressSink for FaultAfterPages<'_> {
-    fn update(&self, _progress: &Progress) {
-        if self.pages.fetch_add(1, Ordering::SeqCst) + 1 == self.after {
-            self.fake.inject(self.fault.clone(), self.times);
-        }
-    }
-}
 
 /// How a cut-off run is expected to have gone.
 struct Cut {
@@ -54,15 +34,10 @@ async fn cut_sync_resumes_from_its_checkpoint(
     expected: impl Fn(&Error) -> bool,
 ) {
     let (fake, client) = fake_and_client(cut.flavor).await;
-    let sink = FaultAfterPages {
-        fake: &fake,
-        after: 3,
-        fault: cut.fault,
-        times: cut.times,
-        pages: 0.into(),
-    };
+    // The fault hits the fourth page's requests, however far ahead the sync reads.
+    fake.inject_at_position(cut.written as u64, cut.fault, cut.times);
 
-    let failure = sync_project(store, &client, &plain_request(), &sink).await.unwrap_err();
+    let failure = sync_project(store, &client, &plain_request(), &NoProgress).await.unwrap_err();
 
     assert!(expected(&failure), "unexpected error: {failure:?}");
     let runs = store.runs(Some("ZOOKEEPER"), 5).await.unwrap();

@@ -24,6 +24,8 @@ use crate::sync::{fake_and_client, plain_request};
 const WATERMARK: i64 = 1_547_165_300_000;
 const MINUTE: i64 = 60_000;
 const DAY: i64 = 86_400_000;
+/// Far longer than writing one page of 10 issues takes.
+const EDITS_BEFORE_ANSWERS: Duration = Duration::from_millis(500);
 
 /// JIRA's text form of an instant `offset` milliseconds after the source watermark.
 fn after_watermark(offset: i64) -> String {
@@ -112,6 +114,10 @@ async fn a_data_center_sync_rereads_when_issues_change_under_its_pages(store: Te
         pages: 0.into(),
     };
     assert_eq!((keys[2].as_str(), keys[19].as_str()), ("ZOOKEEPER-120", "ZOOKEEPER-53"));
+    // The sync asks for pages 3 to 6 as soon as page 2 arrives, before writing it; the
+    // latency makes the fake read its issues only after the edits, as a JIRA busy for
+    // longer than one write would.
+    fake.set_page_latency(EDITS_BEFORE_ANSWERS);
 
     let report = sync_project(store, &client, &plain_request(), &sink).await.unwrap();
 
@@ -133,26 +139,12 @@ async fn a_data_center_sync_rereads_when_issues_change_under_its_pages(store: Te
 }
 both_backends!(a_data_center_sync_rereads_when_issues_change_under_its_pages);
 
-/// Refuses the search request after the given number of pages, ending the run there.
-struct RefuseAfterPages<'a> {
-    fake: &'a FakeJira,
-    after: u64,
-    pages: AtomicU64,
-}
-
-impl ProgressSink for RefuseAfterPages<'_> {
-    fn update(&self, _progress: &Progress) {
-        if self.pages.fetch_add(1, Ordering::SeqCst) + 1 == self.after {
-            self.fake.inject(Fault::Unauthorized(BodyForm::Json), 1);
-        }
-    }
-}
-
 async fn an_expired_cloud_page_token_restarts_the_query(store: TestStore) {
     let store = store.store();
     let (fake, client) = fake_and_client(Flavor::Cloud).await;
-    let sink = RefuseAfterPages { fake: &fake, after: 3, pages: 0.into() };
-    sync_project(store, &client, &plain_request(), &sink).await.unwrap_err();
+    // The fourth page is refused, so the run ends with the token of offset 300 saved.
+    fake.inject_at_position(300, Fault::Unauthorized(BodyForm::Json), 1);
+    sync_project(store, &client, &plain_request(), &NoProgress).await.unwrap_err();
     let state = store.sync_state("ZOOKEEPER").await.unwrap().unwrap();
     let checkpoint = state.checkpoint.expect("the checkpoint is kept");
     let token = checkpoint["cursor"]["token"].as_str().expect("a Cloud token").to_owned();

@@ -89,24 +89,36 @@ struct RawSchema {
     system: Option<String>,
 }
 
+/// Fields named in the settings instead of the ones discovery would pick, each by id or
+/// display name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FieldOverrides<'a> {
+    /// The field to read the environment text from (`JIRA_ENVIRONMENT_FIELD`).
+    pub environment: Option<&'a str>,
+    /// The "Time in Status" field (`JIRA_TIME_IN_STATUS_FIELD`). A custom field id
+    /// (`customfield_12310222`) is used even when the field list leaves it out, as
+    /// Apache's list leaves out its charting plugin's field.
+    pub time_in_status: Option<&'a str>,
+}
+
 impl FieldCatalog {
-    /// Reads a `/rest/api/2/field` response. `environment_field` names (by id or display
-    /// name) the field to read the environment from instead of the discovered one.
-    pub fn from_json(bytes: &[u8], environment_field: Option<&str>) -> Result<Self, String> {
-        Self::resolve(parse_field_list(bytes)?, environment_field)
+    /// Reads a `/rest/api/2/field` response and picks the fields BugDash reads, with
+    /// `overrides` taking the place of discovery where set.
+    pub fn from_json(bytes: &[u8], overrides: FieldOverrides<'_>) -> Result<Self, String> {
+        Self::resolve(parse_field_list(bytes)?, overrides)
     }
 
-    /// Picks the fields BugDash reads from a field list; fails only when
-    /// `environment_field` names no field of the list.
-    pub fn resolve(
-        fields: Vec<FieldInfo>,
-        environment_field: Option<&str>,
-    ) -> Result<Self, String> {
-        let environment = match environment_field {
+    /// Picks the fields BugDash reads from a field list; fails only when an override
+    /// names no field of the list (and, for "Time in Status", is not a custom field id).
+    pub fn resolve(fields: Vec<FieldInfo>, overrides: FieldOverrides<'_>) -> Result<Self, String> {
+        let environment = match overrides.environment {
             Some(wanted) => Some(find_named(&fields, wanted)?.id.clone()),
             None => discover_environment(&fields).map(|field| field.id.clone()),
         };
-        let time_in_status = discover_time_in_status(&fields).map(|field| field.id.clone());
+        let time_in_status = match overrides.time_in_status {
+            Some(wanted) => Some(configured_time_in_status(&fields, wanted)?),
+            None => discover_time_in_status(&fields).map(|field| field.id.clone()),
+        };
         Ok(FieldCatalog { fields, environment, time_in_status })
     }
 
@@ -195,6 +207,25 @@ fn discover_environment(fields: &[FieldInfo]) -> Option<&FieldInfo> {
     system.or_else(|| named(true)).or_else(|| named(false))
 }
 
+/// The configured "Time in Status" field: one of the list by id or name, else a custom
+/// field id taken on trust, because some instances' field lists leave plugin fields out
+/// while their searches still return them.
+fn configured_time_in_status(fields: &[FieldInfo], wanted: &str) -> Result<String, String> {
+    match find_named(fields, wanted) {
+        Ok(field) => Ok(field.id.clone()),
+        Err(_) if is_custom_field_id(wanted.trim()) => Ok(wanted.trim().to_owned()),
+        Err(message) => Err(format!(
+            "JIRA_TIME_IN_STATUS_FIELD: {message}; give the field's id, such as \
+             customfield_12310222"
+        )),
+    }
+}
+
+fn is_custom_field_id(text: &str) -> bool {
+    text.strip_prefix("customfield_")
+        .is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// The charting plugin's "Time in Status" field, preferring the one named exactly so.
 fn discover_time_in_status(fields: &[FieldInfo]) -> Option<&FieldInfo> {
     let of_kind = |field: &&FieldInfo| {
@@ -223,16 +254,32 @@ mod tests {
 
     #[test]
     fn environment_falls_back_to_a_custom_text_field_not_a_select() {
-        let catalog = FieldCatalog::from_json(FIELDS.as_bytes(), None).unwrap();
+        let catalog =
+            FieldCatalog::from_json(FIELDS.as_bytes(), FieldOverrides::default()).unwrap();
         assert_eq!(catalog.environment.as_deref(), Some("customfield_19475"));
         assert_eq!(catalog.time_in_status.as_deref(), Some("customfield_19362"));
     }
 
     #[test]
     fn environment_override_is_found_by_name_or_refused_with_hints() {
-        let named = FieldCatalog::from_json(FIELDS.as_bytes(), Some("environment")).unwrap();
+        let env = |name| FieldOverrides { environment: Some(name), ..FieldOverrides::default() };
+        let named = FieldCatalog::from_json(FIELDS.as_bytes(), env("environment")).unwrap();
         assert_eq!(named.environment.as_deref(), Some("customfield_13408"));
-        let fault = FieldCatalog::from_json(FIELDS.as_bytes(), Some("Env")).unwrap_err();
+        let fault = FieldCatalog::from_json(FIELDS.as_bytes(), env("Env")).unwrap_err();
         assert!(fault.contains("Environment (customfield_13408)"), "{fault}");
+    }
+
+    #[test]
+    fn a_configured_time_in_status_field_is_used_even_when_the_list_lacks_it() {
+        let tis = |name| FieldOverrides { time_in_status: Some(name), ..FieldOverrides::default() };
+        let by_name = FieldCatalog::from_json(FIELDS.as_bytes(), tis("[chart] time in status"));
+        assert_eq!(by_name.unwrap().time_in_status.as_deref(), Some("customfield_10032"));
+        let unlisted = FieldCatalog::from_json(FIELDS.as_bytes(), tis(" customfield_12310222 "));
+        let unlisted = unlisted.unwrap();
+        assert_eq!(unlisted.time_in_status.as_deref(), Some("customfield_12310222"));
+        assert!(unlisted.search_fields().contains(&"customfield_12310222".to_owned()));
+        let fault = FieldCatalog::from_json(FIELDS.as_bytes(), tis("Time in Limbo")).unwrap_err();
+        assert!(fault.starts_with("JIRA_TIME_IN_STATUS_FIELD: "), "{fault}");
+        assert!(fault.contains("customfield_12310222"), "{fault}");
     }
 }

@@ -41,7 +41,7 @@ use tokio::sync::{OnceCell, Semaphore};
 
 pub use auth::JiraAuth;
 pub use error::JiraError;
-pub use fields::{FieldCatalog, FieldInfo, SEARCH_FIELDS};
+pub use fields::{FieldCatalog, FieldInfo, FieldOverrides, SEARCH_FIELDS};
 pub use retry::{RetryPolicy, MIN_RATE_LIMIT_WAIT};
 pub use search::{updated_since_jql, Cursor, SearchPage};
 pub use stats::{ApiStats, CallOutcome};
@@ -80,6 +80,9 @@ pub struct JiraConfig {
     /// Field (id or display name) to read the environment from, instead of the one
     /// discovered from the field list.
     pub environment_field: Option<String>,
+    /// Field (id or display name) holding "Time in Status", instead of the one
+    /// discovered; a custom field id is used even when the field list leaves it out.
+    pub time_in_status_field: Option<String>,
     /// How long one request may take, body included.
     pub request_timeout: Duration,
 }
@@ -97,6 +100,7 @@ impl JiraConfig {
             max_in_flight: 4,
             retry: RetryPolicy::default(),
             environment_field: None,
+            time_in_status_field: None,
             request_timeout: Duration::from_secs(60),
         }
     }
@@ -170,9 +174,13 @@ impl JiraClient {
         let ask = || async {
             let get = Get::new("/rest/api/2/field");
             let fields = self.inner.fetch(&get, fields::parse_field_list).await?;
-            let wanted = self.inner.config.environment_field.as_deref();
+            let config = &self.inner.config;
+            let overrides = FieldOverrides {
+                environment: config.environment_field.as_deref(),
+                time_in_status: config.time_in_status_field.as_deref(),
+            };
             // An unknown override is a settings fault, not a bad answer to retry.
-            FieldCatalog::resolve(fields, wanted).map_err(|message| config_error(&message))
+            FieldCatalog::resolve(fields, overrides).map_err(|message| config_error(&message))
         };
         Ok(self.inner.fields.get_or_try_init(ask).await?)
     }

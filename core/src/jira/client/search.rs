@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
 
 use super::error::JiraError;
 use super::fields::FieldCatalog;
@@ -223,53 +224,130 @@ impl JiraClient {
     }
 
     /// The ids of every issue matching `jql`: a census that fetches nothing else.
+    ///
+    /// Data Center's pages are fetched side by side within the in-flight bound once the
+    /// first page has shown the total and the server's cap; Cloud's follow their tokens.
     pub async fn search_ids(&self, jql: &str) -> crate::Result<Vec<u64>> {
-        let mut cursor = Some(self.first_cursor().await?);
+        match self.first_cursor().await? {
+            Cursor::Offset(_) => self.data_center_ids(jql).await,
+            first => self.cloud_ids(jql, first).await,
+        }
+    }
+
+    async fn cloud_ids(&self, jql: &str, first: Cursor) -> crate::Result<Vec<u64>> {
+        let mut cursor = Some(first);
         let mut seen = HashSet::new();
         let mut ids = Vec::new();
         while let Some(at) = cursor {
             if !seen.insert(at.clone()) {
                 return Err(repeated_cursor(&at).into());
             }
-            let (endpoint, get) = match &at {
-                Cursor::Token(token) => {
-                    let get = Get::new(CLOUD_SEARCH).param("jql", jql).param("fields", "id");
-                    let get = match token {
-                        Some(token) => get.param("nextPageToken", token.clone()),
-                        None => get,
-                    };
-                    (CLOUD_SEARCH, get)
-                }
-                Cursor::Offset(start) => {
-                    let get = Get::new(DATA_CENTER_SEARCH).param("jql", jql).param("fields", "id");
-                    (DATA_CENTER_SEARCH, get.param("startAt", start.to_string()))
-                }
+            let Cursor::Token(token) = at else { break };
+            let get = Get::new(CLOUD_SEARCH).param("jql", jql).param("fields", "id");
+            let get = match &token {
+                Some(token) => get.param("nextPageToken", token.clone()),
+                None => get,
             };
-            // Searches for ids alone may ask for far larger pages; servers cap them
-            // silently, and the paging below follows what actually came back.
             let get = get.param("maxResults", ID_PAGE_SIZE.to_string());
             let page = self.inner.fetch(&get, parse_id_page).await?;
-            let count = page.issues.len() as u64;
-            for issue in &page.issues {
-                ids.push(issue.id.trim().parse().map_err(|_| JiraError::BadResponse {
-                    endpoint: endpoint.to_owned(),
-                    detail: format!("issue id {:?} is not a number", issue.id),
-                })?);
-            }
-            cursor = match at {
-                Cursor::Token(token) => {
-                    let is_last = page.is_last.unwrap_or(page.next_page_token.is_none());
-                    cloud_next(token.as_deref(), is_last, page.next_page_token, count == 0)?
-                }
-                Cursor::Offset(start) => {
-                    let after = start + count;
-                    let done = count == 0 || page.total.is_some_and(|total| after >= total);
-                    (!done).then_some(Cursor::Offset(after))
-                }
-            };
+            let count = page.issues.len();
+            ids.extend(numeric_ids(CLOUD_SEARCH, &page.issues)?);
+            let is_last = page.is_last.unwrap_or(page.next_page_token.is_none());
+            cursor = cloud_next(token.as_deref(), is_last, page.next_page_token, count == 0)?;
         }
         Ok(ids)
     }
+
+    /// Data Center ids: read once more when the total moved while the pages were read
+    /// (offsets then shifted and an id may have been skipped), then taken as they are.
+    async fn data_center_ids(&self, jql: &str) -> crate::Result<Vec<u64>> {
+        let (ids, steady) = self.data_center_ids_once(jql).await?;
+        if steady {
+            return Ok(ids);
+        }
+        Ok(self.data_center_ids_once(jql).await?.0)
+    }
+
+    /// One reading of the ids; true when every page reported the same total.
+    async fn data_center_ids_once(&self, jql: &str) -> crate::Result<(Vec<u64>, bool)> {
+        let first = self.id_page_at(jql, 0).await?;
+        let stride = first.ids.len() as u64;
+        let total = first.total.unwrap_or(stride);
+        let mut ids = first.ids;
+        if stride == 0 || first.total.is_none() {
+            return Ok((ids, true));
+        }
+        // Searches for ids alone ask for far larger pages; the server caps them silently,
+        // and the first page shows by how much.
+        let mut spans = JoinSet::new();
+        for start in (stride..total).step_by(stride as usize) {
+            let (client, jql) = (self.clone(), jql.to_owned());
+            let end = (start + stride).min(total);
+            spans.spawn(async move { client.id_span(&jql, start, end).await });
+        }
+        let mut steady = true;
+        while let Some(joined) = spans.join_next().await {
+            let span = joined.map_err(|fault| JiraError::Network {
+                endpoint: DATA_CENTER_SEARCH.to_owned(),
+                detail: format!("a census task failed: {fault}"),
+            })??;
+            steady &= span.total == Some(total);
+            ids.extend(span.ids);
+        }
+        Ok((ids, steady))
+    }
+
+    /// The ids at offsets `start..end`, reading on after a page shorter than the span.
+    async fn id_span(&self, jql: &str, start: u64, end: u64) -> Result<IdChunk, JiraError> {
+        let mut ids = Vec::new();
+        let mut totals = Vec::new();
+        let mut at = start;
+        while at < end {
+            let page = self.id_page_at(jql, at).await?;
+            let held = page.ids.len() as u64;
+            totals.push(page.total);
+            let room = usize::try_from(end - at).unwrap_or(usize::MAX);
+            ids.extend(page.ids.into_iter().take(room));
+            if held == 0 || page.total.is_some_and(|total| at + held >= total) {
+                break;
+            }
+            at += held;
+        }
+        let agreed = totals.windows(2).all(|pair| pair[0] == pair[1]);
+        let total = totals.first().copied().flatten().filter(|_| agreed);
+        Ok(IdChunk { ids, total })
+    }
+
+    /// One Data Center page of ids at `start`.
+    async fn id_page_at(&self, jql: &str, start: u64) -> Result<IdChunk, JiraError> {
+        let get = Get::new(DATA_CENTER_SEARCH)
+            .param("jql", jql)
+            .param("fields", "id")
+            .param("startAt", start.to_string())
+            .param("maxResults", ID_PAGE_SIZE.to_string());
+        let page = self.inner.fetch(&get, parse_id_page).await?;
+        Ok(IdChunk { ids: numeric_ids(DATA_CENTER_SEARCH, &page.issues)?, total: page.total })
+    }
+}
+
+/// Ids read from some search pages, and the total they all reported (`None` when they
+/// disagreed or said none).
+#[derive(Debug)]
+struct IdChunk {
+    ids: Vec<u64>,
+    total: Option<u64>,
+}
+
+fn numeric_ids(endpoint: &str, issues: &[IdOnly]) -> Result<Vec<u64>, JiraError> {
+    issues
+        .iter()
+        .map(|issue| {
+            issue.id.trim().parse().map_err(|_| JiraError::BadResponse {
+                endpoint: endpoint.to_owned(),
+                detail: format!("issue id {:?} is not a number", issue.id),
+            })
+        })
+        .collect()
 }
 
 fn parse_id_page(body: &[u8]) -> Result<IdPage, String> {

@@ -1,0 +1,400 @@
+//! Usage analytics: what people do with BugDash, recorded as [`Event`]s.
+//!
+//! Frontends call [`Recorder::record`] for every authenticated request and feature use. The
+//! call never waits for the database: events go into a bounded in-memory buffer that a
+//! background task writes to the store in batches (when a batch is full, or every flush
+//! interval). [`Recorder::flush`] writes everything recorded so far, and
+//! [`Recorder::shutdown`] does the same and stops the task; a service calls it on SIGTERM
+//! before it exits, so in normal operation no event is lost.
+//!
+//! **Full buffer policy.** When the buffer holds [`RecorderConfig::capacity`] events the
+//! newest event is dropped and counted in [`RecorderStats::dropped`]; requests are never
+//! slowed down to wait for the database. A batch the store refuses is tried once more after
+//! a short pause; when that fails too, its events are counted in [`RecorderStats::failed`]
+//! and discarded, so that a database outage cannot grow the memory of the service.
+//!
+//! Rollups per day ([`rollup`]) and the queries of the admin API ([`report`]) read what the
+//! recorder wrote.
+
+pub mod report;
+pub mod rollup;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::model::Timestamp;
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// What a person did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Action {
+    /// Signed in.
+    Login,
+    /// Signed out.
+    Logout,
+    /// Asked for the analysis of a project.
+    AnalyzeProject,
+    /// Looked at trends.
+    ViewTrends,
+    /// Looked at insights.
+    ViewInsights,
+    /// Looked at the risk of areas.
+    ViewAreas,
+    /// Looked at a forecast.
+    ViewForecast,
+    /// Changed the filters of an analysis.
+    ApplyFilters,
+    /// Downloaded data (CSV, JSON).
+    ExportData,
+    /// Listed or read issues.
+    ViewIssues,
+    /// Listed projects.
+    ViewProjects,
+    /// Started a sync.
+    StartSync,
+    /// Changed an account or a setting as an admin.
+    AdminAction,
+    /// Any other authenticated API request.
+    ApiCall,
+}
+
+impl Action {
+    /// Every action, in declaration order.
+    pub const ALL: [Action; 14] = [
+        Action::Login,
+        Action::Logout,
+        Action::AnalyzeProject,
+        Action::ViewTrends,
+        Action::ViewInsights,
+        Action::ViewAreas,
+        Action::ViewForecast,
+        Action::ApplyFilters,
+        Action::ExportData,
+        Action::ViewIssues,
+        Action::ViewProjects,
+        Action::StartSync,
+        Action::AdminAction,
+        Action::ApiCall,
+    ];
+
+    /// The stored name, such as `analyze_project`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::Logout => "logout",
+            Action::AnalyzeProject => "analyze_project",
+            Action::ViewTrends => "view_trends",
+            Action::ViewInsights => "view_insights",
+            Action::ViewAreas => "view_areas",
+            Action::ViewForecast => "view_forecast",
+            Action::ApplyFilters => "apply_filters",
+            Action::ExportData => "export_data",
+            Action::ViewIssues => "view_issues",
+            Action::ViewProjects => "view_projects",
+            Action::StartSync => "start_sync",
+            Action::AdminAction => "admin_action",
+            Action::ApiCall => "api_call",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Action {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Action> {
+        Action::ALL.into_iter().find(|action| action.as_str() == text).ok_or_else(|| {
+            Error::invalid("action", format!("{text:?} is not a known analytics action"))
+        })
+    }
+}
+
+/// One request or feature use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When it happened.
+    pub at: Timestamp,
+    /// The account, when signed in.
+    pub account_id: Option<i64>,
+    /// The session, when signed in.
+    pub session_id: Option<i64>,
+    /// The account's department at the time.
+    pub department: Option<String>,
+    /// What was done.
+    pub action: Action,
+    /// The project it concerned.
+    pub project: Option<String>,
+    /// Filters applied, as given.
+    pub filters: Option<serde_json::Value>,
+    /// HTTP method, for requests.
+    pub method: Option<String>,
+    /// Route template (such as `/api/projects/{key}/analysis`), never the raw path.
+    pub endpoint: Option<String>,
+    /// HTTP status answered.
+    pub status: Option<u16>,
+    /// Time to answer, in milliseconds.
+    pub latency_ms: Option<f64>,
+    /// Client address.
+    pub client_addr: Option<String>,
+}
+
+impl Event {
+    /// An event of `action` at `at` with nothing else known; set the rest with struct
+    /// update syntax or the fields.
+    pub fn new(action: Action, at: Timestamp) -> Event {
+        Event {
+            at,
+            account_id: None,
+            session_id: None,
+            department: None,
+            action,
+            project: None,
+            filters: None,
+            method: None,
+            endpoint: None,
+            status: None,
+            latency_ms: None,
+            client_addr: None,
+        }
+    }
+}
+
+/// How a [`Recorder`] buffers and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecorderConfig {
+    /// Events the buffer holds; past that the newest are dropped and counted.
+    pub capacity: usize,
+    /// Events written per batch at most; a full batch is written at once.
+    pub batch_size: usize,
+    /// How long a partial batch waits before it is written.
+    pub flush_interval: Duration,
+}
+
+impl Default for RecorderConfig {
+    fn default() -> Self {
+        RecorderConfig { capacity: 50_000, batch_size: 500, flush_interval: Duration::from_secs(2) }
+    }
+}
+
+/// What a recorder has done since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecorderStats {
+    /// Events accepted into the buffer.
+    pub recorded: u64,
+    /// Events written to the store.
+    pub written: u64,
+    /// Events dropped because the buffer was full or the recorder stopped.
+    pub dropped: u64,
+    /// Events discarded because the store refused their batch twice.
+    pub failed: u64,
+    /// Batches written.
+    pub batches: u64,
+    /// Write attempts the store refused.
+    pub failures: u64,
+    /// Events in the buffer now.
+    pub buffered: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    recorded: AtomicU64,
+    written: AtomicU64,
+    dropped: AtomicU64,
+    failed: AtomicU64,
+    batches: AtomicU64,
+    failures: AtomicU64,
+}
+
+enum Command {
+    Flush(oneshot::Sender<()>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// The buffered, batched event writer; cheap to clone, clones share the buffer.
+#[derive(Clone)]
+pub struct Recorder {
+    events: mpsc::Sender<Event>,
+    commands: mpsc::UnboundedSender<Command>,
+    counters: Arc<Counters>,
+    task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder").field("stats", &self.stats()).finish()
+    }
+}
+
+impl Recorder {
+    /// Starts the background writer over `store`; needs a Tokio runtime.
+    pub fn start(store: Arc<dyn Store>, config: RecorderConfig) -> Recorder {
+        let (events, receiver) = mpsc::channel(config.capacity.max(1));
+        let (commands, command_receiver) = mpsc::unbounded_channel();
+        let counters = Arc::new(Counters::default());
+        let writer = Writer {
+            store,
+            config,
+            counters: Arc::clone(&counters),
+            pending: Vec::with_capacity(config.batch_size.max(1)),
+        };
+        let task = tokio::spawn(writer.run(receiver, command_receiver));
+        Recorder { events, commands, counters, task: Arc::new(Mutex::new(Some(task))) }
+    }
+
+    /// Buffers `event` for writing; never waits. When the buffer is full or the recorder
+    /// stopped, the event is dropped and counted.
+    pub fn record(&self, event: Event) {
+        match self.events.try_send(event) {
+            Ok(()) => {
+                self.counters.recorded.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(_) => {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Writes every event recorded before the call, and returns when they are stored (or
+    /// counted as failed).
+    pub async fn flush(&self) -> Result<()> {
+        let (done, wait) = oneshot::channel();
+        self.commands
+            .send(Command::Flush(done))
+            .map_err(|_| Error::Internal("the analytics recorder has stopped".into()))?;
+        wait.await.map_err(|_| Error::Internal("the analytics writer died".into()))
+    }
+
+    /// Writes everything buffered and stops the writer; later events are dropped and
+    /// counted. Calling it again does nothing.
+    pub async fn shutdown(&self) -> Result<()> {
+        let (done, wait) = oneshot::channel();
+        if self.commands.send(Command::Shutdown(done)).is_ok() {
+            let _ = wait.await;
+        }
+        let task = self.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(task) = task {
+            task.await.map_err(|e| Error::Internal(format!("the analytics writer died: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> RecorderStats {
+        let c = &self.counters;
+        let buffered = self.events.max_capacity() - self.events.capacity();
+        RecorderStats {
+            recorded: c.recorded.load(Ordering::Relaxed),
+            written: c.written.load(Ordering::Relaxed),
+            dropped: c.dropped.load(Ordering::Relaxed),
+            failed: c.failed.load(Ordering::Relaxed),
+            batches: c.batches.load(Ordering::Relaxed),
+            failures: c.failures.load(Ordering::Relaxed),
+            buffered: buffered as u64,
+        }
+    }
+}
+
+/// The background half of a [`Recorder`].
+struct Writer {
+    store: Arc<dyn Store>,
+    config: RecorderConfig,
+    counters: Arc<Counters>,
+    pending: Vec<Event>,
+}
+
+/// Pause before a refused batch is tried again.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
+
+impl Writer {
+    async fn run(
+        mut self,
+        mut events: mpsc::Receiver<Event>,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+    ) {
+        let mut tick = tokio::time::interval(self.config.flush_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Some(event) => {
+                        self.pending.push(event);
+                        if self.pending.len() >= self.config.batch_size.max(1) {
+                            self.write_pending().await;
+                        }
+                    }
+                    None => break,
+                },
+                command = commands.recv() => {
+                    // Events recorded before the command are in the channel already.
+                    self.drain(&mut events).await;
+                    match command {
+                        Some(Command::Flush(done)) => {
+                            let _ = done.send(());
+                        }
+                        Some(Command::Shutdown(done)) => {
+                            events.close();
+                            self.drain(&mut events).await;
+                            let _ = done.send(());
+                            return;
+                        }
+                        None => break,
+                    }
+                }
+                _ = tick.tick() => self.write_pending().await,
+            }
+        }
+        self.drain(&mut events).await;
+    }
+
+    /// Writes everything in the channel and the pending batch.
+    async fn drain(&mut self, events: &mut mpsc::Receiver<Event>) {
+        while let Ok(event) = events.try_recv() {
+            self.pending.push(event);
+            if self.pending.len() >= self.config.batch_size.max(1) {
+                self.write_pending().await;
+            }
+        }
+        self.write_pending().await;
+    }
+
+    async fn write_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.pending);
+        let mut outcome = self.store.insert_events(&batch).await;
+        if let Err(error) = &outcome {
+            self.counters.failures.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(error = %error, events = batch.len(), "analytics batch refused; retrying");
+            tokio::time::sleep(RETRY_PAUSE).await;
+            outcome = self.store.insert_events(&batch).await;
+        }
+        let count = batch.len() as u64;
+        match outcome {
+            Ok(()) => {
+                self.counters.written.fetch_add(count, Ordering::Relaxed);
+                self.counters.batches.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(error) => {
+                self.counters.failures.fetch_add(1, Ordering::Relaxed);
+                self.counters.failed.fetch_add(count, Ordering::Relaxed);
+                let error: &dyn std::error::Error = &error;
+                tracing::error!(error, events = count, "analytics batch lost after a retry");
+            }
+        }
+        self.pending = batch;
+        self.pending.clear();
+    }
+}

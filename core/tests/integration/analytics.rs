@@ -1,0 +1,399 @@
+//! Usage analytics on both backends (a fresh PostgreSQL database or SQLite file per test):
+//! the recorder loses nothing it accepted, rollups equal figures computed by hand, purges
+//! drop whole PostgreSQL partitions and keep rollups, and the metrics text parses.
+
+use std::sync::Arc;
+
+use bugdash::analytics::report::{self, Period};
+use bugdash::analytics::rollup::{day_start, rollup_day};
+use bugdash::analytics::{Action, Event, Recorder, RecorderConfig};
+use bugdash::auth::Role;
+use bugdash::config::{AuthSettings, Settings, SmtpSecurity};
+use bugdash::metrics::Metrics;
+use bugdash::model::Timestamp;
+use bugdash::store::accounts::{NewAccountRecord, SessionRecord};
+use bugdash::store::analytics::EventQuery;
+use bugdash::store::analytics::NewAuditEntry;
+use bugdash::store::{Backend, PostgresStore, SqliteStore, Store};
+use chrono::NaiveDate;
+
+use crate::pg::TestDatabase;
+
+/// A fresh store and what keeps it alive.
+pub struct Fixture {
+    pub store: Arc<dyn Store>,
+    /// Its URL, for a second instance.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    _database: Option<TestDatabase>,
+}
+
+/// A migrated, empty store on `backend`.
+pub async fn fixture(backend: Backend) -> Fixture {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let path = dir.path().join("store.db");
+            let store = SqliteStore::open(&path).await.expect("open SQLite");
+            store.migrate().await.expect("migrate SQLite");
+            let url = format!("sqlite://{}", path.display());
+            Fixture { store: Arc::new(store), url, _dir: Some(dir), _database: None }
+        }
+        Backend::Postgres => {
+            let database = TestDatabase::create().await;
+            let store = PostgresStore::connect(&database.url).await.expect("connect");
+            store.migrate().await.expect("migrate PostgreSQL");
+            let url = database.url.clone();
+            Fixture { store: Arc::new(store), url, _dir: None, _database: Some(database) }
+        }
+    }
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// `minutes` after midnight of `on`.
+fn at(on: NaiveDate, minutes: i64) -> Timestamp {
+    Timestamp::from_millis(day_start(on).millis() + minutes * 60_000)
+}
+
+fn event(on: NaiveDate, minute: i64, account: i64, session: i64, action: Action) -> Event {
+    let mut event = Event::new(action, at(on, minute));
+    event.account_id = Some(account);
+    event.session_id = Some(session);
+    event
+}
+
+pub async fn add_account(store: &dyn Store, email: &str, role: Role, created: Timestamp) -> i64 {
+    let new = NewAccountRecord {
+        email,
+        name: "Test Person",
+        department: Some("QA"),
+        role,
+        password_hash: "not-a-real-hash",
+        created_at: created,
+    };
+    store.insert_account(&new).await.expect("insert an account").id
+}
+
+async fn concurrent_records_then_shutdown_store_exactly_n_events(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let config = RecorderConfig { batch_size: 64, ..RecorderConfig::default() };
+    let recorder = Recorder::start(Arc::clone(&fixture.store), config);
+    let (tasks, per_task) = (16, 125);
+    let on = day(2026, 12, 4);
+
+    let handles: Vec<_> = (0..tasks)
+        .map(|task| {
+            let recorder = recorder.clone();
+            tokio::spawn(async move {
+                for i in 0..per_task {
+                    let mut e = event(on, i, task, task * 1000, Action::ApiCall);
+                    e.endpoint = Some("/api/projects/{key}/analysis".into());
+                    e.filters = Some(serde_json::json!({"window": "all", "n": i}));
+                    recorder.record(e);
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.expect("a recording task");
+    }
+    recorder.shutdown().await.expect("shutdown");
+
+    let n = (tasks * per_task) as u64;
+    let everything = EventQuery::between(at(on, -1), at(on, 2000));
+    let stored = fixture.store.events(&everything).await.expect("read events");
+    let stats = recorder.stats();
+    assert_eq!(stored.len() as u64, n);
+    assert_eq!((stats.recorded, stats.written, stats.dropped, stats.failed), (n, n, 0, 0));
+    assert_eq!(stored[0].filters.as_ref().unwrap()["window"], "all");
+    recorder.record(event(on, 0, 1, 1, Action::Login));
+    assert_eq!(recorder.stats().dropped, 1, "an event after shutdown is dropped and counted");
+}
+
+async fn rollups_equal_hand_computed_figures_and_recomputing_replaces(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let store = fixture.store.as_ref();
+    let on = day(2026, 3, 10);
+    let alice = add_account(store, "alice@example.com", Role::User, at(on, 5)).await;
+    let bob = add_account(store, "bob@example.com", Role::User, at(day(2026, 3, 1), 0)).await;
+    let analyse = |minute, account, session, project: &str| {
+        let mut e = event(on, minute, account, session, Action::AnalyzeProject);
+        e.project = Some(project.into());
+        e.department = Some(if account == alice { "QA" } else { "Platform" }.into());
+        e
+    };
+    let mut events = vec![
+        event(on, 10, alice, 1, Action::Login),
+        analyse(20, alice, 1, "ZOOKEEPER"),
+        analyse(40, alice, 1, "KAFKA"),
+        event(on, 70, alice, 1, Action::Logout),
+        event(on, 30, bob, 2, Action::Login),
+        analyse(50, bob, 2, "ZOOKEEPER"),
+        event(on, 130, bob, 2, Action::ViewTrends),
+        // The day before and after do not count.
+        event(day(2026, 3, 9), 1439, bob, 3, Action::ApiCall),
+        event(day(2026, 3, 11), 0, bob, 3, Action::ApiCall),
+    ];
+    for e in &mut events {
+        e.department = e.department.clone().or(Some("Platform".into()));
+    }
+    store.insert_events(&events).await.expect("write events");
+
+    let rollup = rollup_day(store, on).await.expect("roll up");
+
+    // Spans: alice 10..70 (60 min), bob 30..130 (100 min): mean 80 min; both live 30..70.
+    assert_eq!(rollup.events, 7);
+    assert_eq!(rollup.active_users, 2);
+    assert_eq!(rollup.new_users, 1);
+    assert_eq!(rollup.sessions, 2);
+    assert_eq!(rollup.analyses, 3);
+    assert!((rollup.avg_session_seconds - 80.0 * 60.0).abs() < 1e-6);
+    assert_eq!(rollup.most_analysed_project.as_deref(), Some("ZOOKEEPER"));
+    assert_eq!(rollup.peak_concurrent_users, 2);
+    let zk = rollup.projects.iter().find(|p| p.project == "ZOOKEEPER").unwrap();
+    assert_eq!((zk.events, zk.analyses, zk.users), (2, 2, 2));
+    let qa = rollup.departments.iter().find(|d| d.department == "QA").unwrap();
+    assert_eq!((qa.events, qa.analyses, qa.users), (2, 2, 1));
+    assert_eq!(store.rollups(on, on).await.unwrap(), vec![rollup.clone()]);
+
+    store.insert_events(&[analyse(200, bob, 4, "KAFKA")]).await.unwrap();
+    let again = rollup_day(store, on).await.expect("roll up again");
+    let stored = store.rollups(on, on).await.unwrap();
+    assert_eq!(stored.len(), 1, "a recomputed day replaces the stored one");
+    assert_eq!((stored[0].analyses, stored[0].sessions), (4, 3));
+    assert_eq!(stored[0], again);
+    let kafka = stored[0].projects.iter().find(|p| p.project == "KAFKA").unwrap();
+    assert_eq!(kafka.analyses, 2);
+}
+
+async fn purge_drops_old_partitions_and_keeps_rollups(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let store = fixture.store.as_ref();
+    let days = [day(2025, 1, 15), day(2025, 2, 15), day(2025, 3, 5), day(2025, 3, 20)];
+    let events: Vec<Event> = days.iter().map(|d| event(*d, 60, 1, 1, Action::ApiCall)).collect();
+    store.insert_events(&events).await.expect("write events");
+    for d in days {
+        rollup_day(store, d).await.expect("roll up");
+    }
+
+    let purged = store.purge_events(day_start(day(2025, 3, 10))).await.expect("purge");
+
+    let everything = EventQuery::between(at(day(2024, 1, 1), 0), at(day(2026, 1, 1), 0));
+    let left = store.events(&everything).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].at, at(day(2025, 3, 20), 60));
+    let kept = store.rollups(day(2025, 1, 1), day(2025, 12, 31)).await.unwrap();
+    assert_eq!(kept.len(), 4, "rollups outlive the events");
+    assert_eq!(kept[0].events, 1);
+    if backend == Backend::Postgres {
+        assert_eq!(
+            purged.partitions_dropped,
+            ["analytics_events_y2025m01", "analytics_events_y2025m02"]
+        );
+        assert_eq!(purged.rows_deleted, 1, "the partial month loses rows, not its partition");
+        let inherits = pg_partitions(&fixture.url).await;
+        assert_eq!(inherits, ["analytics_events_y2025m03"]);
+        assert_eq!(store.event_partitions().await.unwrap(), inherits);
+    } else {
+        assert_eq!(purged.rows_deleted, 3);
+    }
+}
+
+/// The partitions PostgreSQL's catalogue lists under the events table.
+async fn pg_partitions(url: &str) -> Vec<String> {
+    let store = PostgresStore::connect(url).await.unwrap();
+    let names = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhparent = 'analytics_events'::regclass ORDER BY 1",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    store.close().await;
+    names
+}
+
+async fn reports_answer_from_rollups_events_and_sessions(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let store = fixture.store.as_ref();
+    let today = day(2026, 12, 4);
+    let now = at(today, 600);
+    let mut events = Vec::new();
+    for i in 0..100 {
+        let mut e = event(today, 500 + i % 100, 1 + i % 3, 10 + i % 3, Action::ApiCall);
+        e.method = Some("GET".into());
+        e.endpoint = Some("/api/projects".into());
+        e.status = Some(if i < 4 { 503 } else { 200 });
+        e.latency_ms = Some((i + 1) as f64);
+        events.push(e);
+    }
+    events.push(event(day(2026, 12, 1), 10, 1, 9, Action::AnalyzeProject));
+    store.insert_events(&events).await.unwrap();
+    let someone = add_account(store, "someone@example.com", Role::User, at(today, 0)).await;
+    let session = SessionRecord {
+        id: 0,
+        account_id: someone,
+        token_hash: "f".repeat(64),
+        csrf_token: "csrf".into(),
+        created_at: at(today, 590),
+        last_seen_at: at(today, 598),
+        expires_at: at(today, 1000),
+        client_addr: None,
+        user_agent: None,
+        revoked_at: None,
+    };
+    store.insert_session(&session).await.unwrap();
+    let auth = AuthSettings { max_concurrent_users: 4, ..AuthSettings::default() };
+
+    let report = report::usage_report(store, 7, now).await.expect("usage report");
+    let weeks = report::trends(store, day(2026, 11, 28), today, Period::Week).await.unwrap();
+    let realtime = report::realtime(store, &auth, now).await.unwrap();
+
+    let endpoint = &report.endpoints[0];
+    assert_eq!((endpoint.requests, endpoint.errors), (100, 4));
+    assert_eq!((endpoint.p50_ms, endpoint.p95_ms, endpoint.p99_ms), (50.0, 95.0, 99.0));
+    assert_eq!(report.totals.events, 101);
+    assert_eq!(report.days.len(), 7);
+    assert!(report.days_csv().unwrap().starts_with("day,events,active_users"));
+    assert_eq!(
+        weeks.iter().map(|w| w.start).collect::<Vec<_>>(),
+        [day(2026, 11, 23), day(2026, 11, 30)]
+    );
+    assert_eq!(weeks[1].events, 101);
+    assert_eq!(realtime.active_users_5m, 3, "events at minutes 595..599 come from all three");
+    assert_eq!((realtime.current_sessions, realtime.signed_in_users), (1, 1));
+    assert_eq!(realtime.capacity_used, 0.25);
+}
+
+async fn users_see_their_own_activity_and_admins_anyones(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let store = fixture.store.as_ref();
+    let on = day(2026, 12, 4);
+    let user = add_account(store, "user@example.com", Role::User, at(on, 0)).await;
+    let other = add_account(store, "other@example.com", Role::User, at(on, 0)).await;
+    let admin = add_account(store, "admin@example.com", Role::Admin, at(on, 0)).await;
+    let events = [event(on, 1, user, 1, Action::Login), event(on, 2, other, 2, Action::Login)];
+    store.insert_events(&events).await.unwrap();
+    let account = |id| async move {
+        bugdash::auth::Account::from(store.account_record(id).await.unwrap().unwrap())
+    };
+    let (from, to) = (at(on, 0), at(on, 10));
+
+    let own = report::activity_visible_to(store, &account(user).await, user, from, to, 10).await;
+    let others =
+        report::activity_visible_to(store, &account(user).await, other, from, to, 10).await;
+    let admin = account(admin).await;
+    let by_admin = report::activity_visible_to(store, &admin, other, from, to, 10).await;
+
+    assert_eq!(own.unwrap().len(), 1);
+    assert!(matches!(others, Err(bugdash::Error::Forbidden)));
+    assert_eq!(by_admin.unwrap()[0].account_id, Some(other));
+}
+
+async fn the_audit_log_keeps_who_changed_what_newest_first(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let store = fixture.store.as_ref();
+    let entry = |minute, action: &str, old: &str, new: &str| NewAuditEntry {
+        at: at(day(2026, 12, 4), minute),
+        actor_id: Some(7),
+        actor: "admin@example.com".into(),
+        action: action.into(),
+        target: "account 12".into(),
+        old_value: Some(old.into()),
+        new_value: Some(new.into()),
+    };
+
+    store.insert_audit(&entry(1, "set_role", "\"user\"", "\"admin\"")).await.unwrap();
+    store.insert_audit(&entry(2, "set_active", "true", "false")).await.unwrap();
+    let log = store.audit_log(10).await.unwrap();
+
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].entry, entry(2, "set_active", "true", "false"));
+    assert_eq!(log[1].entry.old_value.as_deref(), Some("\"user\""));
+}
+
+#[test]
+fn analytics_and_smtp_settings_read_the_environment_and_name_bad_values() {
+    let env = |name: &str| match name {
+        "ANALYTICS_RETENTION_DAYS" => Some("30".to_owned()),
+        "SMTP_HOST" => Some("mail.example.com".to_owned()),
+        "SMTP_SECURITY" => Some("tls".to_owned()),
+        _ => None,
+    };
+    let bad = |name: &str| (name == "SMTP_SECURITY").then(|| "maybe".to_owned());
+
+    let settings = Settings::from_sources(None, None, &env).unwrap();
+    let error = Settings::from_sources(None, None, &bad).unwrap_err().to_string();
+    let defaults = Settings::from_sources(None, None, &|_| None).unwrap();
+
+    assert_eq!(settings.analytics.retention_days, 30);
+    assert_eq!(settings.smtp.host.as_deref(), Some("mail.example.com"));
+    assert_eq!(settings.smtp.security, SmtpSecurity::Tls);
+    assert!(error.contains("SMTP_SECURITY") && error.contains("maybe"), "{error}");
+    assert_eq!((defaults.analytics.retention_days, defaults.smtp.port), (365, 587));
+}
+
+#[test]
+fn metrics_text_follows_the_exposition_format() {
+    let metrics = Metrics::new();
+    metrics.observe_request("GET", "/api/projects/{key}/analysis", 200, 0.012);
+    metrics.observe_request("POST", "/api/auth/login", 401, 0.3);
+    metrics.observe_job("analytics-rollup", "succeeded", 0.5, 1.8e9);
+    metrics.set_active_users(3);
+
+    let text = metrics.render();
+
+    crate::metrics_check::check(&text);
+    assert!(text.contains("bugdash_active_users 3\n"));
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(bugdash::store::Backend::Sqlite).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                super::$name(bugdash::store::Backend::Postgres).await;
+            })*
+        }
+    };
+}
+
+on_both_backends!(
+    concurrent_records_then_shutdown_store_exactly_n_events,
+    rollups_equal_hand_computed_figures_and_recomputing_replaces,
+    purge_drops_old_partitions_and_keeps_rollups,
+    reports_answer_from_rollups_events_and_sessions,
+    users_see_their_own_activity_and_admins_anyones,
+    the_audit_log_keeps_who_changed_what_newest_first,
+);
+
+/// The full-buffer policy: the newest events are dropped and counted, the rest written.
+#[tokio::test(flavor = "current_thread")]
+async fn a_full_buffer_drops_the_newest_events_and_counts_them() {
+    let fixture = fixture(Backend::Sqlite).await;
+    let config = RecorderConfig { capacity: 10, ..RecorderConfig::default() };
+    let recorder = Recorder::start(Arc::clone(&fixture.store), config);
+    let on = day(2026, 12, 4);
+
+    // On one thread the writer cannot run until this test awaits: the buffer fills.
+    for minute in 0..100 {
+        recorder.record(event(on, minute, 1, 1, Action::ApiCall));
+    }
+    recorder.shutdown().await.expect("shutdown");
+
+    let stats = recorder.stats();
+    assert_eq!((stats.recorded, stats.dropped, stats.written), (10, 90, 10));
+    let stored = fixture.store.events(&EventQuery::between(at(on, 0), at(on, 100))).await;
+    let minutes: Vec<i64> = stored.unwrap().iter().map(|e| e.at.millis() / 60_000 % 1440).collect();
+    assert_eq!(minutes, (0..10).collect::<Vec<_>>(), "the oldest ten were kept");
+}
