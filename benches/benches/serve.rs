@@ -12,7 +12,8 @@
 //! Phases: logins (100 accounts, 8 at once), `/api/projects`, the analysis warm (one
 //! option set, cached) at 100 and at 1,000 connections, and cold (options never seen, so
 //! every request computes a report). `BUGDASH_BENCH_SECONDS` sets each phase's length
-//! (default 5). Rate limits are raised out of the way: a phase measures the service, not
+//! (default 5). `BUGDASH_BENCH_MEMO_MS` replaces the service's memo of data versions
+//! (`bugdash_http::state::DATA_VERSION_MEMO`; 0 reads them on every request). Rate limits are raised out of the way: a phase measures the service, not
 //! its refusals. The load generator is a minimal HTTP/1.1 client on raw sockets, in this
 //! process on a runtime of its own, so it shares the machine's cores with the service.
 
@@ -29,9 +30,10 @@ use bugdash::auth::{Auth, NewAccount, Role};
 use bugdash::config::Settings;
 use bugdash::model::Issue;
 use bugdash::secret::Secret;
+use bugdash::service::analysis::AnalysisCache;
 use bugdash::store::{self, Store};
 use bugdash_benches::{scaled, zookeeper_issues};
-use bugdash_http::{app, AppState};
+use bugdash_http::{app, state, AppState};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{AssertSqlSafe, ConnectOptions};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -39,6 +41,7 @@ use tokio::net::TcpStream;
 
 const SCENARIOS: &str = "BUGDASH_BENCH_SERVE";
 const SECONDS: &str = "BUGDASH_BENCH_SECONDS";
+const MEMO_MS: &str = "BUGDASH_BENCH_MEMO_MS";
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const DEFAULT_REDIS: &str = "redis://127.0.0.1:6379";
 const USERS: usize = 100;
@@ -50,7 +53,14 @@ fn main() {
     let seconds = std::env::var(SECONDS).ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let phase = Duration::from_secs(seconds);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    println!("serve load: {cores} cores, {seconds} s a phase, load generator in process");
+    let memo = std::env::var(MEMO_MS).map_or_else(
+        |_| format!("{} ms", state::DATA_VERSION_MEMO.as_millis()),
+        |millis| format!("{millis} ms (set)"),
+    );
+    println!(
+        "serve load: {cores} cores, {seconds} s a phase, load generator in process, data \
+         version memo {memo}"
+    );
     for scenario in scenarios.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         run_scenario(scenario, phase);
     }
@@ -187,7 +197,12 @@ async fn serve(store: Arc<dyn Store>, settings: Settings) -> SocketAddr {
         };
         auth.create_account(account).await.expect("account created");
     }
-    let state = AppState::from_parts(store, auth, cache, settings);
+    let mut state = AppState::from_parts(store, auth, cache, settings);
+    if let Some(millis) = std::env::var(MEMO_MS).ok().and_then(|s| s.parse().ok()) {
+        let memo = Duration::from_millis(millis);
+        let analyses = AnalysisCache::with_version_memo(state::CACHED_ANALYSES, memo);
+        state.analyses = Arc::new(analyses);
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -7,43 +7,199 @@
 //! list offsets over one text buffer. No Python object is made per issue: the buffers
 //! leave as a handful of `bytes` objects that `bugdash._frames.issues_frame` wraps
 //! without copying (`pyarrow.Array.from_buffers`) and hands to `Table.to_pandas()`.
-//! The columns are built on several threads, one column per task.
+//! The columns are built on several threads, each walking the issues once.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::hash::{BuildHasherDefault, Hasher};
 
-use bugdash::model::{Issue, Text};
+use bugdash::model::{Issue, Text as ArcText};
 use bugdash::Timestamp;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyTuple};
 
-/// How one column is built from the issues.
-type Builder = fn(&[Issue]) -> Column;
+/// Every column of `Issues.to_pandas()`, in frame order, as the builder that makes it.
+fn builders() -> Vec<Builder> {
+    use Builder::{Dictionary, Int, List, Text, Time};
+    vec![
+        Int(|i| i.id.map(|id| id as i64), Ints::default()),
+        Text(|i| Some(&i.key), Strings::default(), Validity::default()),
+        Dictionary(|i| Some(i.project.as_str()), Names::default()),
+        Dictionary(|i| Some(i.issue_type.as_str()), Names::default()),
+        Dictionary(|i| Some(i.status.as_str()), Names::default()),
+        Dictionary(|i| Some(i.category().as_str()), Names::default()),
+        Dictionary(|i| i.priority.as_deref(), Names::default()),
+        Dictionary(|i| i.resolution.as_deref(), Names::default()),
+        Time(|i| i.created, Ints::default()),
+        Time(|i| i.updated, Ints::default()),
+        Time(|i| i.resolved, Ints::default()),
+        List(|i| &i.components, list_offsets(), Strings::default()),
+        List(|i| &i.labels, list_offsets(), Strings::default()),
+        List(|i| &i.fix_versions, list_offsets(), Strings::default()),
+        List(|i| &i.affects_versions, list_offsets(), Strings::default()),
+        Dictionary(|i| i.environment.as_deref(), Names::default()),
+        Dictionary(|i| i.assignee.as_deref(), Names::default()),
+        Dictionary(|i| i.reporter.as_deref(), Names::default()),
+        Text(|i| Some(&i.summary), Strings::default(), Validity::default()),
+        Int(|i| i.reopen_count.map(i64::from), Ints::default()),
+    ]
+}
 
-/// Every column of `Issues.to_pandas()`, in frame order.
-const COLUMNS: [(&str, Builder); 20] = [
-    ("id", |issues| int(issues, |i| i.id.map(|id| id as i64))),
-    ("key", |issues| text(issues, |i| Some(&i.key))),
-    ("project", |issues| dictionary(issues, |i| Some(i.project.as_str()))),
-    ("type", |issues| dictionary(issues, |i| Some(i.issue_type.as_str()))),
-    ("status", |issues| dictionary(issues, |i| Some(i.status.as_str()))),
-    ("status_category", |issues| dictionary(issues, |i| Some(i.category().as_str()))),
-    ("priority", |issues| dictionary(issues, |i| i.priority.as_deref())),
-    ("resolution", |issues| dictionary(issues, |i| i.resolution.as_deref())),
-    ("created", |issues| time(issues, |i| i.created)),
-    ("updated", |issues| time(issues, |i| i.updated)),
-    ("resolved", |issues| time(issues, |i| i.resolved)),
-    ("components", |issues| list(issues, |i| &i.components)),
-    ("labels", |issues| list(issues, |i| &i.labels)),
-    ("fix_versions", |issues| list(issues, |i| &i.fix_versions)),
-    ("affects_versions", |issues| list(issues, |i| &i.affects_versions)),
-    ("environment", |issues| dictionary(issues, |i| i.environment.as_deref())),
-    ("assignee", |issues| dictionary(issues, |i| i.assignee.as_deref())),
-    ("reporter", |issues| dictionary(issues, |i| i.reporter.as_deref())),
-    ("summary", |issues| text(issues, |i| Some(&i.summary))),
-    ("reopen_count", |issues| int(issues, |i| i.reopen_count.map(i64::from))),
+/// List offsets before the first row.
+fn list_offsets() -> Vec<u8> {
+    0_i64.to_le_bytes().to_vec()
+}
+
+/// The column names, in the order of [`builders`].
+const NAMES: [&str; 20] = [
+    "id",
+    "key",
+    "project",
+    "type",
+    "status",
+    "status_category",
+    "priority",
+    "resolution",
+    "created",
+    "updated",
+    "resolved",
+    "components",
+    "labels",
+    "fix_versions",
+    "affects_versions",
+    "environment",
+    "assignee",
+    "reporter",
+    "summary",
+    "reopen_count",
 ];
+
+/// A column under construction: the field it reads and what it has gathered so far.
+enum Builder {
+    Int(fn(&Issue) -> Option<i64>, Ints),
+    Time(fn(&Issue) -> Option<Timestamp>, Ints),
+    Dictionary(for<'a> fn(&'a Issue) -> Option<&'a str>, Names),
+    Text(for<'a> fn(&'a Issue) -> Option<&'a ArcText>, Strings, Validity),
+    List(for<'a> fn(&'a Issue) -> &'a [ArcText], Vec<u8>, Strings),
+}
+
+impl Builder {
+    fn push(&mut self, issue: &Issue) {
+        match self {
+            Builder::Int(field, ints) => ints.push(field(issue)),
+            Builder::Time(field, ints) => ints.push(field(issue).map(Timestamp::millis)),
+            Builder::Dictionary(field, names) => names.push(field(issue)),
+            Builder::Text(field, strings, validity) => {
+                let value = field(issue);
+                strings.push(value.map_or("", |t| t.as_str()));
+                validity.push(value.is_some());
+            }
+            Builder::List(field, offsets, values) => {
+                for name in field(issue) {
+                    values.push(name);
+                }
+                offsets.extend_from_slice(&(values.count as i64).to_le_bytes());
+            }
+        }
+    }
+
+    fn finish(self) -> Column {
+        match self {
+            Builder::Int(_, ints) => {
+                Column::Int { values: ints.values, validity: ints.validity.finish() }
+            }
+            Builder::Time(_, ints) => {
+                Column::Time { millis: ints.values, validity: ints.validity.finish() }
+            }
+            Builder::Dictionary(_, names) => Column::Dictionary {
+                indices: names.indices,
+                validity: names.validity.finish(),
+                names: names.names,
+            },
+            Builder::Text(_, strings, validity) => {
+                Column::Text { strings, validity: validity.finish() }
+            }
+            Builder::List(_, offsets, values) => Column::List { offsets, values },
+        }
+    }
+}
+
+/// int64 values with their validity.
+#[derive(Default)]
+struct Ints {
+    values: Vec<u8>,
+    validity: Validity,
+}
+
+impl Ints {
+    fn push(&mut self, value: Option<i64>) {
+        self.values.extend_from_slice(&value.unwrap_or(0).to_le_bytes());
+        self.validity.push(value.is_some());
+    }
+}
+
+/// Dictionary indices over the distinct names, numbered in order of first appearance.
+#[derive(Default)]
+struct Names {
+    index_of: HashMap<Box<str>, i32, BuildHasherDefault<ShortNameHasher>>,
+    names: Strings,
+    indices: Vec<u8>,
+    validity: Validity,
+    /// The previous row's name and index: neighbouring issues mostly share a value (one
+    /// project, a few types and statuses), so comparing with it skips most lookups.
+    previous: Option<(usize, usize, i32)>,
+}
+
+impl Names {
+    fn push(&mut self, value: Option<&str>) {
+        let index = match value {
+            None => 0,
+            Some(name) => self.index(name),
+        };
+        self.indices.extend_from_slice(&index.to_le_bytes());
+        self.validity.push(value.is_some());
+    }
+
+    fn index(&mut self, name: &str) -> i32 {
+        if let Some((start, end, index)) = self.previous {
+            if &self.names.data[start..end] == name.as_bytes() {
+                return index;
+            }
+        }
+        let index = match self.index_of.get(name) {
+            Some(&index) => index,
+            None => {
+                self.names.push(name);
+                let index = (self.names.count - 1) as i32;
+                self.index_of.insert(name.into(), index);
+                index
+            }
+        };
+        let end = self.names.offset(index as usize + 1);
+        self.previous = Some((self.names.offset(index as usize), end, index));
+        index
+    }
+}
+
+/// FxHash-style multiply-rotate hashing: names are short and come from our own data,
+/// so the flooding resistance of the standard hasher buys nothing and costs most of
+/// the lookup.
+#[derive(Default)]
+struct ShortNameHasher(u64);
+
+impl Hasher for ShortNameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0_u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// One column in Arrow's layout; every buffer is little-endian bytes.
 enum Column {
@@ -66,11 +222,17 @@ struct Strings {
     count: usize,
 }
 
+impl Default for Strings {
+    fn default() -> Self {
+        Strings { offsets: 0_i64.to_le_bytes().to_vec(), data: Vec::new(), count: 0 }
+    }
+}
+
 impl Strings {
-    fn with_capacity(count: usize, bytes: usize) -> Self {
-        let mut offsets = Vec::with_capacity((count + 1) * 8);
-        offsets.extend_from_slice(&0_i64.to_le_bytes());
-        Strings { offsets, data: Vec::with_capacity(bytes), count: 0 }
+    /// Where string `at` starts in `data` (`count` gives the end of the last one).
+    fn offset(&self, at: usize) -> usize {
+        let bytes = self.offsets[at * 8..at * 8 + 8].try_into().expect("eight bytes");
+        i64::from_le_bytes(bytes) as usize
     }
 
     fn push(&mut self, text: &str) {
@@ -81,6 +243,7 @@ impl Strings {
 }
 
 /// A validity bitmap under construction; bit set means the row has a value.
+#[derive(Default)]
 struct Validity {
     bits: Vec<u8>,
     rows: usize,
@@ -88,10 +251,6 @@ struct Validity {
 }
 
 impl Validity {
-    fn with_capacity(rows: usize) -> Self {
-        Validity { bits: Vec::with_capacity(rows.div_ceil(8)), rows: 0, nulls: 0 }
-    }
-
     fn push(&mut self, present: bool) {
         if self.rows % 8 == 0 {
             self.bits.push(0);
@@ -117,29 +276,39 @@ pub fn issue_columns<'py>(py: Python<'py>, issues: &[Issue]) -> PyResult<Bound<'
     let built = py.detach(|| build_all(issues));
     let rows = issues.len();
     let columns = PyDict::new(py);
-    for ((name, _), column) in COLUMNS.iter().zip(built) {
+    for (name, column) in NAMES.iter().zip(built) {
         columns.set_item(*name, column_tuple(py, rows, column)?)?;
     }
     Ok(columns)
 }
 
-/// Builds every column, one column per task, on up to four threads.
+/// Builds every column. Each thread walks the issues once, filling its share of the
+/// columns row by row: a million issues are hundreds of megabytes, so one pass per
+/// column would spend its time streaming them from memory again and again.
 fn build_all(issues: &[Issue]) -> Vec<Column> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<Option<Column>>> = Mutex::new(COLUMNS.iter().map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| loop {
-                let at = next.fetch_add(1, Ordering::Relaxed);
-                let Some((_, build)) = COLUMNS.get(at) else { break };
-                let column = build(issues);
-                done.lock().expect("a column builder panicked")[at] = Some(column);
-            });
-        }
+    let mut groups: Vec<Vec<(usize, Builder)>> = (0..workers).map(|_| Vec::new()).collect();
+    for (at, builder) in builders().into_iter().enumerate() {
+        groups[at % workers].push((at, builder));
+    }
+    let mut built: Vec<(usize, Column)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = groups
+            .into_iter()
+            .map(|mut group| {
+                scope.spawn(move || {
+                    for issue in issues {
+                        for (_, builder) in group.iter_mut() {
+                            builder.push(issue);
+                        }
+                    }
+                    group.into_iter().map(|(at, b)| (at, b.finish())).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a column builder panicked")).collect()
     });
-    let done = done.into_inner().expect("a column builder panicked");
-    done.into_iter().map(|column| column.expect("every column was built")).collect()
+    built.sort_by_key(|(at, _)| *at);
+    built.into_iter().map(|(_, column)| column).collect()
 }
 
 /// `(tag, rows, buffers …)` for `bugdash._frames`; `None` stands for an absent bitmap.
@@ -194,86 +363,4 @@ fn tag<'py>(py: Python<'py>, name: &str) -> Bound<'py, PyAny> {
 
 fn rows_of(py: Python<'_>, rows: usize) -> PyResult<Bound<'_, PyAny>> {
     Ok(rows.into_pyobject(py)?.into_any())
-}
-
-fn int(issues: &[Issue], field: fn(&Issue) -> Option<i64>) -> Column {
-    let mut values = Vec::with_capacity(issues.len() * 8);
-    let mut validity = Validity::with_capacity(issues.len());
-    for issue in issues {
-        let value = field(issue);
-        values.extend_from_slice(&value.unwrap_or(0).to_le_bytes());
-        validity.push(value.is_some());
-    }
-    Column::Int { values, validity: validity.finish() }
-}
-
-fn time(issues: &[Issue], field: fn(&Issue) -> Option<Timestamp>) -> Column {
-    let mut millis = Vec::with_capacity(issues.len() * 8);
-    let mut validity = Validity::with_capacity(issues.len());
-    for issue in issues {
-        let value = field(issue);
-        millis.extend_from_slice(&value.map_or(0, Timestamp::millis).to_le_bytes());
-        validity.push(value.is_some());
-    }
-    Column::Time { millis, validity: validity.finish() }
-}
-
-/// Indices over the distinct names, numbered in order of first appearance.
-fn dictionary<'a>(issues: &'a [Issue], field: fn(&'a Issue) -> Option<&'a str>) -> Column {
-    let mut index_of: HashMap<&'a str, i32> = HashMap::new();
-    let mut names = Strings::with_capacity(16, 256);
-    let mut indices = Vec::with_capacity(issues.len() * 4);
-    let mut validity = Validity::with_capacity(issues.len());
-    // Neighbouring issues mostly share a value (one project, a few types and statuses):
-    // comparing with the previous one first skips most hash lookups.
-    let mut previous: Option<(&'a str, i32)> = None;
-    for issue in issues {
-        let value = field(issue);
-        let index = match (value, previous) {
-            (None, _) => 0,
-            (Some(name), Some((last, index))) if name == last => index,
-            (Some(name), _) => {
-                let index = *index_of.entry(name).or_insert_with(|| {
-                    names.push(name);
-                    (names.count - 1) as i32
-                });
-                previous = Some((name, index));
-                index
-            }
-        };
-        indices.extend_from_slice(&index.to_le_bytes());
-        validity.push(value.is_some());
-    }
-    Column::Dictionary { indices, validity: validity.finish(), names }
-}
-
-/// One string per issue, for text that is mostly unique (keys, summaries).
-fn text<'a>(issues: &'a [Issue], field: fn(&'a Issue) -> Option<&'a Text>) -> Column {
-    let bytes = issues.iter().filter_map(field).map(|t| t.len()).sum();
-    let mut strings = Strings::with_capacity(issues.len(), bytes);
-    let mut validity = Validity::with_capacity(issues.len());
-    for issue in issues {
-        let value = field(issue);
-        strings.push(value.map_or("", |t| t.as_str()));
-        validity.push(value.is_some());
-    }
-    Column::Text { strings, validity: validity.finish() }
-}
-
-/// A list of names per issue; an issue without any has an empty list.
-fn list<'a>(issues: &'a [Issue], field: fn(&'a Issue) -> &'a [Text]) -> Column {
-    let (count, bytes) = issues
-        .iter()
-        .flat_map(field)
-        .fold((0, 0), |(count, bytes), name| (count + 1, bytes + name.len()));
-    let mut values = Strings::with_capacity(count, bytes);
-    let mut offsets = Vec::with_capacity((issues.len() + 1) * 8);
-    offsets.extend_from_slice(&0_i64.to_le_bytes());
-    for issue in issues {
-        for name in field(issue) {
-            values.push(name);
-        }
-        offsets.extend_from_slice(&(values.count as i64).to_le_bytes());
-    }
-    Column::List { offsets, values }
 }

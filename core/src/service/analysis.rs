@@ -4,13 +4,20 @@
 //! `data_version`, which changes on every write) and on the parameters. The cache keys on
 //! both, so a sync or import made by any instance invalidates every instance's entries on
 //! the next request, with no message between them.
+//!
+//! A cached answer costs one read of the projects table (the data versions), which
+//! [`Store::project_versions`] keeps independent of the number of issues. A cache made with
+//! [`AnalysisCache::with_version_memo`] also keeps those versions for a short while, so
+//! that under load one read serves every request of that while; a write is then seen
+//! within that while (plus one database round trip) rather than on the very next request.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::analysis::{self, Params, Report};
 use crate::model::Issue;
-use crate::store::{ProjectInfo, Store};
+use crate::store::{ProjectVersion, Store};
 use crate::{Error, Result};
 
 /// The project name that selects every stored project together.
@@ -27,23 +34,23 @@ pub fn params_for_store(params: &mut Params, default_environment: Option<&str>) 
     }
 }
 
-/// The store's projects `project` names: one key, or every project for [`ALL_PROJECTS`];
-/// `None` when that is no stored issue at all (an unknown key, or an empty store).
-pub async fn select_projects(store: &dyn Store, project: &str) -> Result<Option<Vec<ProjectInfo>>> {
-    let projects = store.projects().await?;
-    let found: Vec<ProjectInfo> = if project.eq_ignore_ascii_case(ALL_PROJECTS) {
-        projects
-    } else {
-        projects.into_iter().filter(|p| p.key == project).collect()
-    };
-    let issues: u64 = found.iter().map(|p| p.issues).sum();
-    Ok((issues > 0).then_some(found))
+/// The data versions of the projects `project` names: one key, or every project for
+/// [`ALL_PROJECTS`]; `None` when that is no stored issue at all (an unknown key, or an
+/// empty store).
+pub async fn select_projects(
+    store: &dyn Store,
+    project: &str,
+) -> Result<Option<Vec<ProjectVersion>>> {
+    let keys =
+        if project.eq_ignore_ascii_case(ALL_PROJECTS) { Vec::new() } else { vec![project.into()] };
+    let found = store.project_versions(&keys).await?;
+    Ok(found.iter().any(|p| p.has_issues).then_some(found))
 }
 
 /// The issues of `projects` (every project's when `all`).
 pub async fn stored_issues(
     store: &dyn Store,
-    projects: &[ProjectInfo],
+    projects: &[ProjectVersion],
     all: bool,
 ) -> Result<Vec<Issue>> {
     let keys: Vec<String> =
@@ -79,6 +86,7 @@ type Slot = Arc<tokio::sync::OnceCell<Arc<CachedReport>>>;
 pub struct AnalysisCache {
     capacity: usize,
     entries: Mutex<Entries>,
+    versions: Option<VersionMemo>,
 }
 
 #[derive(Debug, Default)]
@@ -88,17 +96,56 @@ struct Entries {
 }
 
 impl AnalysisCache {
-    /// A cache holding at most `capacity` reports (at least one).
+    /// A cache holding at most `capacity` reports (at least one), which reads the data
+    /// versions from the store on every request: a write is seen on the very next one.
     pub fn new(capacity: usize) -> AnalysisCache {
-        AnalysisCache { capacity: capacity.max(1), entries: Mutex::new(Entries::default()) }
+        AnalysisCache {
+            capacity: capacity.max(1),
+            entries: Mutex::new(Entries::default()),
+            versions: None,
+        }
+    }
+
+    /// As [`AnalysisCache::new`], but a read of the data versions serves every request
+    /// for the same projects that starts within `max_age` of it (requests arriving while
+    /// it runs wait for it rather than read again). A write, made by this or any other
+    /// instance, is seen by every request that starts later than `max_age` plus one
+    /// database round trip after it; a zero `max_age` is the same as no memo.
+    pub fn with_version_memo(capacity: usize, max_age: Duration) -> AnalysisCache {
+        let versions = (!max_age.is_zero()).then(|| VersionMemo::new(max_age));
+        AnalysisCache { versions, ..AnalysisCache::new(capacity) }
     }
 
     /// The key of an analysis of `projects` (with their data versions) with `params`.
-    pub fn key(project: &str, projects: &[ProjectInfo], params: &Params) -> String {
-        let versions: Vec<String> =
-            projects.iter().map(|p| format!("{}:{}", p.key, p.data_version)).collect();
+    pub fn key(project: &str, projects: &[ProjectVersion], params: &Params) -> String {
+        use std::fmt::Write;
         let params = serde_json::to_string(params).unwrap_or_default();
-        format!("{project}|{}|{params}", versions.join(","))
+        let mut key = String::with_capacity(project.len() + params.len() + 32 * projects.len());
+        key.push_str(project);
+        for (n, p) in projects.iter().enumerate() {
+            let separator = if n == 0 { '|' } else { ',' };
+            // Writing to a String cannot fail.
+            let _ = write!(key, "{separator}{}:{}", p.key, p.data_version);
+        }
+        if projects.is_empty() {
+            key.push('|');
+        }
+        key.push('|');
+        key.push_str(&params);
+        key
+    }
+
+    /// The data versions of the projects `project` names, as [`select_projects`] reads
+    /// them, through the memo when this cache has one.
+    pub async fn project_versions(
+        &self,
+        store: &dyn Store,
+        project: &str,
+    ) -> Result<Option<Arc<Vec<ProjectVersion>>>> {
+        match &self.versions {
+            Some(memo) => memo.get(store, project).await,
+            None => Ok(select_projects(store, project).await?.map(Arc::new)),
+        }
     }
 
     /// Reports cached now.
@@ -136,6 +183,17 @@ impl AnalysisCache {
         slot
     }
 
+    /// The report cached for `key`, if it is ready.
+    pub fn cached(&self, key: &str) -> Option<Arc<CachedReport>> {
+        let mut entries = self.lock();
+        entries.clock += 1;
+        let now = entries.clock;
+        let (slot, used) = entries.slots.get_mut(key)?;
+        let report = slot.get()?.clone();
+        *used = now;
+        Some(report)
+    }
+
     /// The cached report for `key`, or the one `compute` makes (which is then cached; a
     /// failure is not).
     pub async fn get_or_compute<F, Fut>(&self, key: &str, compute: F) -> Result<Arc<CachedReport>>
@@ -159,9 +217,22 @@ pub async fn analyze_stored(
     project: &str,
     params: Params,
 ) -> Result<Option<Arc<CachedReport>>> {
-    let Some(projects) = select_projects(store, project).await? else { return Ok(None) };
+    let Some(projects) = cache.project_versions(store, project).await? else {
+        return Ok(None);
+    };
     let all = project.eq_ignore_ascii_case(ALL_PROJECTS);
-    let key = AnalysisCache::key(project, &projects, &params);
+    let mut key = AnalysisCache::key(project, &projects, &params);
+    if let Some(report) = cache.cached(&key) {
+        return Ok(Some(report));
+    }
+    let mut projects = projects;
+    if cache.versions.is_some() {
+        // A remembered version may be a little old: the report about to be made from the
+        // issues as they are now must not be filed under it.
+        let Some(fresh) = select_projects(store, project).await? else { return Ok(None) };
+        projects = Arc::new(fresh);
+        key = AnalysisCache::key(project, &projects, &params);
+    }
     let report = cache
         .get_or_compute(&key, || async move {
             let issues = stored_issues(store, &projects, all).await?;
@@ -176,4 +247,144 @@ pub async fn analyze_stored(
         })
         .await?;
     Ok(Some(report))
+}
+
+type VersionSlot = Arc<tokio::sync::OnceCell<Option<Arc<Vec<ProjectVersion>>>>>;
+
+/// Data versions read lately, by the project name they were read for.
+#[derive(Debug)]
+struct VersionMemo {
+    max_age: Duration,
+    reads: Mutex<HashMap<String, (Instant, VersionSlot)>>,
+}
+
+/// Reads remembered before expired ones are swept (names are few: project keys and `ALL`,
+/// plus whatever unknown keys clients ask for).
+const REMEMBERED_READS: usize = 1024;
+
+impl VersionMemo {
+    fn new(max_age: Duration) -> VersionMemo {
+        VersionMemo { max_age, reads: Mutex::new(HashMap::new()) }
+    }
+
+    /// The read to share: the latest one for `project` when it started within `max_age`,
+    /// else a new one. Its age counts from its start, so what it returns is never older
+    /// than `max_age` plus the read itself.
+    fn slot(&self, project: &str) -> VersionSlot {
+        // A panic while holding this lock leaves at worst a read to redo.
+        let mut reads = self.reads.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = Instant::now();
+        if let Some((started, slot)) = reads.get(project) {
+            if now.duration_since(*started) < self.max_age {
+                return slot.clone();
+            }
+        }
+        if reads.len() >= REMEMBERED_READS {
+            reads.retain(|_, (started, _)| now.duration_since(*started) < self.max_age);
+        }
+        let slot = VersionSlot::default();
+        reads.insert(project.to_owned(), (now, slot.clone()));
+        slot
+    }
+
+    async fn get(
+        &self,
+        store: &dyn Store,
+        project: &str,
+    ) -> Result<Option<Arc<Vec<ProjectVersion>>>> {
+        let slot = self.slot(project);
+        let read = slot
+            .get_or_try_init::<Error, _, _>(|| async {
+                let found = select_projects(store, project).await?;
+                Ok(found.map(Arc::new))
+            })
+            .await?;
+        Ok(read.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Timestamp;
+    use crate::store::SqliteStore;
+
+    fn bug(id: u64) -> Issue {
+        let day = 86_400_000;
+        Issue {
+            id: Some(id),
+            key: format!("DEMO-{id}").into(),
+            project: "DEMO".into(),
+            issue_type: "Bug".into(),
+            status: "Open".into(),
+            summary: "a bug".into(),
+            created: Some(Timestamp::from_millis(1_700_000_000_000 + id as i64 * day)),
+            ..Issue::default()
+        }
+    }
+
+    async fn store_with(issues: &[Issue]) -> (SqliteStore, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let store = SqliteStore::open(&dir.path().join("store.db")).await.expect("open");
+        store.migrate().await.expect("migrate");
+        store.upsert_issues(issues).await.expect("write");
+        (store, dir)
+    }
+
+    fn window_all() -> Params {
+        let mut params = Params::default();
+        params.window = analysis::Window::All;
+        params
+    }
+
+    async fn issues_in(store: &SqliteStore, cache: &AnalysisCache, params: Params) -> u64 {
+        let report = analyze_stored(store, cache, "DEMO", params).await.expect("analysis");
+        report.expect("a report").report.data.issues
+    }
+
+    #[tokio::test]
+    async fn without_a_memo_a_write_is_seen_on_the_next_request() {
+        let (store, _dir) = store_with(&[bug(1), bug(2)]).await;
+        let cache = AnalysisCache::new(8);
+
+        let before = issues_in(&store, &cache, Params::default()).await;
+        store.upsert_issues(&[bug(3)]).await.expect("write");
+        let after = issues_in(&store, &cache, Params::default()).await;
+
+        assert_eq!((before, after), (2, 3));
+    }
+
+    #[tokio::test]
+    async fn a_remembered_version_serves_hits_but_never_files_a_new_report() {
+        let (store, _dir) = store_with(&[bug(1), bug(2)]).await;
+        let cache = AnalysisCache::with_version_memo(8, Duration::from_secs(3600));
+
+        let before = issues_in(&store, &cache, Params::default()).await;
+        store.upsert_issues(&[bug(3)]).await.expect("write");
+        let remembered = issues_in(&store, &cache, Params::default()).await;
+        let fresh = issues_in(&store, &cache, window_all()).await;
+        let versions = select_projects(&store, "DEMO").await.expect("read").expect("issues");
+        let stale = vec![ProjectVersion { data_version: 1, ..versions[0].clone() }];
+
+        assert_eq!((before, remembered, fresh), (2, 2, 3));
+        assert_eq!(versions[0].data_version, 2);
+        let filed = |projects| cache.cached(&AnalysisCache::key("DEMO", projects, &window_all()));
+        assert!(filed(&versions).is_some(), "the new report is filed under the new version");
+        assert!(filed(&stale).is_none(), "and never under the remembered one");
+    }
+
+    #[tokio::test]
+    async fn unknown_and_empty_projects_have_no_analysis() {
+        let (store, _dir) = store_with(&[]).await;
+        store.upsert_project("EMPTY", None).await.expect("an empty project");
+        let cache = AnalysisCache::with_version_memo(8, Duration::from_secs(3600));
+
+        let empty = analyze_stored(&store, &cache, "EMPTY", Params::default()).await;
+        let unknown = analyze_stored(&store, &cache, "NOPE", Params::default()).await;
+        let all = analyze_stored(&store, &cache, ALL_PROJECTS, Params::default()).await;
+
+        assert!(empty.expect("no error").is_none());
+        assert!(unknown.expect("no error").is_none());
+        assert!(all.expect("no error").is_none());
+    }
 }

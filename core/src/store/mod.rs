@@ -60,6 +60,17 @@ pub struct ProjectInfo {
     pub sync: Option<SyncState>,
 }
 
+/// A project's data version alone: what a cache key needs, read without counting issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectVersion {
+    /// Project key.
+    pub key: String,
+    /// As [`ProjectInfo::data_version`].
+    pub data_version: i64,
+    /// True when the project holds at least one issue not marked removed.
+    pub has_issues: bool,
+}
+
 /// What an incremental sync needs to carry on where it stopped.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncState {
@@ -134,6 +145,14 @@ pub trait Store: AccountStore + AnalyticsStore + Send + Sync {
 
     /// Every project with its counts and sync state, ordered by key.
     async fn projects(&self) -> Result<Vec<ProjectInfo>>;
+
+    /// The data versions of the projects named by `keys` (of every project when `keys` is
+    /// empty), ordered by key; unknown keys are left out. Unlike [`Store::projects`] it
+    /// counts nothing: it reads one row per project and, to tell whether the project holds
+    /// issues, the first live issue found through the (project, id) index, so its cost
+    /// does not grow with the number of issues (except for a project whose issues are
+    /// nearly all marked removed, whose removed issues are skipped one by one).
+    async fn project_versions(&self, keys: &[String]) -> Result<Vec<ProjectVersion>>;
 
     /// Writes issues by id in batches, one transaction per batch; duplicates inside
     /// `issues` keep the copy updated last (the later one when equally recent) and count

@@ -15,7 +15,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use super::rows::{self, comments_json, failed, history_source_name, IssueRow, Prepared};
 use super::{
-    stable_hash, Backend, LockHolder, ProjectInfo, Store, SyncLock, SyncRun, SyncState, WriteStats,
+    stable_hash, Backend, LockHolder, ProjectInfo, ProjectVersion, Store, SyncLock, SyncRun,
+    SyncState, WriteStats,
 };
 use crate::model::{Issue, StatusCategory, Timestamp};
 use crate::{Error, Result};
@@ -517,6 +518,22 @@ impl Store for PostgresStore {
         let found: Vec<rows::ProjectRow> =
             sqlx::query_as(sql).fetch_all(&self.pool).await.map_err(failed("list projects"))?;
         found.into_iter().map(rows::project_from_row).collect()
+    }
+
+    async fn project_versions(&self, keys: &[String]) -> Result<Vec<ProjectVersion>> {
+        let found: Vec<(String, i64, bool)> = sqlx::query_as(
+            "SELECT p.key, p.data_version, EXISTS (SELECT 1 FROM issues i \
+             WHERE i.project = p.key AND NOT i.removed) FROM projects p \
+             WHERE cardinality($1::text[]) = 0 OR p.key = ANY($1) ORDER BY p.key",
+        )
+        .bind(keys)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(failed("read project versions"))?;
+        Ok(found
+            .into_iter()
+            .map(|(key, data_version, has_issues)| ProjectVersion { key, data_version, has_issues })
+            .collect())
     }
 
     async fn upsert_issues(&self, issues: &[Issue]) -> Result<WriteStats> {

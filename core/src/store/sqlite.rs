@@ -21,7 +21,9 @@ use sqlx::sqlite::{
 
 use super::file_lock::{self, MemoryLocks};
 use super::rows::{self, failed, IssueJson, IssueRow, Prepared};
-use super::{Backend, ProjectInfo, Store, SyncLock, SyncRun, SyncState, WriteStats};
+use super::{
+    Backend, ProjectInfo, ProjectVersion, Store, SyncLock, SyncRun, SyncState, WriteStats,
+};
 use crate::model::{Issue, Timestamp};
 use crate::{Error, Result};
 
@@ -407,6 +409,23 @@ impl Store for SqliteStore {
         .await
         .map_err(failed("list projects"))?;
         found.into_iter().map(rows::project_from_row).collect()
+    }
+
+    async fn project_versions(&self, keys: &[String]) -> Result<Vec<ProjectVersion>> {
+        let found: Vec<(String, i64, bool)> = sqlx::query_as(
+            "SELECT p.key, p.data_version, EXISTS (SELECT 1 FROM issues i \
+             WHERE i.project = p.key AND i.removed = 0) FROM projects p \
+             WHERE json_array_length(?1) = 0 OR p.key IN (SELECT value FROM json_each(?1)) \
+             ORDER BY p.key",
+        )
+        .bind(json(keys)?)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(failed("read project versions"))?;
+        Ok(found
+            .into_iter()
+            .map(|(key, data_version, has_issues)| ProjectVersion { key, data_version, has_issues })
+            .collect())
     }
 
     async fn upsert_issues(&self, issues: &[Issue]) -> Result<WriteStats> {

@@ -484,6 +484,32 @@ async fn removed_issues_are_hidden_until_written_again(harness: Harness) {
 }
 both_backends!(removed_issues_are_hidden_until_written_again);
 
+async fn project_versions_follow_writes_and_removals_without_counting(harness: Harness) {
+    let store = harness.store();
+    let issues = zookeeper();
+    let zookeeper = vec!["ZOOKEEPER".to_owned()];
+    store.upsert_project("EMPTY", None).await.expect("an empty project");
+    store.upsert_issues(&issues[..2]).await.expect("import");
+    let versions = |keys: Vec<String>| async move { store.project_versions(&keys).await };
+    let row = |key: &str, data_version, has_issues| store::ProjectVersion {
+        key: key.into(),
+        data_version,
+        has_issues,
+    };
+
+    let every = versions(Vec::new()).await.expect("every project");
+    let one = versions(zookeeper.clone()).await.expect("one project");
+    let unknown = versions(vec!["NOPE".into()]).await.expect("an unknown key");
+    store.mark_removed(&issues[..2].iter().map(storage_id).collect::<Vec<_>>()).await.unwrap();
+    let removed = versions(zookeeper.clone()).await.expect("after removal");
+
+    assert_eq!(every, vec![row("EMPTY", 0, false), row("ZOOKEEPER", 1, true)]);
+    assert_eq!(one, vec![row("ZOOKEEPER", 1, true)]);
+    assert!(unknown.is_empty());
+    assert_eq!(removed, vec![row("ZOOKEEPER", 2, false)]);
+}
+both_backends!(project_versions_follow_writes_and_removals_without_counting);
+
 fn hostile_issue() -> Issue {
     let at = Timestamp::from_millis;
     Issue {

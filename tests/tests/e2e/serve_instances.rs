@@ -1,7 +1,11 @@
 //! Two instances of the service on one PostgreSQL database and one Redis, as a company
 //! runs them behind a load balancer: a session ended on one is refused by the other on its
-//! very next request, and the rate limits are one budget across both.
+//! very next request, the rate limits are one budget across both, and a project syncs on
+//! one instance at a time.
 
+use std::time::Duration;
+
+use bugdash_tests::fake_jira::{Dataset, FakeJira, Flavor};
 use serde_json::{json, Value};
 
 use crate::serve_app::{error_code, test_settings, Service, Session, ADMIN, PASSWORD, USER};
@@ -141,4 +145,29 @@ async fn failed_logins_on_one_instance_count_on_the_other() {
 
     assert_eq!(on_a, [401; 3]);
     assert_eq!(error_code(on_b).await, (429, "rate_limited".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_started_on_one_instance_is_busy_on_the_other() {
+    let fake = FakeJira::start(Dataset::apache(Flavor::DataCenter)).await;
+    // Slow pages keep the first sync running while the second instance is asked.
+    fake.set_page_latency(Duration::from_secs(5));
+    let mut settings = test_settings();
+    settings.jira.url = Some(fake.url());
+    settings.jira.deployment = Some("datacenter".into());
+    let a = Service::start(TestStore::postgres().await, settings).await;
+    let b = a.another_instance().await;
+    let (on_a, on_b) = (a.login(ADMIN).await, b.login(ADMIN).await);
+    let start = |service: &Service, session: &Session| {
+        let url = service.url("/api/admin/projects/ZOOKEEPER/sync");
+        service.http.post(url).headers(session.for_writes()).send()
+    };
+
+    let first = start(&a, &on_a).await.unwrap();
+    let second = start(&b, &on_b).await.unwrap();
+    let again_on_a = start(&a, &on_a).await.unwrap();
+
+    assert_eq!(first.status(), 202);
+    assert_eq!(error_code(second).await, (409, "busy".to_owned()));
+    assert_eq!(error_code(again_on_a).await, (409, "busy".to_owned()));
 }
