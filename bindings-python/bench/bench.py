@@ -29,7 +29,7 @@ from pathlib import Path
 import bugdash
 
 ROOT = Path(__file__).resolve().parents[2]
-RUST_ANALYZE_100K_MS = 47.0  # docs/performance.md, full analysis with backtest, 100k
+RUST_ANALYZE_100K_MS = 47.0  # docs/performance.md, full analysis with backtest, 100k (quiet machine)
 WEEK = timedelta(weeks=1)
 FILE_SIZE = 100_000
 

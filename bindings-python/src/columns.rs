@@ -252,7 +252,7 @@ struct Validity {
 
 impl Validity {
     fn push(&mut self, present: bool) {
-        if self.rows % 8 == 0 {
+        if self.rows.is_multiple_of(8) {
             self.bits.push(0);
         }
         if present {

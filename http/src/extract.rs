@@ -57,6 +57,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         let user = authenticate(parts, state).await?;
         let span = tracing::Span::current();
         span.record("user_id", user.who.account.id);
+        crate::recording::note_caller(&parts.extensions, &user.who);
         if user.credential != Credential::Bearer && !is_safe(&parts.method) {
             check_csrf(&parts.headers, &user.who, state)?;
         }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod openapi;
+pub mod recording;
 pub mod routes;
 pub mod state;
 
@@ -77,6 +78,7 @@ pub fn app_with(state: AppState, limits: ServiceLimits) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(shedding)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), recording::record))
         .layer(axum::middleware::from_fn(middleware::error_bodies))
         .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))

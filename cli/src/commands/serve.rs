@@ -2,7 +2,8 @@
 //! ZooKeeper data.
 //!
 //! With no configuration the service runs on the embedded SQLite store and the in-process
-//! cache. It stops on Ctrl-C or SIGTERM after the requests in flight are answered.
+//! cache. It runs the job scheduler, and stops on Ctrl-C or SIGTERM after the requests in
+//! flight are answered and the usage events they made are written.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,9 +11,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use bugdash::auth::{NewAccount, Role};
+use bugdash::auth::{NewAccount, Role, SystemClock};
 use bugdash::config::Settings;
 use bugdash::jira::{read_bytes, ReadOptions};
+use bugdash::jobs::{instance_name, JobContext, Scheduler};
 use bugdash::secret::Secret;
 use bugdash::store::Store;
 use bugdash_http::{app, AppState};
@@ -20,6 +22,9 @@ use clap::Args;
 use rand::distr::{Alphanumeric, SampleString};
 
 use crate::context::{open_store, runtime, GlobalArgs};
+
+/// How often the scheduler looks for due jobs.
+const JOB_TICK: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The admin account `--demo` creates.
 pub const DEMO_ADMIN: &str = "admin@bugdash.local";
@@ -99,13 +104,33 @@ impl ServeArgs {
             super::print_lines(&[format!("BugDash listening on http://{address}")])?;
         }
         tracing::info!(%address, "serving");
+        let scheduler = Scheduler::new(job_context(&state)).spawn(JOB_TICK);
+        let recorder = state.recorder.clone();
         let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
-            .context("the server failed")?;
+            .context("the server failed");
+        scheduler.abort();
+        // After the drain, so that the events of the last requests answered are written.
+        if let Some(recorder) = recorder {
+            recorder.shutdown().await.context("failed to write the last usage events")?;
+        }
+        served?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// What the scheduled jobs of this instance work with.
+fn job_context(state: &AppState) -> JobContext {
+    JobContext {
+        store: Arc::clone(&state.store),
+        auth: state.auth.clone(),
+        settings: Arc::clone(&state.settings),
+        clock: Arc::new(SystemClock),
+        metrics: Arc::clone(&state.metrics),
+        instance: instance_name(),
     }
 }
 

@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod auth;
 pub mod projects;
+pub mod system;
+pub mod usage;
 
 use axum::routing::{delete, get, patch, post, MethodRouter};
 use axum::Json;
@@ -160,7 +162,7 @@ pub fn routes() -> Vec<Route> {
             "Create an account",
             &[],
             Some("{\"email\", \"name\", \"department\"?, \"role\"?: user|admin, \"password\"}"),
-            || post(admin::create_user),
+            || post(usage::create_user),
         ),
         route(
             "PATCH",
@@ -169,7 +171,7 @@ pub fn routes() -> Vec<Route> {
             "Change role, active flag or password",
             &[],
             Some("{\"role\"?: user|admin, \"active\"?: bool, \"password\"?: string}"),
-            || patch(admin::update_user),
+            || patch(usage::update_user),
         ),
         route(
             "POST",
@@ -187,10 +189,124 @@ pub fn routes() -> Vec<Route> {
             "GET",
             "/api/system/status",
             Admin,
-            "Database, cache and sessions",
+            "Database, cache, JIRA, jobs, version and uptime; degraded parts named",
             &[],
             None,
-            || get(admin::system_status),
+            || get(system::status),
+        ),
+        route(
+            "GET",
+            "/readyz",
+            Public,
+            "200 when database and cache answer, else 503",
+            &[],
+            None,
+            || get(system::readyz),
+        ),
+        route("GET", "/metrics", Public, "Prometheus metrics (text format)", &[], None, || {
+            get(system::metrics)
+        }),
+        route(
+            "GET",
+            "/api/usage/me",
+            User,
+            "The caller's own usage events",
+            &["days", "limit"],
+            None,
+            || get(usage::my_activity),
+        ),
+        route(
+            "GET",
+            "/api/admin/usage/realtime",
+            Admin,
+            "Active users (5, 15 min), sessions, capacity",
+            &[],
+            None,
+            || get(usage::realtime),
+        ),
+        route(
+            "GET",
+            "/api/admin/usage/trends",
+            Admin,
+            "Usage per day, week or month",
+            &["period", "days"],
+            None,
+            || get(usage::trends),
+        ),
+        route(
+            "GET",
+            "/api/admin/usage/projects",
+            Admin,
+            "Projects, most analysed first",
+            &["days"],
+            None,
+            || get(usage::projects),
+        ),
+        route("GET", "/api/admin/usage/features", Admin, "Feature usage", &["days"], None, || {
+            get(usage::features)
+        }),
+        route(
+            "GET",
+            "/api/admin/usage/departments",
+            Admin,
+            "Usage per department",
+            &["days"],
+            None,
+            || get(usage::departments),
+        ),
+        route(
+            "GET",
+            "/api/admin/usage/endpoints",
+            Admin,
+            "Latency p50/p95/p99 and error rate per endpoint",
+            &["days"],
+            None,
+            || get(usage::endpoints),
+        ),
+        route(
+            "GET",
+            "/api/admin/usage/users/{id}/activity",
+            Admin,
+            "One account's usage events",
+            &["days", "limit"],
+            None,
+            || get(usage::user_activity),
+        ),
+        route(
+            "GET",
+            "/api/admin/usage/report",
+            Admin,
+            "Usage report over N days (JSON, or CSV days)",
+            &["days", "format"],
+            None,
+            || get(usage::usage_report),
+        ),
+        route(
+            "GET",
+            "/api/admin/audit",
+            Admin,
+            "Admin actions with old and new values",
+            &["limit"],
+            None,
+            || get(usage::audit_log),
+        ),
+        route(
+            "GET",
+            "/api/admin/jobs",
+            Admin,
+            "Each job's schedule and latest run",
+            &[],
+            None,
+            || get(usage::jobs),
+        ),
+        route(
+            "POST",
+            "/api/admin/jobs/{name}/run",
+            Admin,
+            "Run a job now (409 while it runs)",
+            &[],
+            None,
+            || post(usage::run),
         ),
     ]
 }

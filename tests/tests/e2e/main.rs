@@ -17,6 +17,7 @@ mod serve_instances;
 mod serve_limits;
 mod serve_redis;
 mod serve_tokens;
+mod serve_usage;
 mod source;
 mod stores;
 mod sync;

@@ -42,7 +42,10 @@ fn request_for(method: &str, path: &str, ids: &Ids, serial: usize) -> (String, O
         _ => panic!("{method} {path}: the access matrix has no request for this route"),
     };
     let id = if path.starts_with("/api/auth/sessions/") { ids.session } else { ids.account };
-    let filled = path.replace("{key}", "ZOOKEEPER").replace("{id}", &id.to_string());
+    let filled = path
+        .replace("{key}", "ZOOKEEPER")
+        .replace("{id}", &id.to_string())
+        .replace("{name}", "session-cleanup");
     (filled, body)
 }
 

@@ -1,0 +1,250 @@
+//! The layer that turns requests into usage events and request metrics.
+//!
+//! Every request updates `bugdash_requests_total` and `bugdash_request_duration_seconds`,
+//! labelled with its route template (`unmatched` for no route), never its raw path. Every
+//! request whose caller proved who they are also becomes one [`Event`]: the identity is
+//! left in a [`CallerSlot`] by the [`CurrentUser`](crate::extract::CurrentUser) extractor,
+//! so that the layer knows the caller without authenticating a second time. A request
+//! refused after authentication (CSRF, rate limit, 403) is still an authenticated request
+//! and is recorded with its status.
+//!
+//! A login is public, so no extractor sees its caller: on a successful login the layer
+//! reads the new session back from the cookie it sets, one more session lookup on a path
+//! that already hashes a password.
+//!
+//! Recording only puts the event in the [`Recorder`](bugdash::analytics::Recorder)'s
+//! buffer; it never waits for the database.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, Method, Uri};
+use axum::middleware::Next;
+use axum::response::Response;
+use bugdash::analytics::{Action, Event};
+use bugdash::auth::{Authenticated, Clock, SystemClock};
+
+use crate::extract::{client_of, SESSION_COOKIE};
+use crate::state::AppState;
+
+/// The route template label of a request no route matched.
+pub const UNMATCHED: &str = "unmatched";
+
+/// Who made a request, as far as the usage events need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The account.
+    pub account_id: i64,
+    /// The session.
+    pub session_id: i64,
+    /// The account's department.
+    pub department: Option<String>,
+}
+
+impl Caller {
+    /// The caller of a verified identity.
+    pub fn of(who: &Authenticated) -> Caller {
+        Caller {
+            account_id: who.account.id,
+            session_id: who.session.id,
+            department: who.account.department.clone(),
+        }
+    }
+}
+
+/// Where the extractor leaves the caller for the layer: a request extension shared by both.
+#[derive(Debug, Clone, Default)]
+pub struct CallerSlot(Arc<OnceLock<Caller>>);
+
+impl CallerSlot {
+    /// Notes the caller of the request whose extensions hold this slot (the first wins).
+    pub fn set(&self, who: &Authenticated) {
+        let _ = self.0.set(Caller::of(who));
+    }
+
+    /// The caller, once noted.
+    pub fn get(&self) -> Option<&Caller> {
+        self.0.get()
+    }
+}
+
+/// Notes `who` as the caller of the request with `extensions`, when the layer runs.
+pub fn note_caller(extensions: &axum::http::Extensions, who: &Authenticated) {
+    if let Some(slot) = extensions.get::<CallerSlot>() {
+        slot.set(who);
+    }
+}
+
+/// What the layer knows about a request before it is answered.
+struct Seen {
+    method: Method,
+    endpoint: String,
+    uri: Uri,
+    client_addr: Option<String>,
+    started: Instant,
+}
+
+/// Counts every request in the metrics and records authenticated ones as events.
+pub async fn record(State(state): State<AppState>, request: Request<Body>, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let slot = CallerSlot::default();
+    parts.extensions.insert(slot.clone());
+    let seen = Seen {
+        method: parts.method.clone(),
+        endpoint: parts
+            .extensions
+            .get::<MatchedPath>()
+            .map_or_else(|| UNMATCHED.to_owned(), |path| path.as_str().to_owned()),
+        uri: parts.uri.clone(),
+        client_addr: client_of(&parts, &state).addr.map(|addr| addr.to_string()),
+        started: Instant::now(),
+    };
+
+    let response = next.run(Request::from_parts(parts, body)).await;
+
+    let seconds = seen.started.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    state.metrics.observe_request(seen.method.as_str(), &seen.endpoint, status, seconds);
+    let Some(recorder) = &state.recorder else { return response };
+    let caller = match slot.get() {
+        Some(caller) => Some(caller.clone()),
+        None if seen.endpoint == "/api/auth/login" && response.status().is_success() => {
+            let token = session_token(&response);
+            login_caller(&state, token).await
+        }
+        None => None,
+    };
+    if let Some(caller) = caller {
+        recorder.record(event(&seen, caller, status, seconds));
+    }
+    response
+}
+
+/// The session token a response's cookie sets.
+fn session_token(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| value.split(';').next()?.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, token)| token.to_owned())
+}
+
+/// The caller a successful login just created, read back from its session token.
+async fn login_caller(state: &AppState, token: Option<String>) -> Option<Caller> {
+    let who = state.auth.authenticate(&token?).await.ok().flatten()?;
+    Some(Caller::of(&who))
+}
+
+fn event(seen: &Seen, caller: Caller, status: u16, seconds: f64) -> Event {
+    let filters = filter_names(seen.uri.query());
+    let action = action_of(&seen.method, &seen.endpoint);
+    Event {
+        account_id: Some(caller.account_id),
+        session_id: Some(caller.session_id),
+        department: caller.department,
+        project: path_parameter(&seen.endpoint, seen.uri.path(), "{key}"),
+        filters: (!filters.is_empty()).then(|| serde_json::json!(filters)),
+        method: Some(seen.method.to_string()),
+        endpoint: Some(seen.endpoint.clone()),
+        status: Some(status),
+        latency_ms: Some(seconds * 1000.0),
+        client_addr: seen.client_addr.clone(),
+        ..Event::new(action, SystemClock.now())
+    }
+}
+
+/// The distinct query parameter names, in order of first use; values are left out, as
+/// they may name people (an assignee) and would make the events a second issue store.
+pub fn filter_names(query: Option<&str>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for pair in query.unwrap_or_default().split('&').filter(|pair| !pair.is_empty()) {
+        let name = pair.split('=').next().unwrap_or_default();
+        let name = percent_decode(name);
+        if !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+fn percent_decode(text: &str) -> String {
+    let text = text.replace('+', " ");
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The raw path segment standing where `template` has `parameter`.
+pub fn path_parameter(template: &str, path: &str, parameter: &str) -> Option<String> {
+    let index = template.split('/').position(|segment| segment == parameter)?;
+    let value = path.split('/').nth(index)?;
+    (!value.is_empty()).then(|| percent_decode(value))
+}
+
+/// The action a request of `method` on the route `template` stands for.
+pub fn action_of(method: &Method, template: &str) -> Action {
+    match (method.as_str(), template) {
+        ("POST", "/api/auth/login") => Action::Login,
+        ("POST", "/api/auth/logout") => Action::Logout,
+        ("GET", "/api/projects") => Action::ViewProjects,
+        ("GET", "/api/projects/{key}/analysis") => Action::AnalyzeProject,
+        ("GET", "/api/projects/{key}/issues") => Action::ViewIssues,
+        ("GET", t) if t.ends_with(".csv") || t.ends_with("/report") => Action::ExportData,
+        ("GET", "/api/admin/usage/trends") => Action::ViewTrends,
+        ("POST", "/api/admin/projects/{key}/sync") => Action::StartSync,
+        ("GET" | "HEAD", _) => Action::ApiCall,
+        (_, t) if t.starts_with("/api/admin/") => Action::AdminAction,
+        _ => Action::ApiCall,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_are_the_distinct_decoded_parameter_names() {
+        let names = filter_names(Some("priority=Major&fix%5Fversion=3.5&priority=Minor&&x"));
+
+        assert_eq!(names, ["priority", "fix_version", "x"]);
+    }
+
+    #[test]
+    fn the_project_comes_from_the_key_segment_of_the_template() {
+        let key =
+            path_parameter("/api/projects/{key}/analysis", "/api/projects/ZK/analysis", "{key}");
+
+        assert_eq!(key.as_deref(), Some("ZK"));
+        assert_eq!(path_parameter("/api/projects", "/api/projects", "{key}"), None);
+    }
+
+    #[test]
+    fn actions_follow_the_route_template_and_method() {
+        let analysis = "/api/projects/{key}/analysis";
+
+        assert_eq!(action_of(&Method::GET, analysis), Action::AnalyzeProject);
+        assert_eq!(action_of(&Method::PATCH, "/api/admin/users/{id}"), Action::AdminAction);
+        assert_eq!(action_of(&Method::GET, "/api/admin/users"), Action::ApiCall);
+        let csv = "/api/projects/{key}/issues.csv";
+        assert_eq!(action_of(&Method::GET, csv), Action::ExportData);
+    }
+}
