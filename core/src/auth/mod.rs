@@ -56,6 +56,7 @@ use crate::{Error, Result};
 
 pub use self::clock::{Clock, ManualClock, SystemClock};
 pub use self::password::{validate_password, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+pub use self::session::{CACHE_TTL, LOCAL_CACHE_TTL};
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -328,6 +329,9 @@ impl Auth {
 
     /// Changes an account's role; its live sessions see the new role on their next request.
     pub async fn set_role(&self, id: i64, role: Role) -> Result<()> {
+        if role != Role::Admin {
+            self.keep_an_admin(id, "demoted").await?;
+        }
         if !self.inner.store.update_role(id, role).await? {
             return Err(not_found(id));
         }
@@ -338,6 +342,9 @@ impl Auth {
 
     /// Enables or disables an account; disabling ends its sessions at once.
     pub async fn set_active(&self, id: i64, active: bool) -> Result<()> {
+        if !active {
+            self.keep_an_admin(id, "disabled").await?;
+        }
         if !self.inner.store.update_active(id, active).await? {
             return Err(not_found(id));
         }
@@ -352,6 +359,26 @@ impl Auth {
             "account {}",
             if active { "enabled" } else { "disabled" }
         );
+        Ok(())
+    }
+
+    /// Refuses to take away the last active admin: nobody could then manage accounts
+    /// through the service. Two admins removing each other at the same instant can still
+    /// both succeed (the check and the change are not one transaction); the CLI, which
+    /// needs no account, repairs that.
+    async fn keep_an_admin(&self, id: i64, change: &str) -> Result<()> {
+        let accounts = self.inner.store.account_records().await?;
+        let is_active_admin = |a: &AccountRecord| a.role == Role::Admin && a.active;
+        let target_is_one = accounts.iter().any(|a| a.id == id && is_active_admin(a));
+        let admins = accounts.iter().filter(|a| is_active_admin(a)).count();
+        if target_is_one && admins == 1 {
+            return Err(Error::Conflict {
+                message: format!(
+                    "account {id} is the only active admin and cannot be {change}; make \
+                     another account admin first"
+                ),
+            });
+        }
         Ok(())
     }
 

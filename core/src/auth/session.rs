@@ -1,9 +1,12 @@
 //! Logins, sessions and their cache.
 //!
 //! A cached session (key `session:<token hash>`, and `session-id:<id>` for bearer tokens)
-//! holds the session row and its account, for at most [`CACHE_TTL`]. A cached entry that
-//! would refuse the request (idle, say) is checked against the store before refusing, as
-//! another instance may have refreshed the row.
+//! holds the session row and its account, for at most [`CACHE_TTL`] in Redis, where every
+//! change deletes it for all instances at once. Without Redis the cache lives in this
+//! process and cannot hear of changes made by another process (`bugdash users disable`, a
+//! second instance), so entries last only [`LOCAL_CACHE_TTL`]: such a change is seen within
+//! a second. A cached entry that would refuse the request (idle, say) is checked against the
+//! store before refusing, as another instance may have refreshed the row.
 
 use std::time::Duration;
 
@@ -16,8 +19,12 @@ use crate::secret::Secret;
 use crate::store::accounts::SessionRecord;
 use crate::{Error, Result};
 
-/// How long a session stays cached before it is read from the store again.
+/// How long a session stays cached in Redis before it is read from the store again.
 pub const CACHE_TTL: Duration = Duration::from_secs(60);
+
+/// How long a session stays cached in process when there is no Redis: the longest another
+/// process's disable, revocation or role change can go unseen here.
+pub const LOCAL_CACHE_TTL: Duration = Duration::from_secs(1);
 
 /// `last_seen_at` is written when it is at least this old.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
@@ -279,7 +286,8 @@ impl Auth {
 
     async fn remember(&self, lookup: &Lookup<'_>, session: &Cached) {
         if let Ok(bytes) = serde_json::to_vec(session) {
-            self.inner.cache.coherent_set(&lookup.key(), &bytes, CACHE_TTL).await;
+            let ttl = if self.inner.cache.is_shared() { CACHE_TTL } else { LOCAL_CACHE_TTL };
+            self.inner.cache.coherent_set(&lookup.key(), &bytes, ttl).await;
         }
     }
 

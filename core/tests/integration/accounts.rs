@@ -563,3 +563,42 @@ async fn without_a_configured_key_instances_share_a_generated_one(backend: Backe
     assert_eq!(seen.session.id, login.session.id);
     assert!(second.authenticate_bearer(&foreign).await.unwrap().is_none());
 }
+
+/// Without Redis each process caches sessions for itself; a disable made by another
+/// process (`bugdash users disable` beside a running service) was honoured by the
+/// service's cache for a minute. It must be seen within the local cache's second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_a_disable_by_another_process_is_seen_within_a_second() {
+    let h = Harness::new(Backend::Sqlite).await;
+    let id = h.account("cli@example.com", Role::User).await;
+    let login = h.login("cli@example.com").await.unwrap();
+    let token = login.token.expose().to_owned();
+    assert!(h.auth.authenticate(&token).await.unwrap().is_some(), "cached now");
+    let cache = cache::open(&CacheSettings::default()).await.unwrap();
+    let clock = Arc::new(h.clock.clone());
+    let other_process = Auth::with_clock(h.store.clone(), cache, &h.settings, clock).await.unwrap();
+
+    other_process.set_active(id, false).await.unwrap();
+    tokio::time::sleep(bugdash::auth::LOCAL_CACHE_TTL + Duration::from_millis(200)).await;
+
+    assert!(h.auth.authenticate(&token).await.unwrap().is_none());
+}
+
+/// An admin could disable or demote itself as the only admin, leaving nobody able to
+/// manage accounts through the service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_active_admin_can_be_neither_disabled_nor_demoted() {
+    let h = Harness::new(Backend::Sqlite).await;
+    let boss = h.account("boss@example.com", Role::Admin).await;
+
+    let disabled = h.auth.set_active(boss, false).await;
+    let demoted = h.auth.set_role(boss, Role::User).await;
+    let deputy = h.account("deputy@example.com", Role::Admin).await;
+    let demoted_with_a_deputy = h.auth.set_role(boss, Role::User).await;
+    let deputy_disabled = h.auth.set_active(deputy, false).await;
+
+    assert!(matches!(disabled, Err(Error::Conflict { .. })), "{disabled:?}");
+    assert!(matches!(demoted, Err(Error::Conflict { .. })), "{demoted:?}");
+    assert!(demoted_with_a_deputy.is_ok(), "{demoted_with_a_deputy:?}");
+    assert!(matches!(deputy_disabled, Err(Error::Conflict { .. })), "{deputy_disabled:?}");
+}
