@@ -20,20 +20,22 @@ use crate::{Error, Result};
 pub const TIMEOUT: Duration = Duration::from_millis(1_000);
 
 /// GCRA on Redis's own clock, so every instance agrees on time. Arguments: the emission
-/// interval and the burst tolerance in milliseconds. Returns allowed (0 or 1), the wait in
-/// milliseconds when refused, and the requests still allowed at once.
+/// interval and the burst tolerance in microseconds (in milliseconds an interval rounds to
+/// zero above 60,000 requests a minute, and the script divided by it). Returns allowed (0 or
+/// 1), the wait in microseconds when refused, and the requests still allowed at once.
+/// Microseconds since the epoch stay well inside the 2^53 a Lua number holds exactly.
 const GCRA_SCRIPT: &str = r"
-local interval = tonumber(ARGV[1])
+local interval = math.max(tonumber(ARGV[1]), 1)
 local tolerance = tonumber(ARGV[2])
 local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local ahead = tat + interval - now
 if ahead > tolerance then
   return {0, ahead - tolerance, 0}
 end
-redis.call('SET', KEYS[1], tat + interval, 'PX', math.max(ahead, 1))
+redis.call('SET', KEYS[1], tat + interval, 'PX', math.max(math.ceil(ahead / 1000), 1))
 return {1, 0, math.floor((tolerance - ahead) / interval)}
 ";
 
@@ -110,14 +112,14 @@ impl Cache for RedisCache {
         let (allowed, wait, remaining): (u8, u64, u32) = self
             .gcra
             .key(self.key(key))
-            .arg(quota.interval().as_millis() as u64)
-            .arg(quota.tolerance().as_millis() as u64)
+            .arg(quota.interval().as_micros() as u64)
+            .arg(quota.tolerance().as_micros() as u64)
             .invoke_async(&mut connection)
             .await
             .map_err(failed("count a request against a rate limit"))?;
         Ok(RateDecision {
             allowed: allowed == 1,
-            retry_after: Duration::from_millis(wait),
+            retry_after: Duration::from_micros(wait),
             remaining,
         })
     }

@@ -145,3 +145,20 @@ async fn without_redis_the_cache_is_in_process_and_not_degraded() {
     let status = cache.status();
     assert_eq!((status.backend, status.degraded), ("memory", false));
 }
+
+/// Above 60,000 requests a minute the interval was zero milliseconds, the Redis script
+/// divided by it and every call failed, leaving the cache degraded.
+#[tokio::test]
+async fn redis_limits_above_sixty_thousand_a_minute_still_count() {
+    let cache = redis_cache(&unique_prefix()).await;
+    let quota = Quota { per_minute: 100_000, burst: 3 };
+
+    let decisions = [
+        cache.rate_limit("api:fast", quota).await.unwrap(),
+        cache.rate_limit("api:fast", quota).await.unwrap(),
+    ];
+
+    assert!(decisions.iter().all(|d| d.allowed), "{decisions:?}");
+    assert!(!cache.status().degraded, "{:?}", cache.status());
+    assert!(decisions[1].remaining < 3, "{decisions:?}");
+}
