@@ -10,7 +10,10 @@
 //! process of its own, so its peak memory is its own. PostgreSQL runs use a throwaway
 //! database on the server named by `BUGDASH_TEST_POSTGRES_URL` (default: the local server,
 //! user `postgres`). `BUGDASH_BENCH_IMPORT_SIZE` sets the number of issues (default
-//! 1,000,000); `BUGDASH_BENCH_IMPORT=postgres:array` runs one scenario.
+//! 1,000,000); `BUGDASH_BENCH_IMPORT=postgres:array` runs one scenario and writes only the
+//! input it reads (a comma-separated list runs several). The backend `parse` reads the
+//! files without writing anything (`parse:pages`), which tells the reading's share of an
+//! import's time.
 
 // The figures go to standard output: printing them is what this program is for.
 #![allow(clippy::print_stdout)]
@@ -21,7 +24,7 @@ use std::process::Command;
 use std::str::FromStr;
 use std::time::Instant;
 
-use bugdash::ingest::import::{import_files, ImportRequest};
+use bugdash::ingest::import::{import_files, ImportRequest, StageTimes};
 use bugdash::ingest::NoProgress;
 use bugdash::jira::ReadOptions;
 use bugdash::model::Issue;
@@ -42,12 +45,6 @@ fn main() {
         (Ok(scenario), Ok(folder)) => run_scenario(&scenario, Path::new(&folder), size),
         (scenario, _) => {
             let dir = tempfile::tempdir().expect("temporary folder");
-            let began = Instant::now();
-            write_inputs(dir.path(), size);
-            println!(
-                "import/inputs  {size} issues written in {:.1} s",
-                began.elapsed().as_secs_f64()
-            );
             let all = [
                 "postgres:pages",
                 "postgres:array",
@@ -57,9 +54,17 @@ fn main() {
                 "sqlite:csv",
             ];
             let chosen: Vec<String> = match scenario {
-                Ok(one) => vec![one],
+                Ok(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
                 Err(_) => all.iter().map(|s| s.to_string()).collect(),
             };
+            let layouts: Vec<&str> =
+                chosen.iter().filter_map(|s| s.split_once(':').map(|(_, layout)| layout)).collect();
+            let began = Instant::now();
+            write_inputs(dir.path(), size, &layouts);
+            println!(
+                "import/inputs  {size} issues written in {:.1} s",
+                began.elapsed().as_secs_f64()
+            );
             for scenario in chosen {
                 run_child(&scenario, dir.path(), size);
             }
@@ -100,7 +105,7 @@ fn run_scenario(scenario: &str, folder: &Path, size: usize) {
         ImportRequest { files, project: "ZOOKEEPER".into(), options: ReadOptions::default() };
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     runtime.block_on(async {
-        let (seconds, inserted) = match backend {
+        let (seconds, inserted, stages) = match backend {
             "sqlite" => {
                 let dir = tempfile::tempdir().expect("temporary folder");
                 let store = SqliteStore::open(&dir.path().join("bench.db")).await.expect("open");
@@ -108,6 +113,7 @@ fn run_scenario(scenario: &str, folder: &Path, size: usize) {
                 import(&store, &request).await
             }
             "postgres" => import_postgres(&request).await,
+            "parse" => (parse_only(&request), 0, None),
             other => panic!("unknown backend {other}"),
         };
         println!(
@@ -116,10 +122,19 @@ fn run_scenario(scenario: &str, folder: &Path, size: usize) {
             seconds,
             peak_rss_kb() as f64 / 1024.0
         );
+        if let Some(stages) = stages {
+            println!(
+                "    stages: reading {:.1} s (blocked {:.1} s), writing {:.1} s (starved {:.1} s)",
+                stages.reading.as_secs_f64(),
+                stages.reader_blocked.as_secs_f64(),
+                stages.writing.as_secs_f64(),
+                stages.writer_starved.as_secs_f64()
+            );
+        }
     });
 }
 
-async fn import_postgres(request: &ImportRequest) -> (f64, u64) {
+async fn import_postgres(request: &ImportRequest) -> (f64, u64, Option<StageTimes>) {
     let url = std::env::var("BUGDASH_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_SERVER.into());
     let server = PgConnectOptions::from_str(&url).expect("PostgreSQL URL");
     let name = format!("bugdash_bench_import_{:08x}", std::process::id());
@@ -135,14 +150,29 @@ async fn import_postgres(request: &ImportRequest) -> (f64, u64) {
     result
 }
 
-async fn import(store: &dyn Store, request: &ImportRequest) -> (f64, u64) {
+async fn import(store: &dyn Store, request: &ImportRequest) -> (f64, u64, Option<StageTimes>) {
     let began = Instant::now();
     let report = import_files(store, request, &NoProgress).await.expect("import");
-    (began.elapsed().as_secs_f64(), report.written.inserted)
+    (began.elapsed().as_secs_f64(), report.written.inserted, Some(report.stages))
 }
 
-/// Writes the three inputs of `size` issues into `folder`.
-fn write_inputs(folder: &Path, size: usize) {
+/// Reads every file as the import does, without a store; returns the seconds spent.
+fn parse_only(request: &ImportRequest) -> f64 {
+    let began = Instant::now();
+    let mut read = 0;
+    for path in &request.files {
+        bugdash::jira::stream_path(path, &request.options, &mut |issue| {
+            read += u64::from(issue.project.eq_ignore_ascii_case(&request.project));
+            Ok(())
+        })
+        .expect("read");
+    }
+    assert!(read > 0, "the files hold issues of the project");
+    began.elapsed().as_secs_f64()
+}
+
+/// Writes the inputs of `size` issues for the given layouts into `folder`.
+fn write_inputs(folder: &Path, size: usize, layouts: &[&str]) {
     let templates = record_templates();
     let record =
         |index: usize| {
@@ -151,6 +181,27 @@ fn write_inputs(folder: &Path, size: usize) {
                 .replacen("\"@ID@\"", &format!("\"{id}\""), 1)
                 .replacen("\"@KEY@\"", &format!("\"ZOOKEEPER-{id}\""), 1)
         };
+    if layouts.contains(&"csv") {
+        write_csv(&folder.join("export.csv"), size);
+    }
+    if layouts.contains(&"pages") {
+        write_pages(folder, size, &record);
+    }
+    if layouts.contains(&"array") {
+        let file = std::fs::File::create(folder.join("array.json")).expect("array file");
+        let mut out = std::io::BufWriter::new(file);
+        writeln!(out, "[").expect("write");
+        for index in 0..size {
+            let separator = if index + 1 == size { "" } else { "," };
+            writeln!(out, "{}{separator}", record(index)).expect("write");
+        }
+        writeln!(out, "]").expect("write");
+        out.flush().expect("flush");
+    }
+}
+
+/// The search pages of [`PAGE`] issues each.
+fn write_pages(folder: &Path, size: usize, record: &dyn Fn(usize) -> String) {
     std::fs::create_dir(folder.join("pages")).expect("pages folder");
     for (number, start) in (0..size).step_by(PAGE).enumerate() {
         let path = folder.join("pages").join(format!("page-{number:05}.json"));
@@ -163,16 +214,6 @@ fn write_inputs(folder: &Path, size: usize) {
         }
         writeln!(out, "]}}").expect("write");
     }
-    let file = std::fs::File::create(folder.join("array.json")).expect("array file");
-    let mut out = std::io::BufWriter::new(file);
-    writeln!(out, "[").expect("write");
-    for index in 0..size {
-        let separator = if index + 1 == size { "" } else { "," };
-        writeln!(out, "{}{separator}", record(index)).expect("write");
-    }
-    writeln!(out, "]").expect("write");
-    out.flush().expect("flush");
-    write_csv(&folder.join("export.csv"), size);
 }
 
 /// The raw ZooKeeper records as JSON text with `"@ID@"` and `"@KEY@"` in place of their

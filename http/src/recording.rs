@@ -1,7 +1,8 @@
 //! The layer that turns requests into usage events and request metrics.
 //!
 //! Every request updates `bugdash_requests_total` and `bugdash_request_duration_seconds`,
-//! labelled with its route template (`unmatched` for no route), never its raw path. Every
+//! labelled with its route template (`unmatched` for no route), never its raw path; a 429
+//! also counts in `bugdash_rate_limited_total` (`login` or `api`). Every
 //! request whose caller proved who they are also becomes one [`Event`]: the identity is
 //! left in a [`CallerSlot`] by the [`CurrentUser`](crate::extract::CurrentUser) extractor,
 //! so that the layer knows the caller without authenticating a second time. A request
@@ -25,6 +26,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use bugdash::analytics::{Action, Event};
 use bugdash::auth::{Authenticated, Clock, SystemClock};
+use bugdash::model::Timestamp;
 
 use crate::extract::{client_of, SESSION_COOKIE};
 use crate::state::AppState;
@@ -83,6 +85,7 @@ struct Seen {
     endpoint: String,
     uri: Uri,
     client_addr: Option<String>,
+    at: Timestamp,
     started: Instant,
 }
 
@@ -99,6 +102,7 @@ pub async fn record(State(state): State<AppState>, request: Request<Body>, next:
             .map_or_else(|| UNMATCHED.to_owned(), |path| path.as_str().to_owned()),
         uri: parts.uri.clone(),
         client_addr: client_of(&parts, &state).addr.map(|addr| addr.to_string()),
+        at: SystemClock.now(),
         started: Instant::now(),
     };
 
@@ -107,6 +111,10 @@ pub async fn record(State(state): State<AppState>, request: Request<Body>, next:
     let seconds = seen.started.elapsed().as_secs_f64();
     let status = response.status().as_u16();
     state.metrics.observe_request(seen.method.as_str(), &seen.endpoint, status, seconds);
+    if status == 429 {
+        let login = seen.endpoint == "/api/auth/login";
+        state.metrics.observe_rate_limited(if login { "login" } else { "api" });
+    }
     let Some(recorder) = &state.recorder else { return response };
     let caller = match slot.get() {
         Some(caller) => Some(caller.clone()),
@@ -154,7 +162,7 @@ fn event(seen: &Seen, caller: Caller, status: u16, seconds: f64) -> Event {
         status: Some(status),
         latency_ms: Some(seconds * 1000.0),
         client_addr: seen.client_addr.clone(),
-        ..Event::new(action, SystemClock.now())
+        ..Event::new(action, seen.at)
     }
 }
 

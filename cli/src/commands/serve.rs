@@ -11,12 +11,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use bugdash::auth::{NewAccount, Role, SystemClock};
+use bugdash::auth::{NewAccount, Role};
 use bugdash::config::Settings;
 use bugdash::jira::{read_bytes, ReadOptions};
-use bugdash::jobs::{instance_name, JobContext, Scheduler};
+use bugdash::jobs::Scheduler;
 use bugdash::secret::Secret;
 use bugdash::store::Store;
+use bugdash_http::routes::system::job_context;
 use bugdash_http::{app, AppState};
 use clap::Args;
 use rand::distr::{Alphanumeric, SampleString};
@@ -119,18 +120,6 @@ impl ServeArgs {
         served?;
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-/// What the scheduled jobs of this instance work with.
-fn job_context(state: &AppState) -> JobContext {
-    JobContext {
-        store: Arc::clone(&state.store),
-        auth: state.auth.clone(),
-        settings: Arc::clone(&state.settings),
-        clock: Arc::new(SystemClock),
-        metrics: Arc::clone(&state.metrics),
-        instance: instance_name(),
     }
 }
 

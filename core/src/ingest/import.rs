@@ -20,6 +20,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -60,6 +61,22 @@ pub struct ImportReport {
     pub written: WriteStats,
     /// Id of the recorded run.
     pub run_id: i64,
+    /// Where the time went.
+    pub stages: StageTimes,
+}
+
+/// Where an import's wall-clock time went, stage by stage: the reading thread and the
+/// writer run side by side, so which of them waited tells which one bounds the import.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    /// Time the reading thread spent reading and parsing the files.
+    pub reading: Duration,
+    /// Time the reading thread waited for room in the channel: the writer was behind.
+    pub reader_blocked: Duration,
+    /// Time the writer spent in the store.
+    pub writing: Duration,
+    /// Time the writer waited for a batch: the reading was behind.
+    pub writer_starved: Duration,
 }
 
 /// Reads every file, keeps the issues of the requested project and upserts them in
@@ -79,7 +96,7 @@ pub async fn import_files(
         let request = request.clone();
         tokio::task::spawn_blocking(move || read_files(&request, &sender))
     };
-    let written = write_batches(store, receiver, &mut report.written, progress).await;
+    let written = write_batches(store, receiver, &mut report, progress).await;
     let read = match reading.await {
         Ok(read) => read,
         Err(panic) => std::panic::resume_unwind(panic.into_panic()),
@@ -90,6 +107,9 @@ pub async fn import_files(
         (Ok(()), Err(fault)) => Err(fault),
         (Ok(()), Ok(counts)) => {
             (report.read, report.other_projects) = (counts.kept, counts.other_projects);
+            report.stages.reading = counts.reading;
+            report.stages.reader_blocked = counts.blocked;
+            tracing::debug!(stages = ?report.stages, "import stage times");
             no_issue_of_project(&request.project, &report)
         }
     };
@@ -110,20 +130,29 @@ fn check_files(files: &[PathBuf]) -> Result<()> {
 struct ReadCounts {
     kept: u64,
     other_projects: BTreeMap<String, u64>,
+    /// Time spent reading, waits for the writer excluded.
+    reading: Duration,
+    /// Time spent waiting for room in the channel.
+    blocked: Duration,
 }
 
 /// Streams every file in order, sending the project's issues in batches.
 fn read_files(request: &ImportRequest, sender: &mpsc::Sender<Vec<Issue>>) -> Result<ReadCounts> {
+    let began = Instant::now();
     let mut counts = ReadCounts::default();
     let mut batch = Vec::with_capacity(BATCH);
-    let send = |batch: Vec<Issue>| {
-        sender.blocking_send(batch).map_err(|_| {
+    let mut blocked = Duration::ZERO;
+    let mut send = |batch: Vec<Issue>| {
+        let waiting = Instant::now();
+        let sent = sender.blocking_send(batch).map_err(|_| {
             // The writer has stopped and returns its own error; this one is not shown.
             Error::Store {
                 operation: "keep writing the import".into(),
                 source: "the writer stopped".into(),
             }
-        })
+        });
+        blocked += waiting.elapsed();
+        sent
     };
     for path in &request.files {
         stream_path(path, &request.options, &mut |issue| {
@@ -142,6 +171,8 @@ fn read_files(request: &ImportRequest, sender: &mpsc::Sender<Vec<Issue>>) -> Res
     if !batch.is_empty() {
         send(batch)?;
     }
+    counts.blocked = blocked;
+    counts.reading = began.elapsed().saturating_sub(blocked);
     Ok(counts)
 }
 
@@ -161,14 +192,19 @@ fn no_issue_of_project(project: &str, report: &ImportReport) -> Result<()> {
 async fn write_batches(
     store: &dyn Store,
     mut receiver: mpsc::Receiver<Vec<Issue>>,
-    totals: &mut WriteStats,
+    report: &mut ImportReport,
     progress: &dyn ProgressSink,
 ) -> Result<()> {
     let mut done = 0;
+    let mut waiting = Instant::now();
     while let Some(batch) = receiver.recv().await {
-        *totals += store.upsert_issues(&batch).await?;
+        let writing = Instant::now();
+        report.stages.writer_starved += writing - waiting;
+        report.written += store.upsert_issues(&batch).await?;
         done += batch.len() as u64;
         progress.update(&Progress { stage: "writing", done, total: None });
+        waiting = Instant::now();
+        report.stages.writing += waiting - writing;
     }
     Ok(())
 }

@@ -332,9 +332,7 @@ mod tests {
     }
 
     fn window_all() -> Params {
-        let mut params = Params::default();
-        params.window = analysis::Window::All;
-        params
+        Params { window: analysis::Window::All, ..Params::default() }
     }
 
     async fn issues_in(store: &SqliteStore, cache: &AnalysisCache, params: Params) -> u64 {

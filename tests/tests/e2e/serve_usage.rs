@@ -21,6 +21,8 @@ use bugdash_http::{app, AppState};
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{json, Value};
 
+use bugdash_tests::fake_jira::{Dataset, FakeJira, Flavor};
+
 use crate::binary;
 use crate::serve_app::{test_settings, ADMIN, PASSWORD, USER};
 use crate::stores::{both_backends, TestStore};
@@ -183,6 +185,7 @@ async fn admin_usage_endpoints_answer_admins_and_refuse_users() {
             wrong.push(format!("{path}: {} {}", as_admin.status(), as_user.status()));
         }
     }
+    service.recorder.flush().await.expect("flushed");
     let own: Value = service.get(&user, "/api/usage/me").await.json().await.unwrap();
     let bad = service.get(&admin, "/api/admin/usage/trends?period=fortnight").await;
     let csv = service.get(&admin, "/api/admin/usage/report?days=3&format=csv").await;
@@ -190,7 +193,9 @@ async fn admin_usage_endpoints_answer_admins_and_refuse_users() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     let own_events = own["items"].as_array().expect("events");
     assert!(!own_events.is_empty(), "{own}");
-    assert_eq!(bad.status(), 422, "{}", bad.text().await.unwrap());
+    let (status, message) = (bad.status(), bad.text().await.unwrap());
+    assert_eq!(status, 400, "{message}");
+    assert!(message.contains("period") && message.contains("fortnight"), "{message}");
     assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
 }
 
@@ -277,3 +282,29 @@ async fn load_until_stopped(base: &str, password: &str, pid: u32) {
         client.await.unwrap();
     }
 }
+
+async fn readyz_is_ready_while_database_and_cache_answer(store: TestStore) {
+    let mut settings = test_settings();
+    // At most one request per millisecond: the Redis rate limiter counts whole milliseconds.
+    settings.limits.api_per_minute = 60_000;
+    settings.limits.login_per_minute = 60_000;
+    if store.url.starts_with("postgres") {
+        settings.cache.redis_url = Some(Secret::new("redis://127.0.0.1:6379"));
+    }
+    let fake = FakeJira::start(Dataset::apache(Flavor::DataCenter)).await;
+    settings.jira.url = Some(fake.url());
+    settings.jira.deployment = Some("datacenter".into());
+    let service = crate::serve_app::Service::start(store, settings).await;
+    let admin = service.login(ADMIN).await;
+    let sync = service.url("/api/admin/projects/ZOOKEEPER/sync");
+    let started = service.http.post(sync).headers(admin.for_writes()).send().await.unwrap();
+
+    let response = service.http.get(service.url("/readyz")).send().await.unwrap();
+    let status = response.status().as_u16();
+    let body = response.text().await.unwrap();
+    let system: Value = service.get(&admin, "/api/system/status").await.json().await.unwrap();
+
+    assert_eq!(started.status(), 202);
+    assert_eq!(status, 200, "{body}\n{system}");
+}
+both_backends!(readyz_is_ready_while_database_and_cache_answer);
