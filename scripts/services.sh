@@ -102,3 +102,27 @@ ensure_redis() {
     export BUGDASH_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
     echo "Redis: started a throwaway server on 127.0.0.1:$port"
 }
+
+# nginx: the end-to-end test of deploy/ runs Debian's nginx as a child process of its own
+# (tests/tests/e2e/nginx.rs). Installed with apt-get when missing and we are root;
+# otherwise the suite stops saying what to install (the test never skips).
+ensure_nginx() {
+    if [[ -n "${BUGDASH_TEST_NGINX:-}" ]] || command -v nginx >/dev/null 2>&1 \
+        || [[ -x /usr/sbin/nginx ]]; then
+        echo "nginx: found"
+        return
+    fi
+    if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "nginx: installing Debian's nginx package"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx \
+            >/dev/null || {
+            echo "error: apt-get install nginx failed (try apt-get update first)" >&2
+            exit 2
+        }
+        return
+    fi
+    echo "error: nginx is missing; the nginx test needs it." >&2
+    echo "       install it (Debian/Ubuntu: sudo apt-get install nginx)," >&2
+    echo "       or set BUGDASH_TEST_NGINX to an nginx binary" >&2
+    exit 2
+}

@@ -19,9 +19,9 @@ use pyo3::types::{PyBytes, PyDict, PyTuple};
 
 /// Every column of `Issues.to_pandas()`, in frame order, as the builder that makes it.
 fn builders() -> Vec<Builder> {
-    use Builder::{Dictionary, Int, List, Text, Time};
+    use Builder::{Dictionary, Int, List, Text, Time, UInt};
     vec![
-        Int(|i| i.id.map(|id| id as i64), Ints::default()),
+        UInt(|i| i.id, Ints::default()),
         Text(|i| Some(&i.key), Strings::default(), Validity::default()),
         Dictionary(|i| Some(i.project.as_str()), Names::default()),
         Dictionary(|i| Some(i.issue_type.as_str()), Names::default()),
@@ -76,6 +76,8 @@ const NAMES: [&str; 20] = [
 /// A column under construction: the field it reads and what it has gathered so far.
 enum Builder {
     Int(fn(&Issue) -> Option<i64>, Ints),
+    /// JIRA ids are unsigned: kept whole above `i64::MAX`.
+    UInt(fn(&Issue) -> Option<u64>, Ints),
     Time(fn(&Issue) -> Option<Timestamp>, Ints),
     Dictionary(for<'a> fn(&'a Issue) -> Option<&'a str>, Names),
     Text(for<'a> fn(&'a Issue) -> Option<&'a ArcText>, Strings, Validity),
@@ -86,6 +88,7 @@ impl Builder {
     fn push(&mut self, issue: &Issue) {
         match self {
             Builder::Int(field, ints) => ints.push(field(issue)),
+            Builder::UInt(field, ints) => ints.push_bytes(field(issue).map(u64::to_le_bytes)),
             Builder::Time(field, ints) => ints.push(field(issue).map(Timestamp::millis)),
             Builder::Dictionary(field, names) => names.push(field(issue)),
             Builder::Text(field, strings, validity) => {
@@ -106,6 +109,9 @@ impl Builder {
         match self {
             Builder::Int(_, ints) => {
                 Column::Int { values: ints.values, validity: ints.validity.finish() }
+            }
+            Builder::UInt(_, ints) => {
+                Column::UInt { values: ints.values, validity: ints.validity.finish() }
             }
             Builder::Time(_, ints) => {
                 Column::Time { millis: ints.values, validity: ints.validity.finish() }
@@ -132,7 +138,12 @@ struct Ints {
 
 impl Ints {
     fn push(&mut self, value: Option<i64>) {
-        self.values.extend_from_slice(&value.unwrap_or(0).to_le_bytes());
+        self.push_bytes(value.map(i64::to_le_bytes));
+    }
+
+    /// A value already in its eight little-endian bytes (signed or not).
+    fn push_bytes(&mut self, value: Option<[u8; 8]>) {
+        self.values.extend_from_slice(&value.unwrap_or([0; 8]));
         self.validity.push(value.is_some());
     }
 }
@@ -205,6 +216,8 @@ impl Hasher for ShortNameHasher {
 enum Column {
     /// int64 values.
     Int { values: Vec<u8>, validity: Option<Vec<u8>> },
+    /// uint64 values.
+    UInt { values: Vec<u8>, validity: Option<Vec<u8>> },
     /// Milliseconds since the epoch, UTC.
     Time { millis: Vec<u8>, validity: Option<Vec<u8>> },
     /// int32 indices into the distinct names.
@@ -325,6 +338,9 @@ fn column_tuple<'py>(
     let items: Vec<Bound<'py, PyAny>> = match column {
         Column::Int { values, validity } => {
             vec![tag(py, "int"), rows_of(py, rows)?, optional(validity), bytes(&values)]
+        }
+        Column::UInt { values, validity } => {
+            vec![tag(py, "uint"), rows_of(py, rows)?, optional(validity), bytes(&values)]
         }
         Column::Time { millis, validity } => {
             vec![tag(py, "time"), rows_of(py, rows)?, optional(validity), bytes(&millis)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bugdash::jira::{read_path, ReadOptions};
 use bugdash::model::{dedupe_issues, Issue, Text};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBool, PyDict, PySlice};
 
 use crate::errors::{to_py, Domain};
 
@@ -40,15 +40,44 @@ impl Issues {
         self.issues.len()
     }
 
-    fn __getitem__<'py>(&self, py: Python<'py>, index: isize) -> PyResult<Bound<'py, PyDict>> {
-        let len = self.issues.len() as isize;
-        let at = if index < 0 { index + len } else { index };
-        if !(0..len).contains(&at) {
-            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
-                "issue index {index} is out of range for {len} issues"
+    /// `issues[i]` is the i-th issue as a dict; `issues[a:b:c]` is an `Issues` of those.
+    /// An index out of range raises `IndexError` (the sequence protocol needs it); an
+    /// index that is neither an integer nor a slice raises `InputError`.
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        index: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let len = self.issues.len();
+        if let Ok(slice) = index.cast::<PySlice>() {
+            let picked = slice.indices(len as isize)?;
+            let mut chosen = Vec::with_capacity(picked.slicelength);
+            let mut at = picked.start;
+            for _ in 0..picked.slicelength {
+                chosen.push(self.issues[at as usize].clone());
+                at += picked.step;
+            }
+            // Already merged when first made: a subset has no copies left to merge.
+            let issues = Issues { issues: Arc::new(chosen) };
+            return Ok(Bound::new(py, issues)?.into_any());
+        }
+        if !index.hasattr("__index__")? || index.is_instance_of::<PyBool>() {
+            return Err(crate::errors::input(format!(
+                "an issue index must be an integer or a slice; got {}",
+                index.repr().map_or_else(|_| "an unprintable value".into(), |r| r.to_string())
             )));
         }
-        issue_dict(py, &self.issues[at as usize])
+        let out_of_range = || {
+            pyo3::exceptions::PyIndexError::new_err(format!(
+                "issue index {index} is out of range for {len} issues"
+            ))
+        };
+        let wanted: i128 = index.call_method0("__index__")?.extract().map_err(|_| out_of_range())?;
+        let at = if wanted < 0 { wanted + len as i128 } else { wanted };
+        if !(0..len as i128).contains(&at) {
+            return Err(out_of_range());
+        }
+        Ok(issue_dict(py, &self.issues[at as usize])?.into_any())
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> IssueIter {
@@ -64,12 +93,26 @@ impl Issues {
         } else {
             projects.join(", ")
         };
-        format!("<bugdash.Issues: {} issues of {}>", self.issues.len(), shown)
+        match self.issues.len() {
+            0 => "<bugdash.Issues: no issues>".to_owned(),
+            1 => format!("<bugdash.Issues: 1 issue of {shown}>"),
+            count => format!("<bugdash.Issues: {count} issues of {shown}>"),
+        }
+    }
+
+    /// Pickling and `copy`: the issues travel as their JSON form and are rebuilt from it.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let issues = Arc::clone(&self.issues);
+        let json = py
+            .detach(|| serde_json::to_string(&*issues))
+            .map_err(|e| crate::errors::input(format!("cannot serialise the issues: {e}")))?;
+        let rebuild = py.import("bugdash._bugdash")?.getattr("_issues_from_json")?;
+        Ok((rebuild, (json,)))
     }
 
     /// One row per issue as a pandas DataFrame, built from Arrow columns.
     ///
-    /// Columns and dtypes: id and reopen_count `Int64` (nullable); key and summary
+    /// Columns and dtypes: id `UInt64` and reopen_count `Int64` (nullable); key and summary
     /// `string[pyarrow]`; project, type, status, status_category, priority, resolution,
     /// environment, assignee and reporter `category`; created, updated and resolved
     /// `datetime64[ms, UTC]`; components, labels, fix_versions and affects_versions lists
@@ -146,6 +189,15 @@ fn issue_dict<'py>(py: Python<'py>, issue: &Issue) -> PyResult<Bound<'py, PyDict
     Ok(dict)
 }
 
+/// Rebuilds pickled `Issues` from the JSON `Issues.__reduce__` made; not public.
+#[pyfunction]
+pub fn _issues_from_json(py: Python<'_>, json: &str) -> PyResult<Issues> {
+    let issues: Vec<Issue> = py
+        .detach(|| serde_json::from_str(json))
+        .map_err(|e| crate::errors::input(format!("cannot read pickled issues: {e}")))?;
+    Ok(Issues { issues: Arc::new(issues) })
+}
+
 /// Reads every file (on several threads, the interpreter lock released), returning the
 /// issues and, when `strict` is false, a message for each file that was skipped.
 #[pyfunction]
@@ -160,7 +212,12 @@ pub fn _load(
         return Err(crate::errors::input("no files given to load"));
     }
     if let Some(mapping) = &columns {
-        bugdash::jira::check_columns(mapping).map_err(|e| to_py(e, Domain::Input))?;
+        bugdash::jira::check_columns(mapping).map_err(|e| {
+            // The core speaks of the CLI's option; here the mapping is the `columns` argument.
+            let fault = to_py(e, Domain::Input);
+            let text = fault.value(py).to_string();
+            crate::errors::input(text.replace("--columns", "columns").replace('`', ""))
+        })?;
     }
     let options = ReadOptions { columns };
     let results = py.detach(|| read_all(&paths, &options));

@@ -111,6 +111,14 @@ impl Jira {
         let account = config.auth.account().map(|a| format!(" as {a}")).unwrap_or_default();
         format!("<bugdash.Jira {} ({} auth{account})>", config.url, config.auth.scheme())
     }
+
+    /// A client holds connections and credentials, which are never pickled or copied.
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(crate::errors::BugDashError::new_err(
+            "a bugdash.Jira cannot be pickled or copied (it holds connections and \
+             credentials); make a new Jira with the same settings instead",
+        ))
+    }
 }
 
 /// The JQL of a fetch: the project's issues, narrowed by `jql` when both are given.

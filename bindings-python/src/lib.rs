@@ -31,6 +31,8 @@ fn native_module(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<jira::Jira>()?;
     module.add_class::<store::Store>()?;
     module.add_function(wrap_pyfunction!(issues::_load, module)?)?;
+    module.add_function(wrap_pyfunction!(issues::_issues_from_json, module)?)?;
+    module.add_function(wrap_pyfunction!(report::_report_from_json, module)?)?;
     module.add_function(wrap_pyfunction!(report::analyze, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

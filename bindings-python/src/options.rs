@@ -11,7 +11,7 @@
 use bugdash::analysis::Params;
 use bugdash::service::options::{params_from_pairs, project_key, OPTION_NAMES};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyString};
+use pyo3::types::{PyBool, PyDict, PyInt, PyString};
 
 use crate::errors::{input, to_py, Domain};
 
@@ -28,14 +28,14 @@ pub struct Options<'py> {
     pub as_of: Option<Bound<'py, PyAny>>,
     /// `window`: days, `"all"`, or None for the default.
     pub window: Option<Bound<'py, PyAny>>,
-    /// `period`: `"week"` or `"month"`.
-    pub period: String,
-    /// `area`: which field defines an area.
-    pub area: String,
-    /// `horizon`: forecast days.
-    pub horizon: i64,
-    /// `half_life`: decay half-life in days.
-    pub half_life: f64,
+    /// `period`: `"week"` or `"month"`; None for the default.
+    pub period: Option<Bound<'py, PyAny>>,
+    /// `area`: which field defines an area; None for the default.
+    pub area: Option<Bound<'py, PyAny>>,
+    /// `horizon`: forecast days, an integer; None for the default.
+    pub horizon: Option<Bound<'py, PyAny>>,
+    /// `half_life`: decay half-life in days, a number; None for the default.
+    pub half_life: Option<Bound<'py, PyAny>>,
     /// `bug_types`: more issue types counted as bugs.
     pub bug_types: Option<Bound<'py, PyAny>>,
     /// The filter keywords.
@@ -46,10 +46,10 @@ impl Options<'_> {
     /// The core parameters, or an `InputError` naming the option that is wrong.
     pub fn params(&self) -> PyResult<Params> {
         let mut pairs: Vec<(String, String)> = vec![
-            ("period".into(), self.period.clone()),
-            ("area".into(), self.area.clone()),
-            ("horizon".into(), self.horizon.to_string()),
-            ("half_life".into(), self.half_life.to_string()),
+            ("period".into(), text_or("period", self.period.as_ref(), "week")?),
+            ("area".into(), text_or("area", self.area.as_ref(), "component")?),
+            ("horizon".into(), number_or("horizon", self.horizon.as_ref(), false, "30")?),
+            ("half_life".into(), number_or("half_life", self.half_life.as_ref(), true, "30")?),
         ];
         if let Some(as_of) = &self.as_of {
             pairs.push(("as_of".into(), instant("as_of", as_of)?));
@@ -122,6 +122,43 @@ fn filter_pairs(
     Ok(())
 }
 
+/// A text option, or `default` when not given.
+fn text_or(name: &str, value: Option<&Bound<'_, PyAny>>, default: &str) -> PyResult<String> {
+    match value.filter(|v| !v.is_none()) {
+        None => Ok(default.to_owned()),
+        Some(value) => match value.cast::<PyString>() {
+            Ok(text) => text.extract(),
+            Err(_) => Err(input(format!("invalid {name}: expected text; got {}", repr(value)))),
+        },
+    }
+}
+
+/// A number of days as the parser reads it (which checks the range): an integer of any
+/// size, or any real number when `fractional`; `default` when not given.
+fn number_or(
+    name: &str,
+    value: Option<&Bound<'_, PyAny>>,
+    fractional: bool,
+    default: &str,
+) -> PyResult<String> {
+    let Some(value) = value.filter(|v| !v.is_none()) else { return Ok(default.to_owned()) };
+    let kind = if fractional { "a number of days" } else { "a whole number of days" };
+    let refuse = || input(format!("invalid {name}: expected {kind}; got {}", repr(value)));
+    if value.is_instance_of::<PyBool>() || value.is_instance_of::<PyString>() {
+        return Err(refuse());
+    }
+    if value.is_instance_of::<PyInt>() || (!fractional && value.hasattr("__index__")?) {
+        let whole = value.call_method0("__index__").map_err(|_| refuse())?;
+        return Ok(whole.str()?.to_string());
+    }
+    if fractional {
+        if let Ok(number) = value.extract::<f64>() {
+            return Ok(number.to_string());
+        }
+    }
+    Err(refuse())
+}
+
 /// A window as the parser reads it: a whole number of days, or text such as `"all"`.
 fn window_text(value: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(text) = value.cast::<PyString>() {
@@ -142,6 +179,22 @@ fn instant(name: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(text) = value.cast::<PyString>() {
         return text.extract();
     }
+    let refuse_nat = || {
+        input(format!(
+            "invalid {name}: NaT (not a time) is not a date; give a date such as \"2024-01-31\""
+        ))
+    };
+    // numpy.datetime64 (no isoformat): its text, in milliseconds, as UTC.
+    let numpy_time = value.hasattr("dtype")? && value.get_type().name()?.to_string() == "datetime64";
+    if numpy_time {
+        let numpy = value.py().import("numpy")?;
+        if numpy.call_method1("isnat", (value,))?.is_truthy()? {
+            return Err(refuse_nat());
+        }
+        let millis = value.call_method1("astype", ("datetime64[ms]",))?;
+        let text: String = numpy.call_method1("datetime_as_string", (millis,))?.extract()?;
+        return Ok(format!("{text}Z"));
+    }
     if !value.hasattr("isoformat")? {
         return Err(input(format!(
             "invalid {name}: expected a date such as \"2024-01-31\", a datetime or a date; \
@@ -150,6 +203,9 @@ fn instant(name: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
         )));
     }
     let text: String = value.call_method0("isoformat")?.extract()?;
+    if text == "NaT" {
+        return Err(refuse_nat());
+    }
     let naive = value.hasattr("tzinfo")? && value.getattr("tzinfo")?.is_none();
     Ok(if naive { format!("{text}Z") } else { text })
 }

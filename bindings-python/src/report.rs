@@ -117,6 +117,13 @@ impl Report {
         self.frame(py, "report_html")
     }
 
+    /// Pickling and `copy`: the report travels as its JSON and is rebuilt from it, so a
+    /// copy's `to_json()` equals the original's.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        let rebuild = py.import("bugdash._bugdash")?.getattr("_report_from_json")?;
+        Ok((rebuild, (self.json().to_owned(),)))
+    }
+
     fn __repr__(&self) -> String {
         let report = &self.report;
         format!(
@@ -131,6 +138,14 @@ impl Report {
                 .unwrap_or_default()
         )
     }
+}
+
+/// Rebuilds a pickled `Report` from its JSON (`Report.__reduce__`); not public.
+#[pyfunction]
+pub fn _report_from_json(json: &str) -> PyResult<Report> {
+    let report: analysis::Report = serde_json::from_str(json)
+        .map_err(|e| crate::errors::input(format!("cannot read a pickled report: {e}")))?;
+    Ok(Report { report: Arc::new(report), json: OnceLock::new() })
 }
 
 /// Analyses issues: summary, trends, per-area risk, forecast, backtest and insights.
@@ -168,32 +183,30 @@ impl Report {
 ///     >>> report.areas[["name", "risk", "level"]].head(3)
 #[pyfunction]
 #[pyo3(signature = (
-    issues, as_of=None, window=None, period="week", area="component", horizon=30,
-    half_life=30.0, bug_types=None, **filters
+    issues, as_of=None, window=None, period=None, area=None, horizon=None,
+    half_life=None, bug_types=None, **filters
 ))]
 #[allow(clippy::too_many_arguments)] // the Python signature mirrors the CLI's options
 pub fn analyze(
     py: Python<'_>,
-    issues: PyRef<'_, Issues>,
+    issues: &Bound<'_, PyAny>,
     as_of: Option<Bound<'_, PyAny>>,
     window: Option<Bound<'_, PyAny>>,
-    period: &str,
-    area: &str,
-    horizon: i64,
-    half_life: f64,
+    period: Option<Bound<'_, PyAny>>,
+    area: Option<Bound<'_, PyAny>>,
+    horizon: Option<Bound<'_, PyAny>>,
+    half_life: Option<Bound<'_, PyAny>>,
     bug_types: Option<Bound<'_, PyAny>>,
     filters: Option<Bound<'_, PyDict>>,
 ) -> PyResult<Report> {
-    let options = Options {
-        as_of,
-        window,
-        period: period.to_owned(),
-        area: area.to_owned(),
-        horizon,
-        half_life,
-        bug_types,
-        filters,
-    };
+    let issues = issues.cast::<Issues>().map_err(|_| {
+        crate::errors::input(
+            "analyze needs Issues (from bugdash.load, Jira.fetch or Store.load) as its first \
+             argument",
+        )
+    })?;
+    let issues = issues.get();
+    let options = Options { as_of, window, period, area, horizon, half_life, bug_types, filters };
     let params = options.params()?;
     let shared = Arc::clone(&issues.issues);
     let report = py

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use bugdash::store::{ProjectInfo, Store as CoreStore};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyString};
 
-use crate::errors::{to_py, Domain};
+use crate::errors::{input, to_py, BugDashError, Domain, StoreError};
 use crate::issues::Issues;
 use crate::runtime::wait;
 
@@ -17,9 +17,12 @@ use crate::runtime::wait;
 ///
 /// Args:
 ///     url: "sqlite:///path/bugdash.db" or "postgres://user@host:5432/db".
+///     create: make a missing SQLite database (and its folder); by default a missing
+///         file is refused, so that a mistyped path cannot give an empty store.
 ///
 /// Raises:
-///     StoreError: the URL is not a supported database or the database cannot be opened.
+///     StoreError: the URL is not a supported database, the SQLite file does not exist
+///         (and `create` is false) or the database cannot be opened.
 ///
 /// Example:
 ///     >>> store = bugdash.Store("sqlite:///home/me/.local/share/bugdash/bugdash.db")
@@ -35,7 +38,25 @@ pub struct Store {
 #[pymethods]
 impl Store {
     #[new]
-    fn new(py: Python<'_>, url: &str) -> PyResult<Self> {
+    #[pyo3(signature = (url, *, create=false))]
+    fn new(py: Python<'_>, url: &Bound<'_, PyAny>, create: bool) -> PyResult<Self> {
+        let url: String = url.extract().map_err(|_| {
+            StoreError::new_err(format!(
+                "a store URL must be text such as \"sqlite:///path/bugdash.db\"; got {}",
+                repr(url)
+            ))
+        })?;
+        let url = url.as_str();
+        if !create {
+            if let Some(path) = sqlite_file(url) {
+                if !std::path::Path::new(&path).is_file() {
+                    return Err(StoreError::new_err(format!(
+                        "no SQLite database at {path:?}; check the path, or pass create=True \
+                         to make a new empty store"
+                    )));
+                }
+            }
+        }
         let owned = url.to_owned();
         let store = wait(py, async move { bugdash::store::open(&owned).await })?
             .map_err(|error| to_py(error, Domain::Store))?;
@@ -63,28 +84,72 @@ impl Store {
     ///     Issues: the stored issues (removed ones left out).
     ///
     /// Raises:
+    ///     InputError: `project` is not a key or a list of keys, or names a project the
+    ///         store does not hold (the message lists those it holds).
     ///     StoreError: the database failed.
     #[pyo3(signature = (project=None))]
     fn load(&self, py: Python<'_>, project: Option<Bound<'_, PyAny>>) -> PyResult<Issues> {
         let mut projects: Vec<String> = match project {
             None => Vec::new(),
-            Some(value) => match value.extract::<String>() {
-                Ok(one) => vec![one],
-                Err(_) => value.extract::<Vec<String>>()?,
+            Some(value) if value.is_none() => Vec::new(),
+            Some(value) => match value.cast::<PyString>() {
+                Ok(one) => vec![one.extract()?],
+                Err(_) => value.extract::<Vec<String>>().map_err(|_| {
+                    input(format!(
+                        "project must be a key, a list of keys or None; got {}",
+                        repr(&value)
+                    ))
+                })?,
             },
         };
         if projects.iter().any(|p| p.eq_ignore_ascii_case("ALL")) {
             projects.clear();
         }
         let store = Arc::clone(&self.store);
-        let issues = wait(py, async move { store.issues(&projects).await })?
-            .map_err(|error| to_py(error, Domain::Store))?;
+        let (issues, held) = wait(py, async move {
+            let held = store.projects().await?;
+            let keys: Vec<String> = held.into_iter().map(|p| p.key).collect();
+            if projects.iter().any(|p| !keys.contains(p)) {
+                return Ok((Vec::new(), Some((projects, keys))));
+            }
+            store.issues(&projects).await.map(|issues| (issues, None))
+        })?
+        .map_err(|error| to_py(error, Domain::Store))?;
+        if let Some((asked, keys)) = held {
+            let unknown: Vec<&String> = asked.iter().filter(|p| !keys.contains(p)).collect();
+            let known = if keys.is_empty() { "none".to_owned() } else { keys.join(", ") };
+            return Err(input(format!(
+                "the store holds no project {}; it holds: {known}",
+                unknown.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(", ")
+            )));
+        }
         Ok(py.detach(|| Issues::new(issues)))
     }
 
     fn __repr__(&self) -> String {
         format!("<bugdash.Store {}>", self.url)
     }
+
+    /// A store holds a database connection, which cannot be pickled or copied.
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(BugDashError::new_err(
+            "a bugdash.Store cannot be pickled or copied (it holds a database connection); \
+             open a new Store with the same URL instead",
+        ))
+    }
+}
+
+/// The file an SQLite URL names, or None for another database or an in-memory one.
+fn sqlite_file(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split_once('?').map_or(rest, |(path, _)| path);
+    let in_memory = path.is_empty() || path.contains(":memory:") || url.contains("mode=memory");
+    (!in_memory).then(|| path.to_owned())
+}
+
+fn repr(value: &Bound<'_, PyAny>) -> String {
+    value.repr().map_or_else(|_| "an unprintable value".to_owned(), |r| r.to_string())
 }
 
 fn project_dict<'py>(py: Python<'py>, project: &ProjectInfo) -> PyResult<Bound<'py, PyDict>> {

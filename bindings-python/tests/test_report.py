@@ -208,7 +208,7 @@ def test_issue_frame_has_the_documented_dtypes(zookeeper):
     frame = zookeeper.to_pandas()
 
     names = pd.ArrowDtype(pa.large_list(pa.large_string()))
-    assert frame["id"].dtype == "Int64" and frame["reopen_count"].dtype == "Int64"
+    assert frame["id"].dtype == "UInt64" and frame["reopen_count"].dtype == "Int64"
     assert frame["key"].dtype == pd.StringDtype("pyarrow")
     assert frame["summary"].dtype == pd.StringDtype("pyarrow")
     for column in ("project", "type", "status", "status_category", "priority", "assignee"):

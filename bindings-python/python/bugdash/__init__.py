@@ -47,7 +47,7 @@ __all__ = [
     "__version__",
 ]
 
-PathLike = Union[str, "os.PathLike[str]"]
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
 _GLOB_CHARACTERS = frozenset("*?[")
 
@@ -95,13 +95,20 @@ def load(
 
 def _expand(paths: Union[PathLike, Iterable[PathLike]]) -> list[str]:
     """The files named by a path, a glob pattern or a list of them, in the given order."""
-    if isinstance(paths, (str, os.PathLike)):
+    if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
+    try:
+        given = list(paths)
+    except TypeError:
+        raise InputError(
+            f"paths must be a path, a glob pattern or a list of them; got {paths!r}"
+        ) from None
     files: list[str] = []
-    for path in paths:
-        text = os.fspath(path)
-        if not isinstance(text, str):
-            raise InputError(f"expected a path as text, got {text!r}")
+    for path in given:
+        try:
+            text = os.fsdecode(path)
+        except TypeError:
+            raise InputError(f"expected a path (text, bytes or os.PathLike); got {path!r}") from None
         if _GLOB_CHARACTERS.intersection(text) and not os.path.exists(text):
             matches = sorted(glob.glob(text))
             if not matches:

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from os import PathLike
-from typing import Any, Iterator, Optional, Sequence, Union
+from typing import Any, Iterator, Optional, Sequence, Union, overload
 
 import pandas
 
@@ -12,7 +12,10 @@ class BugDashError(Exception):
     """Base class of every error the bugdash module raises."""
 
 class InputError(BugDashError):
-    """An input or option the caller gave cannot be used."""
+    """An input or option the caller gave cannot be used, including an argument of the
+    wrong type (where plain Python would raise TypeError, ValueError or OverflowError).
+    It derives from BugDashError only, so ``except bugdash.BugDashError`` catches every
+    fault of the module. Out-of-range ``issues[i]`` stays IndexError (sequence protocol)."""
 
 class JiraError(BugDashError):
     """JIRA refused or failed the request, or the JIRA settings are unusable."""
@@ -21,18 +24,23 @@ class StoreError(BugDashError):
     """The store could not be opened or failed to answer."""
 
 _Names = Union[str, Sequence[str]]
-_When = Union[str, date, datetime]
+_When = Union[str, date, datetime, Any]  # also pandas.Timestamp, numpy.datetime64 (not NaT)
 
 class Issues:
     """A collection of JIRA issues, read once and shared by every analysis of it."""
 
     def __len__(self) -> int: ...
+    @overload
     def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Issues: ...
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickling and copy: the issues travel as JSON."""
     def __iter__(self) -> Iterator[dict[str, Any]]: ...
     def to_pandas(self) -> pandas.DataFrame:
         """One row per issue as a pandas DataFrame, built from Arrow columns.
 
-        Columns and dtypes: ``id``, ``reopen_count``: ``Int64``; ``key``, ``summary``:
+        Columns and dtypes: ``id``: ``UInt64``; ``reopen_count``: ``Int64``; ``key``, ``summary``:
         ``string[pyarrow]``; ``project``, ``type``, ``status``, ``status_category``,
         ``priority``, ``resolution``, ``environment``, ``assignee``, ``reporter``:
         ``category``; ``created``, ``updated``, ``resolved``: ``datetime64[ms, UTC]``;
@@ -42,8 +50,9 @@ class Issues:
     def _columns(self) -> dict[str, tuple]: ...
 
 class Report:
-    """The bug-risk report of a set of issues."""
+    """The bug-risk report of a set of issues; pickling and copy go through its JSON."""
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]: ...
     @property
     def summary(self) -> dict[str, Any]:
         """Headline numbers, the keys of the JSON report's `summary`."""
@@ -85,13 +94,16 @@ class Jira:
         """HTTP requests sent so far."""
 
 class Store:
-    """A BugDash store (PostgreSQL or SQLite)."""
+    """A BugDash store (PostgreSQL or SQLite). Cannot be pickled or copied
+    (BugDashError); neither can Jira."""
 
-    def __init__(self, url: str) -> None: ...
+    def __init__(self, url: str, *, create: bool = False) -> None:
+        """Opens the store; a missing SQLite file is a StoreError unless create=True."""
     def projects(self) -> list[dict[str, Any]]:
         """The stored projects, ordered by key."""
     def load(self, project: Optional[_Names] = None) -> Issues:
-        """The stored issues of one project, several, or all."""
+        """The stored issues of one project, several, or all; an unknown project is an
+        InputError listing the projects held."""
 
 def analyze(
     issues: Issues,
@@ -125,3 +137,5 @@ def analyze(
 def _load(
     paths: Sequence[Union[str, PathLike[str]]], columns: Optional[str], strict: bool
 ) -> tuple[Issues, list[str]]: ...
+def _issues_from_json(json: str) -> Issues: ...
+def _report_from_json(json: str) -> Report: ...

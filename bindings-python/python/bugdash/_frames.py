@@ -23,6 +23,7 @@ def issues_frame(columns: dict[str, tuple]) -> pd.DataFrame:
     Python object is made per issue. Tags and buffers:
 
     - ``int``: validity bitmap or None, int64 values
+    - ``uint``: validity bitmap or None, uint64 values (JIRA ids)
     - ``time``: validity bitmap or None, int64 milliseconds since the epoch (UTC)
     - ``dictionary``: validity bitmap or None, int32 indices, then the distinct names as
       count, int64 offsets and UTF-8 data
@@ -39,6 +40,8 @@ def _arrow(spec: tuple) -> pa.Array:
     buffers = [pa.py_buffer(part) if isinstance(part, bytes) else part for part in spec[2:]]
     if kind == "int":
         return pa.Array.from_buffers(pa.int64(), rows, buffers)
+    if kind == "uint":
+        return pa.Array.from_buffers(pa.uint64(), rows, buffers)
     if kind == "time":
         return pa.Array.from_buffers(pa.timestamp("ms", tz="UTC"), rows, buffers)
     if kind == "text":
@@ -62,6 +65,8 @@ def _pandas_type(arrow_type: pa.DataType) -> Any:
     """pandas dtypes for the Arrow types pyarrow would otherwise turn into objects."""
     if arrow_type == pa.int64():
         return pd.Int64Dtype()
+    if arrow_type == pa.uint64():
+        return pd.UInt64Dtype()
     if arrow_type == pa.large_string():
         return pd.StringDtype("pyarrow")
     if arrow_type == _NAME_LIST:
@@ -96,11 +101,21 @@ def areas(report: dict) -> pd.DataFrame:
     return frame
 
 
+# The columns of ``areas``, the same whether or not the report has areas: an area's
+# counts, its metrics (the JSON report's ``areas[].metrics``), its forecast and factors.
+_AREA_COLUMNS = [
+    "name", "risk", "level", "bugs", "open", "resolved",
+    "decayed_bugs", "open_load", "inflow_recent", "inflow_previous", "inflow_ratio",
+    "inflow_p_value", "reopen_rate", "resolution_days_median", "resolution_ratio",
+    "forecast_expected", "forecast_low", "forecast_high", "factors", "explanation",
+]
+
+
 def _area_columns(rows: list[dict]) -> list[str]:
-    if rows:
-        return list(rows[0])
-    return ["name", "risk", "level", "bugs", "open", "resolved", "forecast_expected",
-            "forecast_low", "forecast_high", "factors", "explanation"]
+    # Rows carry the metrics the report has; a key missing from the list above still
+    # shows, after the others, rather than being dropped.
+    extra = [name for name in (rows[0] if rows else ()) if name not in _AREA_COLUMNS]
+    return _AREA_COLUMNS + extra
 
 
 def trends(report: dict) -> pd.DataFrame:

@@ -183,9 +183,7 @@ impl Records<'_, '_> {
                 Some(b']' | b',' | b'}' | b':') => return Err(scan.unexpected("a value")),
                 Some(_) => {}
             }
-            let start = scan.at;
-            let end = scan.value_end()?.ok_or_else(|| scan.truncated())?;
-            self.read_record(scan, start, end)?;
+            let end = self.next_record(scan)?;
             scan.at = end;
             scan.release();
             match scan.peek()? {
@@ -200,18 +198,56 @@ impl Records<'_, '_> {
         }
     }
 
-    /// Parses one element and hands over its issues.
-    fn read_record<R: std::io::Read>(
+    /// Reads the element starting at `scan.at`, hands over its issues and returns where it
+    /// ends.
+    ///
+    /// An object that lies whole in what has been read so far (nearly every record) is
+    /// parsed in one pass, serde_json finding where it ends; otherwise the scanner first
+    /// finds the end, reading more input, and the element is parsed from its bytes. Either
+    /// way a fault is reported at the same place.
+    fn next_record<R: std::io::Read>(&mut self, scan: &mut Scanner<R>) -> Result<usize> {
+        let start = scan.at;
+        if scan.slice(start, start + 1) == b"{" {
+            let mut stream =
+                serde_json::Deserializer::from_slice(scan.rest(start)).into_iter::<RawObject<'_>>();
+            match stream.next() {
+                Some(Ok(record)) => {
+                    let end = start + stream.byte_offset();
+                    self.take_record(scan, start, record)?;
+                    return Ok(end);
+                }
+                Some(Err(fault)) if fault.classify() != Category::Eof => {
+                    return Err(self.parse_fault(scan, start, &fault));
+                }
+                // The element goes on past what has been read.
+                _ => {}
+            }
+        }
+        let end = scan.value_end()?.ok_or_else(|| scan.truncated())?;
+        let record: RawObject<'_> = serde_json::from_slice(scan.slice(start, end))
+            .map_err(|fault| self.parse_fault(scan, start, &fault))?;
+        self.take_record(scan, start, record)?;
+        Ok(end)
+    }
+
+    /// A serde_json fault in the element starting at `start`, placed in the whole input.
+    fn parse_fault<R: std::io::Read>(
+        &self,
+        scan: &Scanner<R>,
+        start: usize,
+        fault: &serde_json::Error,
+    ) -> Error {
+        let position = scan.translate(start, fault.line() as u64, fault.column() as u64);
+        Error::input(self.source_name, position, describe_fault(fault))
+    }
+
+    /// Hands over the issues of one parsed element starting at `start`.
+    fn take_record<R: std::io::Read>(
         &mut self,
         scan: &Scanner<R>,
         start: usize,
-        end: usize,
+        record: RawObject<'_>,
     ) -> Result<()> {
-        let record: RawObject<'_> =
-            serde_json::from_slice(scan.slice(start, end)).map_err(|fault| {
-                let position = scan.translate(start, fault.line() as u64, fault.column() as u64);
-                Error::input(self.source_name, position, describe_fault(&fault))
-            })?;
         self.index += 1;
         let (source_name, index) = (self.source_name, self.index);
         let fault_at = |message: String| {

@@ -34,6 +34,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 pub struct PostgresStore {
     pool: PgPool,
     batch_size: usize,
+    /// Whether the server can compress large values with LZ4 (built `--with-lz4`).
+    lz4: bool,
 }
 
 impl PostgresStore {
@@ -51,7 +53,14 @@ impl PostgresStore {
             .connect_with(options)
             .await
             .map_err(failed("connect to PostgreSQL"))?;
-        Ok(PostgresStore { pool, batch_size: DEFAULT_BATCH_SIZE })
+        let lz4: bool = sqlx::query_scalar(
+            "SELECT COALESCE(bool_or('lz4' = ANY (enumvals)), false) FROM pg_settings \
+             WHERE name = 'default_toast_compression'",
+        )
+        .fetch_one(&pool)
+        .await
+        .map_err(failed("read the server's compression methods"))?;
+        Ok(PostgresStore { pool, batch_size: DEFAULT_BATCH_SIZE, lz4 })
     }
 
     /// Sets how many issues [`Store::upsert_issues`] writes per transaction (at least 1).
@@ -213,15 +222,24 @@ impl PostgresStore {
     /// WAL is flushed in order, any later durable commit (such as a sync state) makes them
     /// durable too. Writing the same issues again repairs the loss, so an import can be
     /// rerun; [`Store::save_page`] keeps the default, as its checkpoint is a promise.
+    ///
+    /// An issue row with a long description or many comments is compressed as it is
+    /// stored; where the server has LZ4, bulk writes use it rather than the default pglz,
+    /// which took a fifth of the server's time in an import of the ZooKeeper issues.
+    /// Reading decompresses either, whichever wrote the row.
     async fn commit_batch(&self, batch: &[Prepared<'_>], now: Timestamp) -> Result<WriteStats> {
         if batch.is_empty() {
             return Ok(WriteStats::default());
         }
         let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *tx)
-            .await
-            .map_err(failed("begin a bulk write"))?;
+        sqlx::query(
+            "SELECT set_config('synchronous_commit', 'off', true), \
+             set_config('default_toast_compression', $1, true)",
+        )
+        .bind(if self.lz4 { "lz4" } else { "pglz" })
+        .execute(&mut *tx)
+        .await
+        .map_err(failed("begin a bulk write"))?;
         let stats = write_batch(&mut tx, batch, now, self.batch_size).await?;
         tx.commit().await.map_err(failed("commit issues"))?;
         Ok(stats)
@@ -231,6 +249,12 @@ impl PostgresStore {
     async fn write_page(&self, issues: &[Issue], state: &SyncState) -> Result<WriteStats> {
         let prepared = rows::prepare(issues)?;
         let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
+        if self.lz4 {
+            sqlx::query("SET LOCAL default_toast_compression = lz4")
+                .execute(&mut *tx)
+                .await
+                .map_err(failed("begin writing a page"))?;
+        }
         let stats = write_batch(&mut tx, &prepared, rows::now(), self.batch_size).await?;
         save_state(&mut tx, state).await?;
         tx.commit().await.map_err(failed("commit a page"))?;

@@ -8,6 +8,7 @@ mod client_faults;
 mod common;
 mod fake;
 mod kill_resume;
+mod nginx;
 mod pg;
 mod serve_access;
 mod serve_api;

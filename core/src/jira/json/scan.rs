@@ -54,6 +54,11 @@ impl<R: Read> Scanner<R> {
         &self.buf[start..end]
     }
 
+    /// The bytes from `start` to the end of what has been read so far.
+    pub(super) fn rest(&self, start: usize) -> &[u8] {
+        &self.buf[start..]
+    }
+
     /// Reads more input onto the end of the window; false at the end of the input.
     fn fill(&mut self) -> Result<bool> {
         if self.eof {
@@ -230,7 +235,7 @@ impl Nesting {
                     continue;
                 }
                 // Most bytes of JIRA data are text: skip to the next quote or backslash.
-                match buf[i..].iter().position(|&b| b == b'"' || b == b'\\') {
+                match quote_or_backslash(&buf[i..]) {
                     None => i = buf.len(),
                     Some(offset) => {
                         i += offset;
@@ -262,5 +267,58 @@ impl Nesting {
         }
         *index = i;
         None
+    }
+}
+
+/// Position of the first `"` or `\` in `bytes`, looking at eight bytes at a time: a byte
+/// equal to the one sought is a zero byte of the word XORed with it, and the lowest zero
+/// byte of a word is found exactly by the borrow trick (false hits only ever sit above a
+/// true one).
+fn quote_or_backslash(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = ONES * b'"' as u64;
+    const BACKSLASHES: u64 = ONES * b'\\' as u64;
+    let zero_bytes = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for word in &mut words {
+        let mut buffer = [0u8; 8];
+        buffer.copy_from_slice(word);
+        let word = u64::from_le_bytes(buffer);
+        let found = zero_bytes(word ^ QUOTES) | zero_bytes(word ^ BACKSLASHES);
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    let rest = words.remainder().iter().position(|&b| b == b'"' || b == b'\\');
+    rest.map(|at| offset + at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_or_backslash;
+
+    #[test]
+    fn finds_the_first_quote_or_backslash_at_every_offset() {
+        let naive = |bytes: &[u8]| bytes.iter().position(|&b| b == b'"' || b == b'\\');
+        // Bytes next in value to the ones sought, high bytes and UTF-8 text around them.
+        let filler = "a!#[\x7f\u{e9}\u{80}]\u{2019}".as_bytes();
+        for length in 0..40 {
+            let base: Vec<u8> = filler.iter().copied().cycle().take(length).collect();
+            assert_eq!(quote_or_backslash(&base), naive(&base));
+            for at in 0..length {
+                for sought in [b'"', b'\\'] {
+                    let mut bytes = base.clone();
+                    bytes[at] = sought;
+                    if at + 3 < length {
+                        bytes[at + 3] = b'"';
+                    }
+                    assert_eq!(quote_or_backslash(&bytes), Some(at), "{bytes:?}");
+                    assert_eq!(quote_or_backslash(&bytes), naive(&bytes));
+                }
+            }
+        }
     }
 }
