@@ -113,11 +113,29 @@ pub struct ServerSettings {
     /// Honour `X-Forwarded-Proto` and `X-Forwarded-For` from a reverse proxy
     /// (`BUGDASH_TRUST_PROXY`, default false); only set it behind a proxy that overwrites them.
     pub trust_proxy: bool,
+    /// How the service writes its log lines (`LOG_FORMAT`: `text`, the default, or `json`,
+    /// one object per line for log collectors).
+    pub log_format: LogFormat,
+}
+
+/// The shape of the service's log lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, with the request span's fields (request id, route, user).
+    Json,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        ServerSettings { bind: "127.0.0.1:5001".into(), public_url: None, trust_proxy: false }
+        ServerSettings {
+            bind: "127.0.0.1:5001".into(),
+            public_url: None,
+            trust_proxy: false,
+            log_format: LogFormat::Text,
+        }
     }
 }
 
@@ -440,6 +458,7 @@ struct FileServer {
     bind: Option<String>,
     public_url: Option<String>,
     trust_proxy: Option<bool>,
+    log_format: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -620,6 +639,16 @@ impl Lookup<'_> {
             bind: self.text("BUGDASH_BIND").or(file.bind).unwrap_or(defaults.bind),
             public_url: public_url.map(|url| url.trim_end_matches('/').to_owned()),
             trust_proxy: self.flag("BUGDASH_TRUST_PROXY")?.or(file.trust_proxy).unwrap_or(false),
+            log_format: match self.text("LOG_FORMAT").or(file.log_format) {
+                None => LogFormat::Text,
+                Some(text) if text.eq_ignore_ascii_case("text") => LogFormat::Text,
+                Some(text) if text.eq_ignore_ascii_case("json") => LogFormat::Json,
+                Some(text) => {
+                    return Err(Error::Config(format!(
+                        "LOG_FORMAT must be `text` or `json`, not {text:?}"
+                    )))
+                }
+            },
         })
     }
 
@@ -852,6 +881,7 @@ mod tests {
             ("RATE_LIMIT_LOGIN_BURST", "2"),
             ("BUGDASH_PUBLIC_URL", "https://bugdash.example.com/"),
             ("BUGDASH_TRUST_PROXY", "yes"),
+            ("LOG_FORMAT", "JSON"),
             ("REDIS_HOST", "cache.internal"),
             ("REDIS_DB", "3"),
         ];
@@ -863,6 +893,7 @@ mod tests {
         assert_eq!(s.server.bind, "0.0.0.0:8080");
         assert_eq!(s.server.public_url.as_deref(), Some("https://bugdash.example.com"));
         assert!(s.server.trust_proxy);
+        assert_eq!(s.server.log_format, LogFormat::Json);
         let url = s.cache.redis_url.unwrap();
         assert_eq!(url.expose(), "redis://cache.internal:6379/3");
     }
@@ -882,6 +913,7 @@ mod tests {
             ("RATE_LIMIT_API_BURST", "many"),
             ("BUGDASH_TRUST_PROXY", "perhaps"),
             ("BUGDASH_PUBLIC_URL", "bugdash.example.com"),
+            ("LOG_FORMAT", "xml"),
             ("REDIS_URL", "http://127.0.0.1:6379"),
         ];
         for (name, value) in cases {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use bugdash::auth::{NewAccount, Role};
-use bugdash::config::Settings;
+use bugdash::config::{LogFormat, Settings};
 use bugdash::jira::{read_bytes, ReadOptions};
 use bugdash::jobs::Scheduler;
 use bugdash::secret::Secret;
@@ -65,8 +65,8 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// Serves until Ctrl-C or SIGTERM.
     pub fn run(self, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
-        init_logging();
         let mut settings = global.settings()?;
+        init_logging(settings.server.log_format);
         let demo_dir = if self.demo && !database_chosen(global, &settings) {
             let dir = fresh_demo_dir()?;
             settings.data_dir = dir.clone();
@@ -169,12 +169,16 @@ async fn create_demo_admin(state: &AppState) -> anyhow::Result<String> {
     Ok(password)
 }
 
-/// Logs to standard error; `RUST_LOG` chooses what (default: info).
-fn init_logging() {
+/// Logs to standard error, as text or one JSON object per line (`LOG_FORMAT`); `RUST_LOG`
+/// chooses what (default: info).
+fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).try_init(),
+    };
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
