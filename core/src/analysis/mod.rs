@@ -40,8 +40,8 @@ mod stats;
 mod summary;
 mod trends;
 
-pub use params::{AreaField, Filters, Params, Period, RiskWeights, Window};
 pub use filter::FilterSet;
+pub use params::{AreaField, Filters, Params, Period, RiskWeights, Window};
 pub use report::Report;
 
 use crate::model::{Issue, Timestamp, MILLIS_PER_DAY};

@@ -2,8 +2,8 @@
 //! JIRA data in `tests/fixtures`, and the analysis against hand-computed fixtures.
 
 mod accounts;
-mod analytics;
 mod analysis;
+mod analytics;
 mod cache;
 mod common;
 mod jobs;
