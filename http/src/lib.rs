@@ -84,5 +84,6 @@ pub fn app_with(state: AppState, limits: ServiceLimits) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))
         .layer(SetRequestIdLayer::new(middleware::REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::screen_request_id))
         .with_state(state)
 }

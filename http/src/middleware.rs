@@ -31,6 +31,27 @@ pub fn request_span(request: &Request<Body>) -> Span {
     )
 }
 
+/// Keeps a request id that came with the request only from a trusted proxy and only when
+/// it looks like one (1 to 64 letters, digits, `-`, `_` or `.`); otherwise the service makes
+/// its own. A client choosing its id could echo markup back, or reuse an earlier request's
+/// id and muddle the log a person follows with it.
+pub async fn screen_request_id(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let acceptable = state.settings.server.trust_proxy
+        && request.headers().get(REQUEST_ID).is_some_and(|id| {
+            let id = id.as_bytes();
+            (1..=64).contains(&id.len())
+                && id.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        });
+    if !acceptable {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    next.run(request).await
+}
+
 /// The request id of a request, as [`tower_http::request_id`] set it.
 pub fn request_id(headers: &HeaderMap) -> String {
     headers.get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("none").to_owned()

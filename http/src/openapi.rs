@@ -67,7 +67,8 @@ fn operation(route: &crate::routes::Route) -> Value {
     }));
     let error = json!({"description": "error", "content": {"application/json": {
         "schema": {"$ref": "#/components/schemas/Error"}}}});
-    let mut responses = json!({"200": {"description": "success"}, "default": error});
+    let (status, description) = success(route);
+    let mut responses = json!({status: {"description": description}, "default": error});
     let mut operation = json!({"summary": route.summary, "parameters": parameters});
     match route.access {
         Access::Public => operation["security"] = json!([]),
@@ -86,6 +87,18 @@ fn operation(route: &crate::routes::Route) -> Value {
     }
     operation["responses"] = responses;
     operation
+}
+
+/// The status a route answers with when it succeeds: 200 but for the few that create
+/// something or answer with no body. A route added with another success status belongs here.
+fn success(route: &crate::routes::Route) -> (&'static str, &'static str) {
+    match (route.method, route.path) {
+        ("POST", "/api/auth/logout") | ("DELETE", "/api/auth/sessions/{id}") => {
+            ("204", "done; no body")
+        }
+        ("POST", "/api/admin/users") => ("201", "created"),
+        _ => ("200", "success"),
+    }
 }
 
 fn path_parameters(path: &str) -> impl Iterator<Item = &str> {

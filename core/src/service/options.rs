@@ -84,12 +84,14 @@ pub fn project_key(text: &str) -> Result<String, String> {
         && key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if valid {
-        Ok(key)
-    } else {
-        Err(format!(
-            "{text:?} is not a JIRA project key (letters, digits and _, such as ZOOKEEPER)"
-        ))
+        return Ok(key);
     }
+    // A hostile key can be megabytes long; the message quotes its start only.
+    let shown: String = text.chars().take(40).collect();
+    let more = if text.chars().nth(40).is_some() { "…" } else { "" };
+    Err(format!(
+        "{shown:?}{more} is not a JIRA project key (letters, digits and _, such as ZOOKEEPER)"
+    ))
 }
 
 /// The names [`params_from_pairs`] accepts, as written in a URL query; each is also the
@@ -139,12 +141,33 @@ pub fn params_from_pairs<'a>(
     pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<Params> {
     let mut params = Params::default();
+    let mut seen = Vec::new();
     for (name, value) in pairs {
-        apply(&mut params, &name.replace('-', "_"), value)
-            .map_err(|message| Error::invalid(name, message))?;
+        let normal = name.replace('-', "_");
+        if SINGLE_VALUED.contains(&normal.as_str()) {
+            if seen.contains(&normal) {
+                return Err(Error::invalid(name, "given twice; give it once".to_owned()));
+            }
+            seen.push(normal.clone());
+        }
+        apply(&mut params, &normal, value).map_err(|message| Error::invalid(name, message))?;
     }
     Ok(params)
 }
+
+/// Options that take one value: given twice, which one was meant is unknown.
+const SINGLE_VALUED: [&str; 10] = [
+    "as_of",
+    "window",
+    "period",
+    "area",
+    "horizon",
+    "half_life",
+    "since",
+    "until",
+    "resolved_since",
+    "environment",
+];
 
 /// Values of a list option: comma-separated, blanks dropped.
 fn list(value: &str) -> impl Iterator<Item = String> + '_ {

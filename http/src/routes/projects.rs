@@ -114,6 +114,11 @@ fn csv_response(body: Vec<u8>, file_name: &str) -> Response {
 
 /// The options the issue list takes besides the filters.
 const PAGING: [&str; 3] = ["limit", "offset", "cursor"];
+/// True when two paging options cannot be given together: any of them twice, and offset
+/// with cursor (both say where the page starts).
+fn paging_clash(given: &str, new: &str) -> bool {
+    given == new || (given != "limit" && new != "limit")
+}
 /// The analysis options that are filters, which the issue list takes.
 const FILTERS: [&str; 15] = [
     "type",
@@ -143,6 +148,7 @@ fn issue_query(state: &AppState, pairs: &[(String, String)]) -> ApiResult<IssueQ
     let mut offset = 0;
     let mut limit = DEFAULT_LIMIT;
     let mut filters = Vec::new();
+    let mut paging: Vec<String> = Vec::new();
     for (name, value) in pairs {
         let normal = name.replace('-', "_");
         let number = |what: &str| {
@@ -150,9 +156,28 @@ fn issue_query(state: &AppState, pairs: &[(String, String)]) -> ApiResult<IssueQ
                 bugdash::Error::invalid(what, format!("expected a whole number; got {value:?}"))
             })
         };
+        if PAGING.contains(&normal.as_str()) {
+            if paging.iter().any(|given| paging_clash(given, &normal)) {
+                return Err(bugdash::Error::invalid(
+                    name,
+                    "given twice, or with the other of offset and cursor; give one".to_owned(),
+                )
+                .into());
+            }
+            paging.push(normal.clone());
+        }
         match normal.as_str() {
             "offset" | "cursor" => offset = number(name)?,
-            "limit" => limit = number(name)?.clamp(1, u64::from(issues::MAX_LIMIT)) as u32,
+            "limit" => {
+                let max = u64::from(issues::MAX_LIMIT);
+                limit = match number(name)? {
+                    n @ 1.. if n <= max => n as u32,
+                    _ => {
+                        let message = format!("expected 1 to {max}; got {value:?}");
+                        return Err(bugdash::Error::invalid(name, message).into());
+                    }
+                };
+            }
             _ if FILTERS.contains(&normal.as_str()) => {
                 filters.push((name.as_str(), value.as_str()))
             }

@@ -250,3 +250,39 @@ async fn hostile_input_gets_a_4xx_in_the_error_shape() {
     assert_eq!(error_code(unknown_option).await, (400, "invalid_parameter".to_owned()));
     assert_eq!(error_code(missing).await, (404, "not_found".to_owned()));
 }
+
+/// Found by review: paging options out of range were clamped, offset with cursor and a
+/// repeated option were settled silently, a huge key was echoed whole, and a client could
+/// choose the request id quoted in errors and logs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ambiguous_options_are_refused_and_the_service_picks_its_own_request_ids() {
+    let service = Service::start(TestStore::sqlite().await, test_settings()).await;
+    let session = service.login(USER).await;
+    let issues = "/api/projects/ZOOKEEPER/issues";
+
+    let zero = service.get(&session, &format!("{issues}?limit=0")).await;
+    let too_many = service.get(&session, &format!("{issues}?limit=100000")).await;
+    let both = service.get(&session, &format!("{issues}?offset=1&cursor=2")).await;
+    let twice =
+        service.get(&session, "/api/projects/ZOOKEEPER/analysis?window=all&window=30").await;
+    let long_key = format!("/api/projects/{}/analysis", "K".repeat(5_000) + "-");
+    let long = service.get(&session, &long_key).await;
+    let chosen = service
+        .http
+        .get(service.url("/api/projects/NOPE/analysis"))
+        .headers(session.cookie_only())
+        .header("x-request-id", "<script>x")
+        .send()
+        .await
+        .unwrap();
+
+    for response in [zero, too_many, both, twice] {
+        assert_eq!(error_code(response).await, (400, "invalid_parameter".to_owned()));
+    }
+    assert_eq!(long.status(), 400);
+    assert!(long.text().await.unwrap().len() < 1_000, "the key is quoted short");
+    let echoed = chosen.headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
+    let body: Value = chosen.json().await.unwrap();
+    assert_ne!(echoed, "<script>x");
+    assert_eq!(body["error"]["request_id"], echoed.as_str());
+}
