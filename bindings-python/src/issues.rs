@@ -72,7 +72,8 @@ impl Issues {
                 "issue index {index} is out of range for {len} issues"
             ))
         };
-        let wanted: i128 = index.call_method0("__index__")?.extract().map_err(|_| out_of_range())?;
+        let wanted: i128 =
+            index.call_method0("__index__")?.extract().map_err(|_| out_of_range())?;
         let at = if wanted < 0 { wanted + len as i128 } else { wanted };
         if !(0..len as i128).contains(&at) {
             return Err(out_of_range());

@@ -185,7 +185,7 @@ fn instant(name: &str, value: &Bound<'_, PyAny>) -> PyResult<String> {
         ))
     };
     // numpy.datetime64 (no isoformat): its text, in milliseconds, as UTC.
-    let numpy_time = value.hasattr("dtype")? && value.get_type().name()?.to_string() == "datetime64";
+    let numpy_time = value.hasattr("dtype")? && value.get_type().name()? == "datetime64";
     if numpy_time {
         let numpy = value.py().import("numpy")?;
         if numpy.call_method1("isnat", (value,))?.is_truthy()? {

@@ -176,7 +176,8 @@ pub fn _report_from_json(json: &str) -> PyResult<Report> {
 ///     Report: the report.
 ///
 /// Raises:
-///     InputError: an option is out of range or unknown, or no date could be found.
+///     InputError: an option is out of range, unknown or of the wrong type (such as
+///         `horizon=30.0` or `half_life="30"`), a date is NaT, or no date could be found.
 ///
 /// Example:
 ///     >>> report = bugdash.analyze(issues, window="all", exclude_resolution="Duplicate")
