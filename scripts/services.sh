@@ -106,6 +106,14 @@ ensure_redis() {
 # nginx: the end-to-end test of deploy/ runs Debian's nginx as a child process of its own
 # (tests/tests/e2e/nginx.rs). Installed with apt-get when missing and we are root;
 # otherwise the suite stops saying what to install (the test never skips).
+# Installs Debian packages quietly, refreshing the package lists once when they are stale.
+apt_install() {
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null \
+        2>&1 && return
+    apt-get update >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null
+}
+
 ensure_nginx() {
     if [[ -n "${BUGDASH_TEST_NGINX:-}" ]] || command -v nginx >/dev/null 2>&1 \
         || [[ -x /usr/sbin/nginx ]]; then
@@ -114,9 +122,8 @@ ensure_nginx() {
     fi
     if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
         echo "nginx: installing Debian's nginx package"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx \
-            >/dev/null || {
-            echo "error: apt-get install nginx failed (try apt-get update first)" >&2
+        apt_install nginx || {
+            echo "error: apt-get install nginx failed" >&2
             exit 2
         }
         return
@@ -124,5 +131,33 @@ ensure_nginx() {
     echo "error: nginx is missing; the nginx test needs it." >&2
     echo "       install it (Debian/Ubuntu: sudo apt-get install nginx)," >&2
     echo "       or set BUGDASH_TEST_NGINX to an nginx binary" >&2
+    exit 2
+}
+
+# promtool (from Debian's prometheus package) checks the /metrics text. The package would
+# also install a Prometheus server, so only promtool is unpacked, into a cache folder
+# outside the clone, and put on PATH.
+ensure_promtool() {
+    if command -v promtool >/dev/null 2>&1; then
+        echo "promtool: found"
+        return
+    fi
+    local tools="${XDG_CACHE_HOME:-$HOME/.cache}/bugdash-tools/prometheus"
+    if [[ ! -x "$tools/usr/bin/promtool" ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "promtool: unpacking it from Debian's prometheus package"
+        local download
+        download="$(mktemp -d)"
+        (cd "$download" && { apt-get download prometheus >/dev/null 2>&1 \
+            || { apt-get update >/dev/null 2>&1; apt-get download prometheus >/dev/null; }; }) \
+            && mkdir -p "$tools" && dpkg -x "$download"/prometheus_*.deb "$tools"
+        rm -rf "$download"
+    fi
+    if [[ -x "$tools/usr/bin/promtool" ]]; then
+        export PATH="$tools/usr/bin:$PATH"
+        echo "promtool: $tools/usr/bin/promtool"
+        return
+    fi
+    echo "error: promtool is missing; the metrics test needs it." >&2
+    echo "       install it (Debian/Ubuntu: sudo apt-get install prometheus)" >&2
     exit 2
 }

@@ -1,7 +1,7 @@
 //! A check of Prometheus text exposition: every sample line is `name{labels} value`, every
 //! metric is announced by `# HELP` and `# TYPE` before its samples, names and label names
-//! are valid, and histogram buckets are cumulative and end in `+Inf`. When `promtool`
-//! (Debian's `prometheus` package) is installed, `promtool check metrics` must pass too.
+//! are valid, and histogram buckets are cumulative and end in `+Inf`; and `promtool check
+//! metrics` (Debian's `prometheus` package; `scripts/test` provides it) must pass too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -86,7 +86,7 @@ pub fn check(text: &str) {
     promtool(text);
 }
 
-/// `promtool check metrics` over the text, when promtool is installed.
+/// `promtool check metrics` over the text; fails when promtool is missing.
 fn promtool(text: &str) {
     let Ok(mut child) = Command::new("promtool")
         .args(["check", "metrics"])
@@ -95,8 +95,10 @@ fn promtool(text: &str) {
         .stderr(Stdio::piped())
         .spawn()
     else {
-        eprintln!("promtool is not installed; only the built-in check ran");
-        return;
+        panic!(
+            "promtool is not installed: install Debian's prometheus package, or run \
+             scripts/test, which unpacks promtool into a cache folder"
+        );
     };
     child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
     let output = child.wait_with_output().unwrap();
