@@ -50,16 +50,21 @@ fn accounts_are_added_listed_promoted_disabled_and_enabled() {
 
     let added = users(dir.path(), &ADD_ANN);
     let promoted = users(dir.path(), &["set-role", "ann@example.com", "admin"]);
+    // The only active admin cannot be disabled: a second one makes room.
+    let mut add_bo = ADD_ANN.to_vec();
+    add_bo[2] = "bo@example.com";
+    add_bo.push("--admin");
+    let second_admin = users(dir.path(), &add_bo);
     let disabled = users(dir.path(), &["disable", "ANN@example.com"]);
     let after_disable = listed(dir.path());
     let enabled = users(dir.path(), &["enable", "ann@example.com"]);
     let table = users(dir.path(), &["list"]);
 
-    for output in [&added, &promoted, &disabled, &enabled, &table] {
+    for output in [&added, &promoted, &second_admin, &disabled, &enabled, &table] {
         assert!(output.status.success(), "{}", stderr(output));
     }
     assert!(stderr(&added).contains("created account 1 for Ann@Example.com (user)"));
-    assert_eq!(after_disable.len(), 1);
+    assert_eq!(after_disable.len(), 2);
     let ann = &after_disable[0];
     assert_eq!(
         (&ann["email"], &ann["name"], &ann["department"]),

@@ -2,10 +2,12 @@
 //! `/rest/api/3/search/jql` pages, single-issue responses, JSON arrays of issues, GrimoireLab
 //! (Perceval) items and Airbyte's issue records.
 //!
-//! A byte scanner cuts the document into records (the elements of a top-level array or of
-//! a search page's `issues`), each read into borrowed structs that name only the keys
-//! BugDash uses and turned into an [`Issue`] before the next is read, so a document of any
-//! size is read in memory bounded by its largest record. Every fault becomes
+//! The document is read record by record (the elements of a top-level array or of a
+//! search page's `issues`): serde_json parses a record lying whole in the window read so
+//! far in one pass; a byte scanner finds the end of one cut by the window's edge. Each is
+//! read into borrowed structs that name only the keys BugDash uses and turned into an
+//! [`Issue`] before the next is read, so a document of any size is read in memory bounded
+//! by its largest record. Every fault becomes
 //! [`Error::Input`] with the file name, a position and what was expected.
 
 mod convert;
@@ -202,26 +204,22 @@ impl Records<'_, '_> {
     /// ends.
     ///
     /// An object that lies whole in what has been read so far (nearly every record) is
-    /// parsed in one pass, serde_json finding where it ends; otherwise the scanner first
-    /// finds the end, reading more input, and the element is parsed from its bytes. Either
-    /// way a fault is reported at the same place.
+    /// parsed in one pass, serde_json finding where it ends; otherwise, and whenever that
+    /// pass fails, the scanner finds the end, reading more input, and the element is
+    /// parsed from its own bytes, which is where faults are reported from.
     fn next_record<R: std::io::Read>(&mut self, scan: &mut Scanner<R>) -> Result<usize> {
         let start = scan.at;
         if scan.slice(start, start + 1) == b"{" {
             let mut stream =
                 serde_json::Deserializer::from_slice(scan.rest(start)).into_iter::<RawObject<'_>>();
-            match stream.next() {
-                Some(Ok(record)) => {
-                    let end = start + stream.byte_offset();
-                    self.take_record(scan, start, record)?;
-                    return Ok(end);
-                }
-                Some(Err(fault)) if fault.classify() != Category::Eof => {
-                    return Err(self.parse_fault(scan, start, &fault));
-                }
-                // The element goes on past what has been read.
-                _ => {}
+            if let Some(Ok(record)) = stream.next() {
+                let end = start + stream.byte_offset();
+                self.take_record(scan, start, record)?;
+                return Ok(end);
             }
+            // The element goes on past what has been read (which can look like a syntax
+            // error too: `1.` cut before its digits), or it is malformed: its exact bytes,
+            // below, tell which and word the fault as ever.
         }
         let end = scan.value_end()?.ok_or_else(|| scan.truncated())?;
         let record: RawObject<'_> = serde_json::from_slice(scan.slice(start, end))
@@ -397,4 +395,35 @@ fn error_body(source_name: &str, object: &RawObject<'_>) -> Error {
     let message =
         format!("this is a JIRA error response, not issue data (JIRA said: {quoted}); {EXPECTED}");
     Error::input(source_name, Position::Whole, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stream_json;
+
+    /// Records of varied lengths, each ending in a decimal number, so that the reading
+    /// window's edge falls inside records at every kind of place (`1.` cut from `1.25`
+    /// among them): every record is still read, whole and in order.
+    #[test]
+    fn records_cut_by_the_reading_window_are_read_whole() {
+        let count = 30_000;
+        let mut text = String::from("[");
+        for n in 0..count {
+            let separator = if n == 0 { "" } else { ",\n" };
+            let summary = "x".repeat(n % 37);
+            text.push_str(&format!(
+                "{separator}{{\"id\":\"{n}\",\"key\":\"ZK-{n}\",\"fields\":{{\"summary\":\"{summary}\",\"customfield_1\":{n}.25}}}}"
+            ));
+        }
+        text.push(']');
+        assert!(text.len() > 3 * 256 * 1024, "the text spans several windows");
+        let mut seen = Vec::new();
+        stream_json("cut.json", text.as_bytes(), &mut |issue| {
+            seen.push((issue.id, issue.summary.len()));
+            Ok(())
+        })
+        .expect("every record reads");
+        let expected: Vec<_> = (0..count).map(|n| (Some(n as u64), n % 37)).collect();
+        assert_eq!(seen, expected);
+    }
 }

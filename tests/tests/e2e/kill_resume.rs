@@ -18,7 +18,9 @@ use crate::source::{apache_dataset, assert_store_matches_source, source_issues, 
 use crate::stores::{both_backends, TestStore};
 
 /// Per search page; 37 pages of 50 issues take about 1.5 s plus the writes.
-const PAGE_LATENCY: Duration = Duration::from_millis(40);
+/// Long enough that a sync reading pages ahead (several at once on Data Center) is still
+/// paging when the last kill point (two thirds of the issues stored) is reached.
+const PAGE_LATENCY: Duration = Duration::from_millis(80);
 
 /// The settings a child `bugdash` gets: the fake as JIRA, 50 issues a page, the store.
 pub fn child_settings(
@@ -125,7 +127,7 @@ async fn killed_syncs_resume_to_the_source(flavor: Flavor, store: TestStore) {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let settings = child_settings(&fake, flavor, &store, folder.path());
 
-    let kills = [(1, 0), (900, 17), (1700, 29)];
+    let kills = [(1, 0), (700, 17), (1200, 29)];
     for (round, (issues, extra)) in kills.into_iter().enumerate() {
         let log = format!("kill-{round}.log");
         let mut child = spawn_sync(folder.path(), &settings, &log);
