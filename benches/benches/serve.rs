@@ -7,7 +7,11 @@
 //! - `postgres`: the same in a throwaway PostgreSQL database (the server named by
 //!   `BUGDASH_TEST_POSTGRES_URL`, default the local one) with Redis on 127.0.0.1:6379
 //!   (`BUGDASH_TEST_REDIS_URL`), keys under a prefix of this run;
-//! - `big`: 100,000 scaled copies of the ZooKeeper bugs in SQLite, analysis only.
+//! - `big`: 100,000 scaled copies of the ZooKeeper bugs in SQLite, analysis only;
+//! - `recording`: the cached analysis endpoint (100 connections) of two SQLite services,
+//!   one recording usage events and one with the recorder off (`state.recorder = None`),
+//!   in alternating rounds (three each); prints each round and the difference of the
+//!   summed throughput (target: at most 5%).
 //!
 //! Phases: logins (100 accounts, 8 at once), `/api/projects`, the analysis warm (one
 //! option set, cached) at 100 and at 1,000 connections, and cold (options never seen, so
@@ -49,7 +53,8 @@ const PASSWORD: &str = "load test password 42";
 const WARM: &str = "window=all";
 
 fn main() {
-    let scenarios = std::env::var(SCENARIOS).unwrap_or_else(|_| "sqlite,postgres,big".to_owned());
+    let scenarios =
+        std::env::var(SCENARIOS).unwrap_or_else(|_| "sqlite,postgres,big,recording".to_owned());
     let seconds = std::env::var(SECONDS).ok().and_then(|s| s.parse().ok()).unwrap_or(5);
     let phase = Duration::from_secs(seconds);
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -67,9 +72,13 @@ fn main() {
 }
 
 fn run_scenario(scenario: &str, phase: Duration) {
+    if scenario == "recording" {
+        run_recording(phase);
+        return;
+    }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let server = tokio::runtime::Runtime::new().expect("server runtime");
-    let setup = server.block_on(Setup::new(scenario));
+    let setup = server.block_on(Setup::new(scenario, true));
     let address = setup.address;
     let client = tokio::runtime::Runtime::new().expect("load generator runtime");
     client.block_on(async {
@@ -102,6 +111,47 @@ fn run_scenario(scenario: &str, phase: Duration) {
     server.block_on(setup.finish());
 }
 
+/// Rounds of each side in the `recording` scenario.
+const RECORDING_ROUNDS: usize = 3;
+
+/// The cached analysis endpoint with usage recording on against off, alternating rounds so
+/// that drift in the machine's load falls on both sides alike.
+fn run_recording(phase: Duration) {
+    let server = tokio::runtime::Runtime::new().expect("server runtime");
+    let on = server.block_on(Setup::new("sqlite", true));
+    let off = server.block_on(Setup::new("sqlite", false));
+    let client = tokio::runtime::Runtime::new().expect("load generator runtime");
+    let (mut on_total, mut off_total) = ((0usize, 0.0f64), (0usize, 0.0f64));
+    client.block_on(async {
+        let warm = format!("/api/projects/{}/analysis?{WARM}", on.project);
+        let same = move |_| warm.clone();
+        let (on_cookies, _) = login_all(on.address).await;
+        let (off_cookies, _) = login_all(off.address).await;
+        hammer(on.address, &on_cookies, 1, Duration::ZERO, same.clone()).await;
+        hammer(off.address, &off_cookies, 1, Duration::ZERO, same.clone()).await;
+        for round in 1..=RECORDING_ROUNDS {
+            let figures = hammer(on.address, &on_cookies, 100, phase, same.clone()).await;
+            print_phase("recording", &format!("warm, recording on, round {round}"), &figures);
+            on_total.0 += figures.latencies.len();
+            on_total.1 += figures.elapsed.as_secs_f64();
+            let figures = hammer(off.address, &off_cookies, 100, phase, same.clone()).await;
+            print_phase("recording", &format!("warm, recording off, round {round}"), &figures);
+            off_total.0 += figures.latencies.len();
+            off_total.1 += figures.elapsed.as_secs_f64();
+        }
+    });
+    let on_rate = on_total.0 as f64 / on_total.1.max(1e-9);
+    let off_rate = off_total.0 as f64 / off_total.1.max(1e-9);
+    let difference = (off_rate - on_rate) / off_rate.max(1e-9) * 100.0;
+    println!(
+        "serve/recording on {on_rate:.0} req/s, off {off_rate:.0} req/s: recording costs \
+         {difference:.1}% of throughput (target <= 5%)"
+    );
+    drop(client);
+    server.block_on(on.finish());
+    server.block_on(off.finish());
+}
+
 /// A running service and what to tear down after it.
 struct Setup {
     address: SocketAddr,
@@ -111,7 +161,8 @@ struct Setup {
 }
 
 impl Setup {
-    async fn new(scenario: &str) -> Setup {
+    /// The service of `scenario`, recording usage events unless `recording` is false.
+    async fn new(scenario: &str, recording: bool) -> Setup {
         let folder = tempfile::tempdir().expect("temporary folder");
         let mut settings = Settings::from_sources(None, None, &|_| None).expect("settings");
         settings.limits.login_per_minute = 1_000_000;
@@ -135,7 +186,7 @@ impl Setup {
         let store = store::open(&url).await.expect("open the store");
         let project = if scenario == "big" { "BIG" } else { "ZOOKEEPER" };
         load(store.as_ref(), project).await;
-        let address = serve(store, settings).await;
+        let address = serve(store, settings, recording).await;
         Setup { address, project, database, _folder: folder }
     }
 
@@ -182,8 +233,9 @@ async fn load(store: &dyn Store, project: &str) {
     }
 }
 
-/// Starts the service with `USERS` accounts on this runtime; returns its address.
-async fn serve(store: Arc<dyn Store>, settings: Settings) -> SocketAddr {
+/// Starts the service with `USERS` accounts on this runtime, its usage recorder off unless
+/// `recording`; returns its address.
+async fn serve(store: Arc<dyn Store>, settings: Settings, recording: bool) -> SocketAddr {
     let prefix = format!("bugdash-bench:{}:", std::process::id());
     let cache = bugdash::cache::open_with_prefix(&settings.cache, &prefix).await.expect("cache");
     let auth = Auth::new(Arc::clone(&store), Arc::clone(&cache), &settings).await.expect("auth");
@@ -198,6 +250,9 @@ async fn serve(store: Arc<dyn Store>, settings: Settings) -> SocketAddr {
         auth.create_account(account).await.expect("account created");
     }
     let mut state = AppState::from_parts(store, auth, cache, settings);
+    if !recording {
+        state.recorder = None;
+    }
     if let Some(millis) = std::env::var(MEMO_MS).ok().and_then(|s| s.parse().ok()) {
         let memo = Duration::from_millis(millis);
         let analyses = AnalysisCache::with_version_memo(state::CACHED_ANALYSES, memo);

@@ -45,7 +45,9 @@ impl SyncArgs {
         let report = runtime()?.block_on(async {
             let store = open_store(&settings).await?;
             let client = JiraClient::new(client_config)?;
-            anyhow::Ok(sync_project(store.as_ref(), &client, &request, &reporter).await?)
+            let outcome = sync_project(store.as_ref(), &client, &request, &reporter).await;
+            bugdash::analytics::store_jira_calls(store.as_ref(), &client.stats()).await;
+            anyhow::Ok(outcome?)
         });
         reporter.finish();
         let report = report.with_context(|| format!("failed to sync {}", self.project))?;

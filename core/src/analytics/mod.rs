@@ -30,6 +30,20 @@ use crate::model::Timestamp;
 use crate::store::Store;
 use crate::{Error, Result};
 
+/// Adds the calls a JIRA client made to today's (UTC) counts on record, for the admins'
+/// view of JIRA use across instances. Called once at the end of every sync, whatever its
+/// outcome; a store failure is logged and never fails the sync it follows.
+pub async fn store_jira_calls(store: &dyn Store, stats: &crate::jira::client::ApiStats) {
+    let counts = crate::store::analytics::JiraCallCount::from_stats(stats);
+    if counts.is_empty() {
+        return;
+    }
+    let today = chrono::Utc::now().date_naive();
+    if let Err(error) = store.add_jira_calls(today, &counts).await {
+        tracing::warn!("could not record the JIRA calls of a sync: {error}");
+    }
+}
+
 /// What a person did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -21,7 +21,7 @@ use super::rollup::{self, day_start, DayRollup};
 use super::Event;
 use crate::config::AuthSettings;
 use crate::model::Timestamp;
-use crate::store::analytics::EventQuery;
+use crate::store::analytics::{EventQuery, JiraCallCount};
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -419,6 +419,8 @@ pub struct UsageReport {
     pub departments: Vec<DepartmentUsage>,
     /// Endpoints, busiest first.
     pub endpoints: Vec<EndpointStats>,
+    /// Calls made to JIRA by the syncs of every instance, by endpoint and status.
+    pub jira_calls: Vec<JiraCallCount>,
 }
 
 /// The usage report of the `days` days ending today (at `now`), at least 1 and at most
@@ -438,6 +440,7 @@ pub async fn usage_report(
     let mut totals = group_trends(&rollups, Period::Month);
     let totals = merge_points(from, &mut totals);
     let endpoints = endpoint_stats(store, day_start(from), day_start(to).plus_days(1)).await?;
+    let jira_calls = store.jira_calls(from, to).await?;
     Ok(UsageReport {
         from,
         to,
@@ -447,6 +450,7 @@ pub async fn usage_report(
         features: feature_usage(&rollups),
         departments: department_breakdown(&rollups),
         endpoints,
+        jira_calls,
     })
 }
 

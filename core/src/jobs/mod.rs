@@ -227,6 +227,7 @@ async fn sync_all(ctx: &JobContext) -> Result<Done> {
         }
     }
     ctx.metrics.add_jira_calls(&client.stats());
+    crate::analytics::store_jira_calls(ctx.store.as_ref(), &client.stats()).await;
     let mut message = format!("synced {}", synced.join(", "));
     if !busy.is_empty() {
         message.push_str(&format!("; already syncing: {}", busy.join(", ")));

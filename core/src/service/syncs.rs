@@ -103,6 +103,7 @@ impl SyncRunner {
         tokio::spawn(async move {
             let outcome =
                 sync_project_holding(store.as_ref(), &client, &request, &NoProgress, lock).await;
+            crate::analytics::store_jira_calls(store.as_ref(), &client.stats()).await;
             match outcome {
                 Ok(report) => tracing::info!(
                     project = %request.project,

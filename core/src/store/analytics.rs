@@ -192,6 +192,40 @@ pub trait AnalyticsStore: Send + Sync {
 
     /// The latest admin actions, newest first.
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>>;
+
+    /// Adds the calls of `counts` to those on record for `day`, in one transaction.
+    async fn add_jira_calls(&self, day: NaiveDate, counts: &[JiraCallCount]) -> Result<()>;
+
+    /// Calls to JIRA on record for the days `from..=to`, summed over the days, by endpoint
+    /// and status.
+    async fn jira_calls(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<JiraCallCount>>;
+}
+
+/// Calls made to one JIRA endpoint that got one answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JiraCallCount {
+    /// Endpoint template, such as `/rest/api/3/search/jql`.
+    pub endpoint: String,
+    /// HTTP status; 0 when no answer came (connection fault or timeout).
+    pub status: u16,
+    /// Number of requests.
+    pub calls: u64,
+}
+
+impl JiraCallCount {
+    /// The counts of a client's [`ApiStats`](crate::jira::client::ApiStats) snapshot.
+    pub fn from_stats(stats: &crate::jira::client::ApiStats) -> Vec<JiraCallCount> {
+        use crate::jira::client::CallOutcome;
+        let counts = stats.calls.iter().map(|((endpoint, outcome), calls)| JiraCallCount {
+            endpoint: endpoint.clone(),
+            status: match outcome {
+                CallOutcome::Status(status) => *status,
+                CallOutcome::NoAnswer => 0,
+            },
+            calls: *calls,
+        });
+        counts.collect()
+    }
 }
 
 /// Columns of an event row, in the order the backends read them.

@@ -7,8 +7,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::analytics::{
-    failed, filters_from_text, AnalyticsStore, AuditEntry, EventQuery, JobOutcome, JobRun,
-    NewAuditEntry, PurgeReport, AUDIT_COLUMNS, EVENT_COLUMNS, JOB_RUN_COLUMNS,
+    failed, filters_from_text, AnalyticsStore, AuditEntry, EventQuery, JiraCallCount, JobOutcome,
+    JobRun, NewAuditEntry, PurgeReport, AUDIT_COLUMNS, EVENT_COLUMNS, JOB_RUN_COLUMNS,
 };
 use super::SqliteStore;
 use crate::analytics::rollup::{DayRollup, DepartmentDay, FeatureDay, ProjectDay};
@@ -400,5 +400,44 @@ impl AnalyticsStore for SqliteStore {
             .await
             .map_err(failed("read the audit log"))?;
         Ok(rows.iter().map(audit).collect())
+    }
+
+    async fn add_jira_calls(&self, day: NaiveDate, counts: &[JiraCallCount]) -> Result<()> {
+        let day = day.to_string();
+        let mut tx = self.pool().begin().await.map_err(failed("begin a transaction"))?;
+        for count in counts {
+            sqlx::query(
+                "INSERT INTO analytics_jira_calls (day, endpoint, status, calls) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (day, endpoint, status) \
+                 DO UPDATE SET calls = analytics_jira_calls.calls + excluded.calls",
+            )
+            .bind(&day)
+            .bind(&count.endpoint)
+            .bind(i32::from(count.status))
+            .bind(i64::try_from(count.calls).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await
+            .map_err(failed("record JIRA calls"))?;
+        }
+        tx.commit().await.map_err(failed("commit JIRA calls"))
+    }
+
+    async fn jira_calls(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<JiraCallCount>> {
+        let rows = sqlx::query(
+            "SELECT endpoint, status, CAST(SUM(calls) AS BIGINT) FROM analytics_jira_calls \
+             WHERE day >= ?1 AND day <= ?2 GROUP BY endpoint, status \
+             ORDER BY endpoint, status",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(self.pool())
+        .await
+        .map_err(failed("read JIRA calls"))?;
+        let counts = rows.iter().map(|row| JiraCallCount {
+            endpoint: row.get(0),
+            status: u16::try_from(row.get::<i32, _>(1)).unwrap_or(0),
+            calls: u64::try_from(row.get::<i64, _>(2)).unwrap_or(0),
+        });
+        Ok(counts.collect())
     }
 }

@@ -265,6 +265,15 @@ pub fn routes() -> Vec<Route> {
         ),
         route(
             "GET",
+            "/api/admin/usage/jira",
+            Admin,
+            "JIRA API calls of every instance's syncs by endpoint and status",
+            &["days"],
+            None,
+            || get(usage::jira_calls),
+        ),
+        route(
+            "GET",
             "/api/admin/usage/users/{id}/activity",
             Admin,
             "One account's usage events",

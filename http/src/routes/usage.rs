@@ -5,9 +5,8 @@
 //! The account changes of the admin API are wrapped here so that each lands in the audit
 //! log with its old and new value (a password change is logged without either).
 //!
-//! Known shortcoming: JIRA API calls by endpoint and status are only in `/metrics`
-//! (`bugdash_jira_api_calls_total`), not in a usage endpoint; the syncs would have to
-//! store their client's call counts per run for a report over days.
+//! JIRA API calls by endpoint and status come from the counts every sync stores at its end
+//! (CLI, admin-started and scheduled alike), summed over all instances per day.
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -18,7 +17,7 @@ use bugdash::analytics::Event;
 use bugdash::auth::{Account, Clock, SystemClock};
 use bugdash::jobs::{job_status, run_job, Job, JobStatus};
 use bugdash::model::Timestamp;
-use bugdash::store::analytics::{AuditEntry, JobRun, NewAuditEntry};
+use bugdash::store::analytics::{AuditEntry, JiraCallCount, JobRun, NewAuditEntry};
 use serde::Serialize;
 
 use super::admin::{self, NewUser, UserChange};
@@ -189,6 +188,20 @@ pub async fn endpoints(
     let (from, to) = query.range(now());
     let stats = report::endpoint_stats(state.store.as_ref(), from, to).await?;
     Ok(ranged(from, to, stats))
+}
+
+/// Calls made to JIRA by every instance's syncs over `?days=N`, by endpoint and status
+/// (status 0: no answer).
+pub async fn jira_calls(
+    State(state): State<AppState>,
+    _admin: AdminUser,
+    QueryPairs(pairs): QueryPairs,
+) -> ApiResult<Json<Ranged<Vec<JiraCallCount>>>> {
+    let query = UsageQuery::parse(&pairs, &["days"])?;
+    let (from, to) = query.range(now());
+    let last = Timestamp::from_millis(to.millis() - 1).date();
+    let calls = state.store.jira_calls(from.date(), last).await?;
+    Ok(ranged(from, to, calls))
 }
 
 /// One account's events, oldest first (`?days=N&limit=N`).

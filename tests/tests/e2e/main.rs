@@ -7,6 +7,7 @@ mod client;
 mod client_faults;
 mod common;
 mod fake;
+mod jira_calls;
 mod kill_resume;
 mod nginx;
 mod pg;
