@@ -122,6 +122,10 @@ pub const OPTION_NAMES: [&str; 22] = [
     "resolved_since",
 ];
 
+/// The options that are filters (every option after the first seven), which lists of
+/// issues take as well.
+pub const FILTER_NAMES: &[&str] = OPTION_NAMES.split_at(7).1;
+
 /// Analysis parameters from name/value pairs, starting from the defaults `bugdash analyze`
 /// uses. Names may use `-` or `_`; an unknown name or an unreadable value is an
 /// [`Error::InvalidParameter`] naming it. Extra `bug_type`s add to the default bug types,
@@ -241,6 +245,14 @@ mod tests {
         let error = params_from_pairs([("window", "forever")]).unwrap_err().to_string();
         assert!(error.contains("window") && error.contains("36500"), "{error}");
         assert!(params_from_pairs([("horizon", "0")]).is_err());
+    }
+
+    #[test]
+    fn filter_names_are_the_options_that_filter() {
+        assert_eq!(FILTER_NAMES.first(), Some(&"type"));
+        assert!(FILTER_NAMES.contains(&"resolved_since") && FILTER_NAMES.contains(&"component"));
+        let shaping = ["as_of", "window", "period", "area", "horizon", "half_life", "bug_type"];
+        assert!(shaping.iter().all(|name| !FILTER_NAMES.contains(name)));
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub mod projects;
 pub mod system;
 pub mod usage;
 
+use std::sync::LazyLock;
+
 use axum::routing::{delete, get, patch, post, MethodRouter};
 use axum::Json;
 use serde::Serialize;
@@ -43,26 +45,9 @@ pub struct Route {
     pub handler: fn() -> MethodRouter<AppState>,
 }
 
-const ISSUE_QUERY: &[&str] = &[
-    "limit",
-    "offset",
-    "cursor",
-    "type",
-    "priority",
-    "status",
-    "status_category",
-    "component",
-    "label",
-    "fix_version",
-    "affects_version",
-    "assignee",
-    "environment",
-    "resolution",
-    "exclude_resolution",
-    "since",
-    "until",
-    "resolved_since",
-];
+/// The query parameters of the issue list: paging, then every analysis filter.
+static ISSUE_QUERY: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| [&projects::PAGING[..], bugdash::service::options::FILTER_NAMES].concat());
 
 /// Every route of the service.
 pub fn routes() -> Vec<Route> {
@@ -132,7 +117,7 @@ pub fn routes() -> Vec<Route> {
             "/api/projects/{key}/issues",
             User,
             "Issues matching the filters, paged",
-            ISSUE_QUERY,
+            ISSUE_QUERY.as_slice(),
             None,
             || get(projects::issues),
         ),
@@ -150,7 +135,7 @@ pub fn routes() -> Vec<Route> {
             "/api/projects/{key}/issues.csv",
             User,
             "Issues matching the filters as CSV",
-            ISSUE_QUERY,
+            ISSUE_QUERY.as_slice(),
             None,
             || get(projects::issues_csv),
         ),

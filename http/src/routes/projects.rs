@@ -113,30 +113,15 @@ fn csv_response(body: Vec<u8>, file_name: &str) -> Response {
 }
 
 /// The options the issue list takes besides the filters.
-const PAGING: [&str; 3] = ["limit", "offset", "cursor"];
+pub(crate) const PAGING: [&str; 3] = ["limit", "offset", "cursor"];
 /// True when two paging options cannot be given together: any of them twice, and offset
 /// with cursor (both say where the page starts).
 fn paging_clash(given: &str, new: &str) -> bool {
     given == new || (given != "limit" && new != "limit")
 }
+
 /// The analysis options that are filters, which the issue list takes.
-const FILTERS: [&str; 15] = [
-    "type",
-    "priority",
-    "status",
-    "status_category",
-    "component",
-    "label",
-    "fix_version",
-    "affects_version",
-    "assignee",
-    "environment",
-    "resolution",
-    "exclude_resolution",
-    "since",
-    "until",
-    "resolved_since",
-];
+const FILTERS: &[&str] = bugdash::service::options::FILTER_NAMES;
 
 struct IssueQuery {
     filters: Filters,
@@ -182,7 +167,7 @@ fn issue_query(state: &AppState, pairs: &[(String, String)]) -> ApiResult<IssueQ
                 filters.push((name.as_str(), value.as_str()))
             }
             _ => {
-                let known = [&PAGING[..], &FILTERS[..]].concat().join(", ");
+                let known = [&PAGING[..], FILTERS].concat().join(", ");
                 return Err(bugdash::Error::invalid(
                     name,
                     format!("unknown parameter; the parameters are {known}"),
