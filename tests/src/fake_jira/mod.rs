@@ -132,8 +132,16 @@ impl FakeJira {
         self.requests().into_iter().filter(|request| request.path == path).collect()
     }
 
-    /// Forgets the request log and the in-flight high-water mark.
-    pub fn clear_log(&self) {
+    /// Forgets the request log and the in-flight high-water mark, once the requests in
+    /// progress are answered: a client that gave up on a request (a failed run dropping
+    /// the pages it read ahead) leaves it running here, and its late entry would otherwise
+    /// land in the log of what comes next.
+    pub async fn clear_log(&self) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.shared.in_flight() > 0 {
+            assert!(tokio::time::Instant::now() < deadline, "the fake JIRA never went idle");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
         self.shared.clear_log();
     }
 

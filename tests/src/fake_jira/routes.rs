@@ -38,7 +38,7 @@ pub(crate) fn app(shared: Arc<Shared>) -> Router {
 /// Logs the request, counts it in flight, delays search pages and applies a fault.
 async fn around(State(shared): AppState, request: Request, next: Next) -> Response {
     let started = shared.since_start();
-    shared.enter();
+    let _in_flight = shared.enter();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or_default().to_owned();
     let authorization = request

@@ -290,13 +290,16 @@ impl Shared {
         self.started.elapsed()
     }
 
-    pub(crate) fn enter(&self) {
+    /// Counts a request in progress until the guard is dropped, also when the server
+    /// drops the request because its client went away.
+    pub(crate) fn enter(self: &Arc<Self>) -> InFlight {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(Arc::clone(self))
     }
 
+    /// Logs an answered request.
     pub(crate) fn leave(&self, record: RequestRecord) {
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
         lock(&self.log).push(record);
     }
 
@@ -318,6 +321,10 @@ impl Shared {
         self.id_searches.load(Ordering::SeqCst)
     }
 
+    pub(crate) fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
     pub(crate) fn max_in_flight(&self) -> usize {
         self.max_in_flight.load(Ordering::SeqCst)
     }
@@ -326,4 +333,13 @@ impl Shared {
 /// True for the search endpoints of both dialects.
 pub(crate) fn is_search(path: &str) -> bool {
     matches!(path, "/rest/api/3/search/jql" | "/rest/api/2/search" | "/rest/api/3/search")
+}
+
+/// A request the fake has in progress; see [`Shared::enter`].
+pub(crate) struct InFlight(Arc<Shared>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }

@@ -261,7 +261,7 @@ async fn empty_page_that_claims_more_is_asked_once_more_then_refused() {
     let client = client(&fake, Deployment::Cloud);
     fake.inject(Fault::EmptyPageNotLast, 1);
     let recovered = client.search_page(ZOOKEEPER_JQL, &Cursor::Token(None)).await.unwrap();
-    fake.clear_log();
+    fake.clear_log().await;
     fake.inject(Fault::EmptyPageNotLast, 2);
 
     let error =

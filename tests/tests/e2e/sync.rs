@@ -139,7 +139,7 @@ async fn incremental_sync_reads_from_the_watermark_and_finds_changes_deletions_a
     sync_project(store, &client, &plain_request(), &NoProgress).await.unwrap();
     let moved_id = stored_id_of(store, MOVED).await;
     change_the_source(&fake);
-    fake.clear_log();
+    fake.clear_log().await;
 
     let report =
         sync_project(store, &client, &request(false, Duration::ZERO), &NoProgress).await.unwrap();
@@ -294,7 +294,10 @@ async fn a_data_center_sync_replans_its_offsets_when_pages_come_back_short(store
         .collect();
     assert!(starts.contains(&"400".to_owned()), "offsets were asked for ahead: {starts:?}");
     assert!(starts.contains(&"130".to_owned()), "the short page was followed: {starts:?}");
-    assert!(fake.max_in_flight() > 1 && fake.max_in_flight() <= 4);
+    // Only that reading ahead happened: the dropped fetches are still counted by the fake
+    // until it notices their closed connections, so the client's bound is checked by the
+    // client tests, where no fetch is dropped.
+    assert!(fake.max_in_flight() > 1, "pages were read ahead");
 }
 both_backends!(a_data_center_sync_replans_its_offsets_when_pages_come_back_short);
 

@@ -149,7 +149,7 @@ async fn an_expired_cloud_page_token_restarts_the_query(store: TestStore) {
     let checkpoint = state.checkpoint.expect("the checkpoint is kept");
     let token = checkpoint["cursor"]["token"].as_str().expect("a Cloud token").to_owned();
     fake.expire_page_tokens();
-    fake.clear_log();
+    fake.clear_log().await;
 
     let report = sync_project(store, &client, &plain_request(), &NoProgress).await.unwrap();
 
