@@ -32,9 +32,8 @@
 //! sessions in process, and one would honour a session another revoked for up to the cache's
 //! minute.
 //!
-//! Known shortcoming: the capacity cap is checked, then the session inserted, without a
-//! lock, so logins racing for the last place can exceed the cap by the number racing.
-//! A counter taken in the same transaction as the insert would make it exact.
+//! The capacity cap is counted in the statement that inserts the session (under an advisory
+//! lock on PostgreSQL), so logins racing for the last place never both take it.
 
 mod clock;
 mod password;

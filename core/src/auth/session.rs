@@ -16,7 +16,7 @@ use super::{millis, token, Account, Auth, Authenticated, Client, LoginOutcome, S
 use crate::cache::{Cache, Quota};
 use crate::model::Timestamp;
 use crate::secret::Secret;
-use crate::store::accounts::SessionRecord;
+use crate::store::accounts::{SessionCap, SessionRecord};
 use crate::{Error, Result};
 
 /// How long a session stays cached in Redis before it is read from the store again.
@@ -152,11 +152,7 @@ impl Auth {
             }
         };
 
-        let now = self.now();
-        if account.role != super::Role::Admin {
-            self.check_capacity(account.id, now).await?;
-        }
-        self.start_session(account, client, now).await
+        self.start_session(account, client, self.now()).await
     }
 
     async fn throttle_login(&self, email: &str, client: &Client) -> Result<()> {
@@ -178,23 +174,21 @@ impl Auth {
         Ok(())
     }
 
-    /// Refuses a new user when the cap of users with live sessions is reached; a user who
-    /// already has a live session takes no new place.
-    async fn check_capacity(&self, account_id: i64, now: Timestamp) -> Result<()> {
+    /// The wait to announce when the cap of users with live sessions is reached: until
+    /// the first of their sessions ends by itself, at least a second, at most the idle
+    /// timeout.
+    async fn capacity_refusal(&self, now: Timestamp) -> Error {
         let idle_since = self.idle_since(now);
-        let store = &self.inner.store;
-        if !store.live_sessions(account_id, now, idle_since).await?.is_empty() {
-            return Ok(());
-        }
-        let (users, next_end) = store.live_users(now, idle_since, self.idle()).await?;
-        if users < u64::from(self.inner.settings.max_concurrent_users) {
-            return Ok(());
-        }
+        let (users, next_end) =
+            match self.inner.store.live_users(now, idle_since, self.idle()).await {
+                Ok(found) => found,
+                Err(error) => return error,
+            };
         let wait = next_end.map_or(self.idle(), |end| {
             Duration::from_millis(end.millis().saturating_sub(now.millis()).max(0) as u64)
         });
         tracing::warn!(users, "login refused: the cap of concurrent users is reached");
-        Err(Error::Capacity { retry_after: wait.clamp(Duration::from_secs(1), self.idle()) })
+        Error::Capacity { retry_after: wait.clamp(Duration::from_secs(1), self.idle()) }
     }
 
     async fn start_session(
@@ -217,7 +211,17 @@ impl Auth {
             user_agent: client.user_agent.as_ref().map(|ua| ua.chars().take(512).collect()),
             revoked_at: None,
         };
-        let record = self.inner.store.insert_session(&record).await?;
+        // Admins count towards the cap but are never refused by it; a user who already
+        // has a live session takes no new place.
+        let cap = SessionCap {
+            users: u64::from(self.inner.settings.max_concurrent_users),
+            now,
+            idle_since: self.idle_since(now),
+        };
+        let cap = (account.role != super::Role::Admin).then_some(&cap);
+        let Some(record) = self.inner.store.insert_session(&record, cap).await? else {
+            return Err(self.capacity_refusal(now).await);
+        };
         tracing::info!(account = account.id, session = record.id, "session started");
         Ok(LoginOutcome {
             token: Secret::new(token),

@@ -96,6 +96,17 @@ impl std::fmt::Debug for SessionRecord {
     }
 }
 
+/// The cap of distinct accounts with live sessions a new session must fit under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCap {
+    /// Accounts with live sessions at most.
+    pub users: u64,
+    /// The instant sessions are judged live at.
+    pub now: Timestamp,
+    /// Sessions unused since before this are idle, so not live.
+    pub idle_since: Timestamp,
+}
+
 /// Storage of accounts, sessions and generated secrets; part of every
 /// [`Store`](super::Store).
 #[async_trait]
@@ -122,8 +133,15 @@ pub trait AccountStore: Send + Sync {
     /// Enables or disables; false when no such account.
     async fn update_active(&self, id: i64, active: bool) -> Result<bool>;
 
-    /// Inserts a session (its `id` is ignored) and returns it with its id.
-    async fn insert_session(&self, session: &SessionRecord) -> Result<SessionRecord>;
+    /// Inserts a session (its `id` is ignored) and returns it with its id; with a `cap`,
+    /// only when its account already has a live session or fewer than `cap.users`
+    /// accounts have one, else `None`. The count and the insert are one step, so logins
+    /// racing for the last place never both take it.
+    async fn insert_session(
+        &self,
+        session: &SessionRecord,
+        cap: Option<&SessionCap>,
+    ) -> Result<Option<SessionRecord>>;
 
     /// The session with this token hash, revoked or not.
     async fn session_by_token_hash(&self, token_hash: &str) -> Result<Option<SessionRecord>>;

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Issue, Timestamp};
 use crate::{Error, Result};
 
-pub use accounts::AccountStore;
+pub use accounts::{AccountStore, SessionCap};
 pub use analytics::AnalyticsStore;
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

@@ -5,8 +5,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::accounts::{
-    email_key, failed, role, AccountRecord, AccountStore, NewAccountRecord, SessionRecord,
-    ACCOUNT_COLUMNS, SESSION_COLUMNS,
+    email_key, failed, role, AccountRecord, AccountStore, NewAccountRecord, SessionCap,
+    SessionRecord, ACCOUNT_COLUMNS, SESSION_COLUMNS,
 };
 use super::SqliteStore;
 use crate::auth::Role;
@@ -124,13 +124,24 @@ impl AccountStore for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn insert_session(&self, s: &SessionRecord) -> Result<SessionRecord> {
+    async fn insert_session(
+        &self,
+        s: &SessionRecord,
+        cap: Option<&SessionCap>,
+    ) -> Result<Option<SessionRecord>> {
+        // The cap's users, now and idle_since are ?9, ?10 and ?11; a NULL cap admits all.
         let sql = format!(
             "INSERT INTO sessions (account_id, token_hash, csrf_token, created_at, last_seen_at, \
-             expires_at, client_addr, user_agent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             expires_at, client_addr, user_agent) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 \
+             WHERE ?9 IS NULL \
+             OR EXISTS (SELECT 1 FROM sessions WHERE account_id = ?1 AND revoked_at IS NULL \
+             AND expires_at > ?10 AND last_seen_at > ?11) \
+             OR (SELECT COUNT(DISTINCT l.account_id) FROM sessions l \
+             JOIN accounts a ON a.id = l.account_id WHERE a.active AND l.revoked_at IS NULL \
+             AND l.expires_at > ?10 AND l.last_seen_at > ?11) < ?9 \
              RETURNING {SESSION_COLUMNS}"
         );
-        let row = sqlx::query(AssertSqlSafe(sql))
+        let query = sqlx::query(AssertSqlSafe(sql))
             .bind(s.account_id)
             .bind(&s.token_hash)
             .bind(&s.csrf_token)
@@ -139,10 +150,12 @@ impl AccountStore for SqliteStore {
             .bind(s.expires_at.millis())
             .bind(&s.client_addr)
             .bind(&s.user_agent)
-            .fetch_one(self.pool())
-            .await
-            .map_err(failed("start a session"))?;
-        Ok(session(&row))
+            .bind(cap.map(|cap| cap.users.min(i64::MAX as u64) as i64))
+            .bind(cap.map(|cap| cap.now.millis()))
+            .bind(cap.map(|cap| cap.idle_since.millis()));
+        // One statement holds SQLite's write lock from its count to its insert.
+        let row = query.fetch_optional(self.pool()).await.map_err(failed("start a session"))?;
+        Ok(row.as_ref().map(session))
     }
 
     async fn session_by_token_hash(&self, token_hash: &str) -> Result<Option<SessionRecord>> {

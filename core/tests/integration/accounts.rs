@@ -12,7 +12,8 @@ use bugdash::cache::{self, SharedCache};
 use bugdash::config::{CacheSettings, Settings};
 use bugdash::model::Timestamp;
 use bugdash::secret::Secret;
-use bugdash::store::{PostgresStore, SqliteStore, Store};
+use bugdash::store::accounts::SessionRecord;
+use bugdash::store::{PostgresStore, SessionCap, SqliteStore, Store};
 use bugdash::Error;
 
 use crate::cache::{redis_cache, unique_prefix, unreachable_redis_cache};
@@ -133,6 +134,7 @@ on_both_backends!(
     a_failed_login_says_the_same_whether_or_not_the_account_exists,
     an_idle_session_ends_and_a_used_one_lives_until_its_absolute_timeout,
     the_cap_refuses_new_users_but_not_admins_or_users_already_in,
+    logins_racing_for_the_last_places_never_exceed_the_cap,
     logout_disable_revocation_and_a_new_password_end_sessions_and_tokens_at_once,
     tokens_with_a_wrong_algorithm_audience_key_or_expiry_or_tampered_are_refused,
     logins_are_throttled_per_account_and_per_address_with_a_wait,
@@ -266,6 +268,54 @@ async fn the_cap_refuses_new_users_but_not_admins_or_users_already_in(backend: B
     let second = h.auth.account_by_email("u2@example.com").await.unwrap().unwrap();
     h.auth.set_active(second.id, false).await.unwrap();
     assert!(h.login("u3@example.com").await.is_ok(), "a place freed up");
+}
+
+/// Straight at the store, so that password hashing does not space the logins out: twelve
+/// users start sessions at once for five places.
+async fn logins_racing_for_the_last_places_never_exceed_the_cap(backend: Backend) {
+    let h = Harness::new(backend).await;
+    let now = Timestamp::from_millis(1_800_000_000_000);
+    let cap = SessionCap { users: 5, now, idle_since: Timestamp::from_millis(now.millis() - 1) };
+    let mut accounts = Vec::new();
+    for n in 0..12 {
+        accounts.push(h.account(&format!("racer{n}@example.com"), Role::User).await);
+    }
+    let session = |account_id: i64, n: usize| SessionRecord {
+        id: 0,
+        account_id,
+        token_hash: format!("{n:064x}"),
+        csrf_token: format!("csrf-{n}"),
+        created_at: now,
+        last_seen_at: now,
+        expires_at: Timestamp::from_millis(now.millis() + 3_600_000),
+        client_addr: None,
+        user_agent: None,
+        revoked_at: None,
+    };
+
+    let racers = accounts.iter().enumerate().map(|(n, &account_id)| {
+        let store = Arc::clone(&h.store);
+        let record = session(account_id, n);
+        tokio::spawn(async move { store.insert_session(&record, Some(&cap)).await })
+    });
+    let mut admitted = 0;
+    for racer in racers.collect::<Vec<_>>() {
+        admitted += usize::from(racer.await.unwrap().unwrap().is_some());
+    }
+
+    assert_eq!(admitted, 5);
+    let (users, _) =
+        h.store.live_users(now, cap.idle_since, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(users, 5);
+    // A user already in takes no new place; without a cap everyone gets in.
+    let mut again = 0;
+    for (n, &account_id) in accounts.iter().enumerate() {
+        let record = session(account_id, 100 + n);
+        again += usize::from(h.store.insert_session(&record, Some(&cap)).await.unwrap().is_some());
+    }
+    assert_eq!(again, 5, "exactly the five users already in start another session");
+    let uncapped = session(accounts[11], 200);
+    assert!(h.store.insert_session(&uncapped, None).await.unwrap().is_some());
 }
 
 async fn logout_disable_revocation_and_a_new_password_end_sessions_and_tokens_at_once(

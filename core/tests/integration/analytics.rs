@@ -246,7 +246,7 @@ async fn reports_answer_from_rollups_events_and_sessions(backend: Backend) {
         user_agent: None,
         revoked_at: None,
     };
-    store.insert_session(&session).await.unwrap();
+    store.insert_session(&session, None).await.unwrap().expect("no cap");
     let auth = AuthSettings { max_concurrent_users: 4, ..AuthSettings::default() };
 
     let report = report::usage_report(store, 7, now).await.expect("usage report");
