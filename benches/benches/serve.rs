@@ -14,7 +14,9 @@
 //!   summed throughput (target: at most 5%).
 //!
 //! Phases: logins (100 accounts, 8 at once), `/api/projects`, the analysis warm (one
-//! option set, cached) at 100 and at 1,000 connections, and cold (options never seen, so
+//! option set, cached) at 100 and at 1,000 connections asking back to back, then 1,000
+//! sessions each asking at a steady pace, offering 5,000, 10,000 and 15,000 requests/s
+//! together (latency counted from when each request was due), and cold (options never seen, so
 //! every request computes a report). `BUGDASH_BENCH_SECONDS` sets each phase's length
 //! (default 5). `BUGDASH_BENCH_MEMO_MS` replaces the service's memo of data versions
 //! (`bugdash_http::state::DATA_VERSION_MEMO`; 0 reads them on every request). Rate limits are raised out of the way: a phase measures the service, not
@@ -51,6 +53,12 @@ const DEFAULT_REDIS: &str = "redis://127.0.0.1:6379";
 const USERS: usize = 100;
 const PASSWORD: &str = "load test password 42";
 const WARM: &str = "window=all";
+/// Sessions of the paced phases, each a keep-alive connection asking at a steady rate.
+const PACED_SESSIONS: usize = 1000;
+/// Requests per second the paced phases offer, all sessions together.
+const PACED_RATES: [u64; 3] = [5_000, 10_000, 15_000];
+/// How long paced connections have to open and ask their first, unmeasured, request.
+const PACED_SETTLE: Duration = Duration::from_secs(2);
 
 fn main() {
     let scenarios =
@@ -97,6 +105,13 @@ fn run_scenario(scenario: &str, phase: Duration) {
         for connections in [100, 1000] {
             let figures = hammer(address, &cookies, connections, phase, same.clone()).await;
             print_phase(scenario, &format!("analysis warm ({connections} conns)"), &figures);
+        }
+        for rate in PACED_RATES {
+            let interval = Duration::from_secs_f64(PACED_SESSIONS as f64 / rate as f64);
+            let figures =
+                paced(address, &cookies, PACED_SESSIONS, interval, phase, same.clone()).await;
+            let name = format!("analysis warm ({PACED_SESSIONS} sessions paced, {rate}/s offered)");
+            print_phase(scenario, &name, &figures);
         }
         let serial = Arc::new(AtomicU64::new(0));
         let cold = move |_| {
@@ -326,7 +341,12 @@ async fn login(address: SocketAddr, n: usize) -> (String, Duration) {
 }
 
 /// `connections` keep-alive connections, each with the cookie of one user in turn, asking
-/// for `path(n)` until `length` has passed (once each when `length` is zero).
+/// for `path(n)` until `length` has passed (once each when `length` is zero), each asking
+/// again as soon as it has its answer.
+///
+/// Such a closed loop keeps `connections` requests in flight, so its mean latency is
+/// `connections / throughput` whatever the service does (Little's law): at 1,000
+/// connections, 10,000 requests/s means 100 ms. [`paced`] measures latency at a given rate.
 async fn hammer(
     address: SocketAddr,
     cookies: &[String],
@@ -334,14 +354,48 @@ async fn hammer(
     length: Duration,
     path: impl Fn(u64) -> String + Send + Sync + 'static,
 ) -> Figures {
+    drive(address, cookies, connections, None, length, path).await
+}
+
+/// `sessions` keep-alive connections, each asking for `path(n)` once every `interval`, their
+/// starts spread over the first interval, until `length` has passed. Latency is counted
+/// from when a request was due, not from when it was sent, so an answer that comes late
+/// also counts against the requests it held up: the generator never hides the service's
+/// queueing by waiting with it.
+async fn paced(
+    address: SocketAddr,
+    cookies: &[String],
+    sessions: usize,
+    interval: Duration,
+    length: Duration,
+    path: impl Fn(u64) -> String + Send + Sync + 'static,
+) -> Figures {
+    drive(address, cookies, sessions, Some(interval), length, path).await
+}
+
+async fn drive(
+    address: SocketAddr,
+    cookies: &[String],
+    connections: usize,
+    interval: Option<Duration>,
+    length: Duration,
+    path: impl Fn(u64) -> String + Send + Sync + 'static,
+) -> Figures {
     let path: Arc<dyn Fn(u64) -> String + Send + Sync> = Arc::new(path);
-    let began = Instant::now();
+    // Paced connections first open and ask once, unmeasured, so that the schedule measures
+    // the steady state rather than a thousand connections opening at once.
+    let settle = if interval.is_some() { PACED_SETTLE } else { Duration::ZERO };
+    let began = Instant::now() + settle;
     let deadline = began + length;
     let mut tasks = Vec::new();
     for n in 0..connections {
         let cookie = cookies[n % cookies.len()].clone();
         let path = Arc::clone(&path);
-        tasks.push(tokio::spawn(run_connection(address, cookie, path, deadline)));
+        let pace = interval.map(|every| Pace {
+            first: began + every.mul_f64(n as f64 / connections as f64),
+            every,
+        });
+        tasks.push(tokio::spawn(run_connection(address, cookie, path, deadline, pace)));
     }
     let mut figures = Figures::default();
     for task in tasks {
@@ -353,18 +407,43 @@ async fn hammer(
     figures
 }
 
+/// When a paced connection's requests are due: `first`, then every `every`.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    first: Instant,
+    every: Duration,
+}
+
 async fn run_connection(
     address: SocketAddr,
     cookie: String,
     path: Arc<dyn Fn(u64) -> String + Send + Sync>,
     deadline: Instant,
+    pace: Option<Pace>,
 ) -> (Vec<Duration>, u64) {
     let mut connection = Connection::open(address).await;
     let (mut latencies, mut failures) = (Vec::new(), 0);
+    if pace.is_some() {
+        let request =
+            format!("GET {} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n", path(0));
+        if connection.send(request.as_bytes()).await.is_err() {
+            connection = Connection::open(address).await;
+        }
+    }
     for n in 0.. {
         let request =
             format!("GET {} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n", path(n));
-        let began = Instant::now();
+        let began = match pace {
+            Some(pace) => {
+                let due = pace.first + pace.every.mul_f64(n as f64);
+                if due >= deadline {
+                    break;
+                }
+                tokio::time::sleep_until(due.into()).await;
+                due
+            }
+            None => Instant::now(),
+        };
         match connection.send(request.as_bytes()).await {
             Ok(answer) if answer.status == 200 => latencies.push(began.elapsed()),
             Ok(_) => failures += 1,
