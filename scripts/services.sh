@@ -161,3 +161,74 @@ ensure_promtool() {
     echo "       install it (Debian/Ubuntu: sudo apt-get install prometheus)" >&2
     exit 2
 }
+
+# Chromium for the browser tests (tests/tests/e2e/browser.rs): BUGDASH_TEST_CHROMIUM names
+# the binary, else Debian's chromium package, installed with apt-get when missing and we are
+# root. Without it the suite stops saying what to install; the browser test never skips.
+ensure_chromium() {
+    if [[ -n "${BUGDASH_TEST_CHROMIUM:-}" ]]; then
+        if [[ ! -x "$BUGDASH_TEST_CHROMIUM" ]]; then
+            echo "error: BUGDASH_TEST_CHROMIUM=$BUGDASH_TEST_CHROMIUM is not an executable" >&2
+            exit 2
+        fi
+        echo "Chromium: $BUGDASH_TEST_CHROMIUM (BUGDASH_TEST_CHROMIUM)"
+        return
+    fi
+    local found
+    found="$(command -v chromium || true)"
+    if [[ -z "$found" ]] && [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "Chromium: installing Debian's chromium package"
+        apt_install chromium || {
+            echo "error: apt-get install chromium failed" >&2
+            exit 2
+        }
+        found="$(command -v chromium || true)"
+    fi
+    if [[ -z "$found" ]]; then
+        echo "error: Chromium is missing; the browser test needs it." >&2
+        echo "       install it (Debian/Ubuntu: sudo apt-get install chromium)," >&2
+        echo "       or set BUGDASH_TEST_CHROMIUM to a Chromium or Chrome binary" >&2
+        exit 2
+    fi
+    export BUGDASH_TEST_CHROMIUM="$found"
+    echo "Chromium: $found"
+}
+
+# The browser driver: playwright-core at the version pinned by tests/browser/package-lock.json,
+# installed with npm into a cache folder outside the clone and reinstalled only when the lock
+# changes. Playwright never downloads browsers of its own here: it drives the Chromium above.
+# Exports BUGDASH_BROWSER_DRIVER, the folder whose node_modules holds playwright-core.
+ensure_browser_driver() {
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        echo "error: Node.js and npm are missing; the browser test runs under Node.js 20." >&2
+        echo "       install them (Debian/Ubuntu: sudo apt-get install nodejs npm)" >&2
+        exit 2
+    fi
+    if [[ -n "${BUGDASH_BROWSER_DRIVER:-}" ]]; then
+        if [[ ! -f "$BUGDASH_BROWSER_DRIVER/node_modules/playwright-core/package.json" ]]; then
+            echo "error: BUGDASH_BROWSER_DRIVER=$BUGDASH_BROWSER_DRIVER holds no" >&2
+            echo "       node_modules/playwright-core; unset it to install one" >&2
+            exit 2
+        fi
+        echo "browser driver: $BUGDASH_BROWSER_DRIVER (BUGDASH_BROWSER_DRIVER)"
+        return
+    fi
+    local driver="${XDG_CACHE_HOME:-$HOME/.cache}/bugdash-tools/browser"
+    local lock=tests/browser/package-lock.json
+    if ! cmp -s "$lock" "$driver/package-lock.json" \
+        || [[ ! -f "$driver/node_modules/playwright-core/package.json" ]]; then
+        echo "browser driver: npm ci of tests/browser into $driver"
+        rm -rf "$driver"
+        mkdir -p "$driver"
+        cp tests/browser/package.json "$lock" "$driver/"
+        (cd "$driver" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --ignore-scripts --no-audit \
+            --no-fund --loglevel=error) || {
+            rm -rf "$driver"
+            echo "error: npm ci of the browser driver failed" >&2
+            exit 2
+        }
+    fi
+    export BUGDASH_BROWSER_DRIVER="$driver"
+    export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+    echo "browser driver: $driver"
+}

@@ -8,6 +8,7 @@ mod context;
 mod failure;
 mod progress;
 mod render;
+mod telemetry;
 
 use std::process::ExitCode;
 

@@ -6,12 +6,16 @@
 //! `JIRA_URL`, `FLASK_SECRET_KEY` …). With nothing set, BugDash runs on an SQLite file in
 //! the data directory.
 
+mod sentry;
+
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::secret::Secret;
 use crate::{Error, Result};
+
+pub use sentry::SentrySettings;
 
 /// Every setting BugDash reads.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +40,8 @@ pub struct Settings {
     pub analytics: AnalyticsSettings,
     /// Outgoing email.
     pub smtp: SmtpSettings,
+    /// Error reporting to Sentry.
+    pub sentry: SentrySettings,
 }
 
 /// Database settings: a URL, or the parts of a PostgreSQL connection.
@@ -327,6 +333,7 @@ impl Settings {
             limits: lookup.limits(file.limits)?,
             analytics: lookup.analytics(file.analytics)?,
             smtp: lookup.smtp(file.smtp)?,
+            sentry: lookup.sentry(file.sentry)?,
         })
     }
 
@@ -432,6 +439,15 @@ struct FileSettings {
     analytics: FileAnalytics,
     #[serde(default)]
     smtp: FileSmtp,
+    #[serde(default)]
+    sentry: FileSentry,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSentry {
+    dsn: Option<String>,
+    environment: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -781,6 +797,19 @@ impl Lookup<'_> {
     }
 }
 
+impl Lookup<'_> {
+    fn sentry(&self, file: FileSentry) -> Result<SentrySettings> {
+        let dsn = self.text("SENTRY_DSN").or(file.dsn).map(|dsn| dsn.trim().to_owned());
+        if let Some(dsn) = &dsn {
+            sentry::check_dsn(dsn)?;
+        }
+        let environment = self.text("SENTRY_ENVIRONMENT").or(file.environment);
+        let environment = environment.unwrap_or_else(|| SentrySettings::default().environment);
+        sentry::check_environment(&environment)?;
+        Ok(SentrySettings { dsn: dsn.map(Secret::new), environment })
+    }
+}
+
 /// Percent-encodes the characters that would break a URL's user, password or path part.
 fn percent_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -899,6 +928,22 @@ mod tests {
     }
 
     #[test]
+    fn sentry_is_off_by_default_and_read_from_the_environment_or_the_file() {
+        let off = settings(None, &[]).unwrap().sentry;
+        assert_eq!((off.dsn, off.environment.as_str()), (None, "production"));
+
+        let file = "[sentry]\ndsn = \"https://k@file.example/1\"\nenvironment = \"staging\"\n";
+        let from_file = settings(Some(file), &[]).unwrap().sentry;
+        let env = [("SENTRY_DSN", "http://k@127.0.0.1:9/2")];
+        let from_env = settings(Some(file), &env).unwrap().sentry;
+
+        assert_eq!(from_file.dsn.unwrap().expose(), "https://k@file.example/1");
+        assert_eq!(from_file.environment, "staging");
+        assert_eq!(from_env.dsn.unwrap().expose(), "http://k@127.0.0.1:9/2");
+        assert_eq!(from_env.environment, "staging");
+    }
+
+    #[test]
     fn redis_url_wins_over_its_parts() {
         let vars = [("REDIS_URL", "redis://127.0.0.1:6380/1"), ("REDIS_HOST", "other")];
         let s = settings(None, &vars).unwrap();
@@ -915,6 +960,8 @@ mod tests {
             ("BUGDASH_PUBLIC_URL", "bugdash.example.com"),
             ("LOG_FORMAT", "xml"),
             ("REDIS_URL", "http://127.0.0.1:6379"),
+            ("SENTRY_DSN", "https://sentry.example.com/1"),
+            ("SENTRY_ENVIRONMENT", "pre prod"),
         ];
         for (name, value) in cases {
             let error = settings(None, &[(name, value)]).unwrap_err().to_string();
@@ -930,10 +977,11 @@ mod tests {
             ("JWT_SECRET_KEY", "jwt-789-jwt-789-jwt-789-jwt-789-jwt"),
             ("REDIS_HOST", "h"),
             ("REDIS_PASSWORD", "redis-000"),
+            ("SENTRY_DSN", "https://sentry-key-111@o1.ingest.sentry.io/42"),
         ];
         let s = settings(None, &vars).unwrap();
         let debug = format!("{s:?}");
-        for secret in ["tok-123", "pw-456", "jwt-789", "redis-000"] {
+        for secret in ["tok-123", "pw-456", "jwt-789", "redis-000", "sentry-key-111"] {
             assert!(!debug.contains(secret), "{debug}");
         }
     }

@@ -1,4 +1,4 @@
-//! BugDash's HTTP service: the JSON API over the core.
+//! BugDash's HTTP service: the JSON API over the core, and the web dashboard's pages.
 //!
 //! [`app`] builds the whole service as a [`Router`], so tests run it in memory or on port
 //! 0 and `bugdash serve` on its address. Handlers translate HTTP to one core call each;
@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod recording;
 pub mod routes;
 pub mod state;
+pub mod web;
 
 use std::time::Duration;
 
@@ -60,26 +61,36 @@ pub fn app(state: AppState) -> Router {
     app_with(state, ServiceLimits::default())
 }
 
-/// The service with the given limits.
+/// The service with the given limits: the API routes and the dashboard pages, each under
+/// their own error and usage layers (JSON bodies for the API, HTML pages for the pages),
+/// sharing one load-shedding limit and the outer layers.
 pub fn app_with(state: AppState, limits: ServiceLimits) -> Router {
-    // Inside the error-body layer, so that a shed request gets the usual error shape. The
-    // router applies a layer to each route: a global limit shares one count among them.
+    // Inside the error layers, so that a shed request gets the usual error shape. The
+    // router applies a layer to each route: a global limit shares one count among them,
+    // and the clone given to the pages shares it too.
     let shedding = ServiceBuilder::new()
         .layer(HandleErrorLayer::new(|_: tower::BoxError| async { middleware::overloaded() }))
         .load_shed()
         .layer(GlobalConcurrencyLimitLayer::new(limits.max_in_flight.max(1)));
-    let mut router = Router::new();
+    let mut api = Router::new();
     for route in routes::routes() {
-        router = router.route(route.path, (route.handler)());
+        api = api.route(route.path, (route.handler)());
     }
-    router
+    let api = api
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(shedding)
+        .layer(shedding.clone())
         .layer(axum::middleware::from_fn_with_state(state.clone(), recording::record))
-        .layer(axum::middleware::from_fn(middleware::error_bodies))
+        .layer(axum::middleware::from_fn(middleware::error_bodies));
+    let pages = web::routes()
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(shedding)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::usage::record))
+        .layer(axum::middleware::from_fn(web::error::html_errors));
+    api.merge(pages)
         .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))

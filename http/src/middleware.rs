@@ -17,10 +17,7 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The request span: method, route template, request id, and the user once known (see
 /// [`crate::extract`]).
 pub fn request_span(request: &Request<Body>) -> Span {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
+    let route = route_template(request);
     let request_id = request_id(request.headers());
     tracing::info_span!(
         "request",
@@ -110,8 +107,13 @@ pub async fn security_headers(
 /// with their cause, refused authentication and missing settings at warn, the caller's
 /// other mistakes at debug.
 /// Error responses made outside the handlers (a timeout, a body limit) get the same shape.
+///
+/// The error-level line is also what error reporting (Sentry, when the binary sets it up)
+/// turns into an event, so it names the route template and the request id itself: never
+/// the raw path, whose keys and ids may be the caller's data.
 pub async fn error_bodies(request: Request<Body>, next: Next) -> Response {
     let request_id = request_id(request.headers());
+    let route = route_template(&request);
     let response = next.run(request).await;
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -119,7 +121,7 @@ pub async fn error_bodies(request: Request<Body>, next: Next) -> Response {
     }
     let report = response.extensions().get::<ErrorReport>().cloned();
     let report = report.unwrap_or_else(|| fallback_report(status));
-    log(&report);
+    log(&report, &route, &request_id);
     let body = serde_json::json!({
         "error": {"code": report.code, "message": report.message, "request_id": request_id}
     });
@@ -144,9 +146,17 @@ fn fallback_report(status: StatusCode) -> ErrorReport {
     ErrorReport { status, code, category, message, cause }
 }
 
-fn log(report: &ErrorReport) {
+/// The route template a request matched, such as `/api/projects/{key}/issues`.
+fn route_template(request: &Request<Body>) -> String {
+    let matched = request.extensions().get::<MatchedPath>();
+    matched.map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned())
+}
+
+fn log(report: &ErrorReport, route: &str, request_id: &str) {
     match (report.category, &report.cause) {
-        (_, Some(cause)) => tracing::error!(code = report.code, "request failed: {cause}"),
+        (_, Some(cause)) => {
+            tracing::error!(code = report.code, route, request_id, "request failed: {cause}")
+        }
         ("auth", _) => tracing::warn!(code = report.code, "refused: {}", report.message),
         ("config", _) => tracing::warn!(code = report.code, "not configured: {}", report.message),
         _ => tracing::debug!(code = report.code, "refused: {}", report.message),

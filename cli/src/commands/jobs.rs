@@ -3,7 +3,8 @@
 //!
 //! A job started here takes the same lock as the scheduler of a running service, so it
 //! never overlaps a scheduled run of the same job; it fails with exit code 1 saying so when
-//! one is going on.
+//! one is going on. A job that fails is reported to Sentry when `SENTRY_DSN` is set, as the
+//! service reports its scheduled runs.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use clap::{Args, Subcommand};
 use super::{print_json, print_lines, OutputFormat};
 use crate::context::{open_store, runtime, GlobalArgs};
 use crate::failure::UsageError;
+use crate::telemetry;
 
 /// Arguments of `bugdash jobs`.
 #[derive(Debug, Args)]
@@ -48,6 +50,9 @@ impl JobsArgs {
     /// Runs the subcommand against the configured store.
     pub fn run(self, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         let settings = global.settings()?;
+        // Only Sentry hears the log: the command's own output stays as it is.
+        let sentry = telemetry::init_sentry(&settings.sentry)?;
+        telemetry::init_tracing(None, sentry.is_some());
         runtime()?.block_on(async {
             let store = open_store(&settings).await?;
             match self.command {

@@ -2,8 +2,9 @@
 //! ZooKeeper data.
 //!
 //! With no configuration the service runs on the embedded SQLite store and the in-process
-//! cache. It runs the job scheduler, and stops on Ctrl-C or SIGTERM after the requests in
-//! flight are answered and the usage events they made are written.
+//! cache. It runs the job scheduler, reports its faults to Sentry when `SENTRY_DSN` is set,
+//! and stops on Ctrl-C or SIGTERM after the requests in flight are answered and the usage
+//! events they made are written.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use bugdash::auth::{NewAccount, Role};
-use bugdash::config::{LogFormat, Settings};
+use bugdash::config::Settings;
 use bugdash::jira::{read_bytes, ReadOptions};
 use bugdash::jobs::Scheduler;
 use bugdash::secret::Secret;
@@ -23,6 +24,7 @@ use clap::Args;
 use rand::distr::{Alphanumeric, SampleString};
 
 use crate::context::{open_store, runtime, GlobalArgs};
+use crate::telemetry;
 
 /// How often the scheduler looks for due jobs.
 const JOB_TICK: std::time::Duration = std::time::Duration::from_secs(60);
@@ -66,7 +68,9 @@ impl ServeArgs {
     /// Serves until Ctrl-C or SIGTERM.
     pub fn run(self, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         let mut settings = global.settings()?;
-        init_logging(settings.server.log_format);
+        // Kept to the end, so that faults up to the last moment are sent.
+        let sentry = telemetry::init_sentry(&settings.sentry)?;
+        telemetry::init_tracing(Some(settings.server.log_format), sentry.is_some());
         let demo_dir = if self.demo && !database_chosen(global, &settings) {
             let dir = fresh_demo_dir()?;
             settings.data_dir = dir.clone();
@@ -167,18 +171,6 @@ async fn create_demo_admin(state: &AppState) -> anyhow::Result<String> {
         }
     }
     Ok(password)
-}
-
-/// Logs to standard error, as text or one JSON object per line (`LOG_FORMAT`); `RUST_LOG`
-/// chooses what (default: info).
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => logs.try_init(),
-        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).try_init(),
-    };
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

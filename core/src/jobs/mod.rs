@@ -13,11 +13,19 @@
 //! the other run is going on or long finished. The lock keeps two runs of a job (such as a
 //! scheduled one and one started by hand) from overlapping.
 //!
-//! Every run is recorded (start, end, duration, outcome, message) and shown by
-//! `bugdash jobs list`; [`run_job`] runs any job at once (`bugdash jobs run NAME`).
+//! Every run is recorded (start, end, duration, outcome, message, and the lock it holds)
+//! and shown by `bugdash jobs list`; [`run_job`] runs any job at once
+//! (`bugdash jobs run NAME`).
 //!
-//! Known shortcoming: a run whose process dies stays `running` in `job_runs`, and its slot
-//! stays claimed, so that period's run is skipped; the next period runs normally.
+//! **Runs whose process died.** A process killed in the middle of a run cannot record its
+//! end, so its row stays `running`. The lock it held dies with it, and that tells a lost run
+//! from a live one: a `running` run whose lock can be taken has no process left. Such a
+//! run is marked [`JobOutcome::Abandoned`] by whoever finds it: the instance about to run
+//! the same job (which holds the lock already), a scheduler starting, and every listing of
+//! the jobs. An abandoned run gives its slot back, so the period's run happens after all.
+//! On PostgreSQL the lock is freed when the server sees the dead process's connection
+//! close, at once when the process is killed but only after the TCP keepalive times out
+//! when its machine vanishes from the network.
 
 mod email;
 
@@ -144,6 +152,11 @@ pub fn instance_name() -> String {
     format!("{host}:{}", std::process::id())
 }
 
+/// The lock a run of `job` holds, on [`Store::lock_sync`]: no project key can take it.
+pub fn job_lock(job: Job) -> String {
+    format!("job:{}", job.name())
+}
+
 /// What a job did: its outcome and a message in words.
 type Done = (JobOutcome, String);
 
@@ -251,20 +264,26 @@ pub enum Attempt {
     AlreadyDone,
 }
 
-/// Runs `job` for `slot` once across instances: lock, claim, run, record.
+/// Runs `job` for `slot` once across instances: lock, mark the job's lost runs abandoned,
+/// claim, run, record.
 pub async fn run_in_slot(job: Job, slot: &str, ctx: &JobContext) -> Result<Attempt> {
-    let lock_name = format!("job:{}", job.name());
+    let lock_name = job_lock(job);
     let Some(lock) = ctx.store.lock_sync(&lock_name).await? else {
         return Ok(Attempt::Locked);
     };
-    let outcome = claim_and_run(job, slot, ctx).await;
+    let outcome = claim_and_run(job, slot, &lock_name, ctx).await;
     lock.release().await;
     outcome
 }
 
-async fn claim_and_run(job: Job, slot: &str, ctx: &JobContext) -> Result<Attempt> {
+async fn claim_and_run(job: Job, slot: &str, lock: &str, ctx: &JobContext) -> Result<Attempt> {
     let started = ctx.clock.now();
-    let claimed = ctx.store.claim_job_run(job.name(), slot, &ctx.instance, started).await?;
+    // Holding the lock, every run of the job still `running` is a lost one.
+    let running = ctx.store.running_job_runs().await?;
+    let lost: Vec<JobRun> = running.into_iter().filter(|run| run.lock == lock).collect();
+    abandon(ctx.store.as_ref(), &lost, &ctx.instance, started).await?;
+    let store = ctx.store.as_ref();
+    let claimed = store.claim_job_run(job.name(), slot, &ctx.instance, lock, started).await?;
     let Some(id) = claimed else {
         return Ok(Attempt::AlreadyDone);
     };
@@ -308,8 +327,57 @@ pub struct JobStatus {
     pub last_run: Option<JobRun>,
 }
 
-/// Every job with its latest run.
+/// Marks abandoned every run still `running` whose lock is free, as `finder` sees it at
+/// `now`; returns the runs so marked. A run whose lock is held (by its own process, still
+/// working) is left alone.
+pub async fn abandon_lost_runs(
+    store: &dyn Store,
+    finder: &str,
+    now: Timestamp,
+) -> Result<Vec<JobRun>> {
+    let running = store.running_job_runs().await?;
+    let mut locks: Vec<&str> = running.iter().map(|run| run.lock.as_str()).collect();
+    locks.sort_unstable();
+    locks.dedup();
+    let mut abandoned = Vec::new();
+    for name in locks {
+        let Some(lock) = store.lock_sync(name).await? else { continue };
+        let lost: Vec<JobRun> = running.iter().filter(|run| run.lock == name).cloned().collect();
+        let marked = abandon(store, &lost, finder, now).await;
+        lock.release().await;
+        abandoned.extend(marked?);
+    }
+    Ok(abandoned)
+}
+
+/// Marks `runs` abandoned; the caller holds their lock. Returns those it marked.
+async fn abandon(
+    store: &dyn Store,
+    runs: &[JobRun],
+    finder: &str,
+    now: Timestamp,
+) -> Result<Vec<JobRun>> {
+    let mut marked = Vec::new();
+    for run in runs {
+        let message = format!(
+            "abandoned: the process of instance {} ended before the run did (its lock {} was \
+             free when {finder} looked at {now})",
+            run.instance, run.lock
+        );
+        if !store.abandon_job_run(run.id, &message).await? {
+            continue;
+        }
+        tracing::warn!(job = %run.job, slot = %run.slot, instance = %run.instance, "{message}");
+        let outcome = JobOutcome::Abandoned;
+        marked.push(JobRun { outcome, message: Some(message), ..run.clone() });
+    }
+    Ok(marked)
+}
+
+/// Every job with its latest run, after marking lost runs abandoned (see the module
+/// documentation).
 pub async fn job_status(store: &dyn Store) -> Result<Vec<JobStatus>> {
+    abandon_lost_runs(store, &instance_name(), crate::auth::SystemClock.now()).await?;
     let mut out = Vec::new();
     for job in Job::ALL {
         let last_run = store.job_runs(Some(job.name()), 1).await?.into_iter().next();
@@ -364,9 +432,21 @@ impl Scheduler {
         self.settled.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Starts checking every `tick` in the background; abort the handle to stop.
+    /// Marks abandoned the runs that lost their process (see the module documentation);
+    /// the scheduler does so when it starts.
+    pub async fn abandon_lost_runs(&self) -> Result<Vec<JobRun>> {
+        let now = self.ctx.clock.now();
+        abandon_lost_runs(self.ctx.store.as_ref(), &self.ctx.instance, now).await
+    }
+
+    /// Starts checking every `tick` in the background, after marking lost runs abandoned;
+    /// abort the handle to stop.
     pub fn spawn(self, tick: Duration) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            if let Err(error) = self.abandon_lost_runs().await {
+                let error: &dyn std::error::Error = &error;
+                tracing::error!(error, "scheduler could not look for abandoned job runs");
+            }
             let mut interval = tokio::time::interval(tick);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {

@@ -51,7 +51,8 @@ pub struct PurgeReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JobOutcome {
-    /// Still running, or the process died while it ran.
+    /// Still running; or its process died while it ran and no one has noticed yet (see
+    /// [`JobOutcome::Abandoned`]).
     Running,
     /// Done.
     Succeeded,
@@ -59,6 +60,10 @@ pub enum JobOutcome {
     Failed,
     /// Not needed or not possible (such as email without SMTP); the message says why.
     Skipped,
+    /// Its process ended before the run did (killed, crashed, machine lost): it was found
+    /// `running` with the lock it held free. Its end and outcome are unknown; the message
+    /// says which instance lost it and who found it.
+    Abandoned,
 }
 
 impl JobOutcome {
@@ -69,6 +74,7 @@ impl JobOutcome {
             JobOutcome::Succeeded => "succeeded",
             JobOutcome::Failed => "failed",
             JobOutcome::Skipped => "skipped",
+            JobOutcome::Abandoned => "abandoned",
         }
     }
 
@@ -77,6 +83,7 @@ impl JobOutcome {
             "succeeded" => JobOutcome::Succeeded,
             "failed" => JobOutcome::Failed,
             "skipped" => JobOutcome::Skipped,
+            "abandoned" => JobOutcome::Abandoned,
             _ => JobOutcome::Running,
         }
     }
@@ -93,6 +100,10 @@ pub struct JobRun {
     pub slot: String,
     /// The instance that ran it (host and process).
     pub instance: String,
+    /// The lock it held while it ran, such as `job:sync` (see
+    /// [`Store::lock_sync`](super::Store::lock_sync)); a `running` run whose lock is free
+    /// has lost its process.
+    pub lock: String,
     /// When it started.
     pub started_at: Timestamp,
     /// When it ended.
@@ -165,13 +176,15 @@ pub trait AnalyticsStore: Send + Sync {
     /// Stored rollups of the days `from..=to`, oldest first.
     async fn rollups(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<DayRollup>>;
 
-    /// Claims the run of `job` for `slot`: its id when this caller got it, `None` when a
-    /// run for that slot is on record already (another instance took it).
+    /// Claims the run of `job` for `slot` by `instance`, which holds `lock` until the run
+    /// ends: its id when this caller got it, `None` when a run for that slot is on record
+    /// already (another instance took it). An abandoned run does not count.
     async fn claim_job_run(
         &self,
         job: &str,
         slot: &str,
         instance: &str,
+        lock: &str,
         at: Timestamp,
     ) -> Result<Option<i64>>;
 
@@ -186,6 +199,14 @@ pub trait AnalyticsStore: Send + Sync {
 
     /// The latest runs of `job` (of every job when `None`), newest first.
     async fn job_runs(&self, job: Option<&str>, limit: u32) -> Result<Vec<JobRun>>;
+
+    /// Every run still `running`, oldest first.
+    async fn running_job_runs(&self) -> Result<Vec<JobRun>>;
+
+    /// Marks run `id` abandoned with `message`, when it is still `running`; true when it
+    /// was. Its end and duration stay unknown. Only a caller holding the run's lock may
+    /// call this, or a live run could be marked.
+    async fn abandon_job_run(&self, id: i64, message: &str) -> Result<bool>;
 
     /// Puts an admin action on record.
     async fn insert_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry>;
@@ -234,7 +255,7 @@ pub(crate) const EVENT_COLUMNS: &str = "occurred_at, account_id, session_id, dep
 
 /// Columns of a job run row, in the order the backends read them.
 pub(crate) const JOB_RUN_COLUMNS: &str =
-    "id, job, slot, instance, started_at, finished_at, duration_ms, outcome, message";
+    "id, job, slot, instance, started_at, finished_at, duration_ms, outcome, message, lock_name";
 
 /// Columns of an audit row, in the order the backends read them.
 pub(crate) const AUDIT_COLUMNS: &str =

@@ -49,6 +49,7 @@ fn job_run(row: &PgRow) -> JobRun {
         duration_ms: row.get(6),
         outcome: JobOutcome::parse(row.get(7)),
         message: row.get(8),
+        lock: row.get(9),
     }
 }
 
@@ -404,15 +405,18 @@ impl AnalyticsStore for PostgresStore {
         job: &str,
         slot: &str,
         instance: &str,
+        lock: &str,
         at: Timestamp,
     ) -> Result<Option<i64>> {
         sqlx::query_scalar(
-            "INSERT INTO job_runs (job, slot, instance, started_at, outcome) VALUES ($1, $2, \
-             $3, $4, 'running') ON CONFLICT (job, slot) DO NOTHING RETURNING id",
+            "INSERT INTO job_runs (job, slot, instance, lock_name, started_at, outcome) VALUES \
+             ($1, $2, $3, $4, $5, 'running') ON CONFLICT (job, slot) WHERE outcome <> 'abandoned' \
+             DO NOTHING RETURNING id",
         )
         .bind(job)
         .bind(slot)
         .bind(instance)
+        .bind(lock)
         .bind(at.millis())
         .fetch_optional(self.pool())
         .await
@@ -452,6 +456,31 @@ impl AnalyticsStore for PostgresStore {
             .await
             .map_err(failed("read job runs"))?;
         Ok(rows.iter().map(job_run).collect())
+    }
+
+    async fn running_job_runs(&self) -> Result<Vec<JobRun>> {
+        let sql = format!(
+            "SELECT {JOB_RUN_COLUMNS} FROM job_runs WHERE outcome = 'running' \
+             ORDER BY started_at, id"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await
+            .map_err(failed("read the running job runs"))?;
+        Ok(rows.iter().map(job_run).collect())
+    }
+
+    async fn abandon_job_run(&self, id: i64, message: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE job_runs SET outcome = 'abandoned', message = $1 \
+             WHERE id = $2 AND outcome = 'running'",
+        )
+        .bind(message)
+        .bind(id)
+        .execute(self.pool())
+        .await
+        .map_err(failed("mark a job run abandoned"))?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn insert_audit(&self, entry: &NewAuditEntry) -> Result<AuditEntry> {

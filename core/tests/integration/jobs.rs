@@ -1,13 +1,14 @@
 //! Background jobs: two schedulers sharing one store run a due job once, a run by hand is
-//! recorded, and the usage report reaches a local SMTP sink started by the test (or is
-//! skipped, saying why, without SMTP).
+//! recorded, the usage report reaches a local SMTP sink started by the test (or is
+//! skipped, saying why, without SMTP), and a run whose process died is marked abandoned
+//! while a run whose process lives is left alone.
 
 use std::sync::Arc;
 
 use bugdash::analytics::{Action, Event};
 use bugdash::auth::{Auth, ManualClock, Role};
 use bugdash::config::{CacheSettings, Settings, SmtpSecurity};
-use bugdash::jobs::{run_job, Attempt, Job, JobContext, Scheduler};
+use bugdash::jobs::{job_lock, job_status, run_job, Attempt, Job, JobContext, Scheduler};
 use bugdash::metrics::Metrics;
 use bugdash::model::Timestamp;
 use bugdash::store::analytics::JobOutcome;
@@ -182,6 +183,94 @@ async fn without_smtp_the_usage_report_is_skipped_saying_why(backend: Backend) {
     assert!(run.message.unwrap().contains("SMTP_HOST is not set"));
 }
 
+/// What an instance leaves behind when it is killed in the middle of a run of `job`: it
+/// took the job's lock, claimed `slot` and started, and then its process (and with it the
+/// lock) was gone. Returns the run's id.
+async fn leave_a_run_of_a_dead_instance(url: &str, job: Job, slot: &str) -> i64 {
+    let (dead, name) = (bugdash::store::open(url).await.expect("doomed store"), job_lock(job));
+    let lock = dead.lock_sync(&name).await.unwrap().expect("the job's lock is free");
+    let started = Timestamp::from_millis(NOW - 60_000);
+    let claim = dead.claim_job_run(job.name(), slot, "doomed:4242", &name, started);
+    let id = claim.await.unwrap().expect("the slot is free");
+    lock.release().await;
+    id
+}
+
+async fn a_run_whose_process_died_is_marked_abandoned_when_the_jobs_are_listed(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let id = leave_a_run_of_a_dead_instance(&fixture.url, Job::Sync, "interval-1").await;
+
+    let listed = job_status(fixture.store.as_ref()).await.expect("the jobs list");
+    let again = job_status(fixture.store.as_ref()).await.expect("the jobs list again");
+
+    let sync = listed.iter().find(|status| status.job == "sync").expect("the sync job");
+    let run = sync.last_run.as_ref().expect("the dead run");
+    assert_eq!((run.id, run.outcome), (id, JobOutcome::Abandoned));
+    assert_eq!((run.finished_at, run.duration_ms), (None, None), "its end is unknown");
+    let message = run.message.as_deref().unwrap_or_default();
+    assert!(message.contains("doomed:4242") && message.contains("job:sync"), "{message}");
+    assert_eq!(listed, again, "a second listing changes nothing");
+}
+
+async fn a_scheduler_abandons_the_dead_run_of_its_slot_and_runs_the_slot_again(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let job = Job::AnalyticsRollup;
+    let slot = job.slot(Timestamp::from_millis(NOW), &settings());
+    let dead = leave_a_run_of_a_dead_instance(&fixture.url, job, &slot).await;
+    let ctx = context(Arc::clone(&fixture.store), settings(), "b").await;
+
+    let attempts = Scheduler::with_jobs(ctx, &[job]).run_due().await;
+
+    let ran = match &attempts[..] {
+        [(_, Ok(Attempt::Ran(run)))] => run.clone(),
+        other => panic!("the slot did not run again: {other:?}"),
+    };
+    assert_eq!((ran.slot.as_str(), ran.outcome), (slot.as_str(), JobOutcome::Succeeded));
+    assert_eq!((ran.instance.as_str(), ran.lock.as_str()), ("b", "job:analytics-rollup"));
+    let runs = fixture.store.job_runs(Some(job.name()), 10).await.unwrap();
+    let outcomes: Vec<(i64, JobOutcome)> = runs.iter().map(|run| (run.id, run.outcome)).collect();
+    assert_eq!(outcomes, [(ran.id, JobOutcome::Succeeded), (dead, JobOutcome::Abandoned)]);
+}
+
+async fn a_starting_scheduler_abandons_the_dead_runs_of_every_job(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let purge = leave_a_run_of_a_dead_instance(&fixture.url, Job::RetentionPurge, "a").await;
+    let cleanup = leave_a_run_of_a_dead_instance(&fixture.url, Job::SessionCleanup, "b").await;
+    let ctx = context(Arc::clone(&fixture.store), settings(), "starting").await;
+
+    let abandoned = Scheduler::new(ctx).abandon_lost_runs().await.expect("looked");
+
+    let mut ids: Vec<i64> = abandoned.iter().map(|run| run.id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [purge, cleanup]);
+    assert!(abandoned.iter().all(|run| run.message.as_deref().unwrap().contains("starting")));
+    let running = fixture.store.running_job_runs().await.unwrap();
+    assert!(running.is_empty(), "{running:?}");
+}
+
+async fn a_run_whose_process_lives_stays_running_and_keeps_its_job_locked(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let job = Job::RetentionPurge;
+    let alive = bugdash::store::open(&fixture.url).await.expect("the live instance's store");
+    let name = job_lock(job);
+    let lock = alive.lock_sync(&name).await.unwrap().expect("the job's lock is free");
+    let started = Timestamp::from_millis(NOW - 60_000);
+    let claim = alive.claim_job_run(job.name(), "slow", "alive:1", &name, started);
+    let id = claim.await.unwrap().expect("the slot is free");
+    let ctx = context(Arc::clone(&fixture.store), settings(), "b").await;
+
+    let listed = job_status(fixture.store.as_ref()).await.expect("the jobs list");
+    let attempts = Scheduler::with_jobs(ctx.clone(), &[job]).run_due().await;
+    let at_start = Scheduler::new(ctx).abandon_lost_runs().await.expect("looked");
+    lock.release().await;
+
+    let purge = listed.iter().find(|status| status.job == job.name()).unwrap();
+    let run = purge.last_run.as_ref().unwrap();
+    assert_eq!((run.id, run.outcome), (id, JobOutcome::Running));
+    assert!(matches!(attempts[..], [(_, Ok(Attempt::Locked))]), "{attempts:?}");
+    assert!(at_start.is_empty(), "{at_start:?}");
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -204,4 +293,8 @@ on_both_backends!(
     a_run_by_hand_is_recorded_beside_the_scheduled_one,
     the_usage_report_email_reaches_every_admin_at_a_local_smtp_sink,
     without_smtp_the_usage_report_is_skipped_saying_why,
+    a_run_whose_process_died_is_marked_abandoned_when_the_jobs_are_listed,
+    a_scheduler_abandons_the_dead_run_of_its_slot_and_runs_the_slot_again,
+    a_starting_scheduler_abandons_the_dead_runs_of_every_job,
+    a_run_whose_process_lives_stays_running_and_keeps_its_job_locked,
 );

@@ -161,7 +161,7 @@ pub struct JobHealth {
     pub outcome: Option<JobOutcome>,
     /// What it said.
     pub message: Option<String>,
-    /// False when the latest run failed.
+    /// False when the latest run failed or was abandoned.
     pub healthy: bool,
 }
 
@@ -214,7 +214,8 @@ async fn jobs_health(state: &AppState) -> Vec<JobHealth> {
                 job: job.job,
                 last_run: run.as_ref().map(|run| run.started_at.to_string()),
                 message: run.and_then(|run| run.message),
-                healthy: outcome != Some(JobOutcome::Failed),
+                // A run whose process died is as much a missed run as a failed one.
+                healthy: !matches!(outcome, Some(JobOutcome::Failed | JobOutcome::Abandoned)),
                 outcome,
             }
         })

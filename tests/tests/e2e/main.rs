@@ -2,6 +2,7 @@
 //! syncs into SQLite and PostgreSQL stores.
 
 mod binary;
+mod browser;
 mod cli;
 mod client;
 mod client_faults;
@@ -11,6 +12,7 @@ mod jira_calls;
 mod kill_resume;
 mod nginx;
 mod pg;
+mod sentry;
 mod serve_access;
 mod serve_api;
 mod serve_app;
@@ -20,6 +22,7 @@ mod serve_limits;
 mod serve_redis;
 mod serve_tokens;
 mod serve_usage;
+mod serve_web;
 mod source;
 mod stores;
 mod sync;

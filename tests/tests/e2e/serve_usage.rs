@@ -1,10 +1,12 @@
 //! Usage analytics through `bugdash serve`: every authenticated request becomes exactly one
 //! stored event, also when SIGTERM arrives in the middle of the load; `/metrics` labels
-//! requests by route template; the admin usage API answers admins and refuses users.
+//! requests by route template; the admin usage API answers admins and refuses users; the
+//! JIRA calls of a sync read back over HTTP as the fake JIRA logged them.
 //!
 //! The in-process tests build the app here rather than through [`Service`](crate::serve_app)
 //! because they need the state's recorder, to flush it before counting.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -12,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bugdash::analytics::{Action, Event, Recorder};
-use bugdash::auth::{Auth, NewAccount, Role};
+use bugdash::auth::{Auth, Clock, NewAccount, Role, SystemClock};
 use bugdash::model::Timestamp;
 use bugdash::secret::Secret;
 use bugdash::store::analytics::EventQuery;
@@ -21,10 +23,10 @@ use bugdash_http::{app, AppState};
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::{json, Value};
 
-use bugdash_tests::fake_jira::{Dataset, FakeJira, Flavor};
+use bugdash_tests::fake_jira::{Dataset, FakeJira, Fault, Flavor};
 
 use crate::binary;
-use crate::serve_app::{test_settings, ADMIN, PASSWORD, USER};
+use crate::serve_app::{test_settings, Service, Session, ADMIN, PASSWORD, USER};
 use crate::stores::{both_backends, TestStore};
 
 /// A service on a free port with its recorder in reach.
@@ -308,3 +310,96 @@ async fn readyz_is_ready_while_database_and_cache_answer(store: TestStore) {
     assert_eq!(status, 200, "{body}\n{system}");
 }
 both_backends!(readyz_is_ready_while_database_and_cache_answer);
+
+/// The endpoint template the JIRA client files a request to `path` under.
+fn endpoint_template(path: &str) -> String {
+    match path.strip_prefix("/rest/api/2/issue/") {
+        Some(rest) if rest.ends_with("/changelog") => "/rest/api/2/issue/{id}/changelog".into(),
+        Some(_) => "/rest/api/2/issue/{key}".into(),
+        None => path.to_owned(),
+    }
+}
+
+/// Waits until the service runs no sync (a bounded number of looks).
+async fn until_no_sync_runs(service: &Service, admin: &Session) {
+    for _ in 0..1200 {
+        let status: Value = service.get(admin, "/api/admin/sync").await.json().await.unwrap();
+        if status["running"].as_array().is_some_and(Vec::is_empty) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the sync still runs after 1200 looks");
+}
+
+async fn jira_calls_read_back_by_endpoint_and_status_as_the_fake_jira_logged_them(
+    store: TestStore,
+) {
+    let fake = FakeJira::start(Dataset::apache(Flavor::DataCenter)).await;
+    // One refused search page, which the client repeats: two statuses on one endpoint.
+    fake.inject(Fault::Unavailable, 1);
+    let mut settings = test_settings();
+    settings.jira.url = Some(fake.url());
+    settings.jira.deployment = Some("datacenter".into());
+    let service = Service::start(store, settings).await;
+    let admin = service.login(ADMIN).await;
+    let user = service.login(USER).await;
+    let sync = service.url("/api/admin/projects/ZOOKEEPER/sync");
+    let started = service.http.post(sync).headers(admin.for_writes()).send().await.unwrap();
+    assert_eq!(started.status(), 202);
+    until_no_sync_runs(&service, &admin).await;
+
+    let answer = service.get(&admin, "/api/admin/usage/jira?days=1").await;
+    let status = answer.status().as_u16();
+    let body: Value = answer.json().await.unwrap();
+    let refused = service.get(&user, "/api/admin/usage/jira?days=1").await.status();
+
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(refused, 403);
+    let mut logged: BTreeMap<(String, u64), u64> = BTreeMap::new();
+    for request in fake.requests() {
+        let endpoint = endpoint_template(&request.path);
+        *logged.entry((endpoint, u64::from(request.status))).or_default() += 1;
+    }
+    let served: BTreeMap<(String, u64), u64> = body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|count| {
+            let endpoint = count["endpoint"].as_str().expect("endpoint").to_owned();
+            let status = count["status"].as_u64().expect("status");
+            ((endpoint, status), count["calls"].as_u64().expect("calls"))
+        })
+        .collect();
+    assert_eq!(served, logged);
+    assert_eq!(served.get(&("/rest/api/2/search".to_owned(), 503)), Some(&1), "{body}");
+    assert!(served.get(&("/rest/api/2/search".to_owned(), 200)).is_some_and(|n| *n > 1));
+}
+both_backends!(jira_calls_read_back_by_endpoint_and_status_as_the_fake_jira_logged_them);
+
+/// A job run left `running` by an instance that died shows in the status as abandoned, and
+/// the job as unhealthy: a run that never finished is as much a missed run as a failed one.
+async fn the_status_calls_a_job_whose_run_was_abandoned_unhealthy(store: TestStore) {
+    let service = Service::start(store, test_settings()).await;
+    let admin = service.login(ADMIN).await;
+    let job = bugdash::jobs::Job::RetentionPurge;
+    let lock = bugdash::jobs::job_lock(job);
+    let dead = bugdash::store::open(&service.store.url).await.expect("the dead instance's store");
+    let held = dead.lock_sync(&lock).await.unwrap().expect("the job's lock is free");
+    let claimed = dead
+        .claim_job_run(job.name(), "slot-of-the-dead", "dead:1", &lock, SystemClock.now())
+        .await
+        .unwrap();
+    assert!(claimed.is_some(), "the slot was free");
+    held.release().await;
+
+    let status: Value = service.get(&admin, "/api/system/status").await.json().await.unwrap();
+
+    let jobs = status["jobs"].as_array().expect("jobs in the status");
+    let purge = jobs.iter().find(|entry| entry["job"] == job.name()).expect("the purge job");
+    assert_eq!(purge["outcome"], "abandoned", "{purge}");
+    assert_eq!(purge["healthy"], false, "{purge}");
+    let others = jobs.iter().filter(|entry| entry["job"] != job.name());
+    assert!(others.into_iter().all(|entry| entry["healthy"] == true), "{status}");
+}
+both_backends!(the_status_calls_a_job_whose_run_was_abandoned_unhealthy);

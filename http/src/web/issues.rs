@@ -1,0 +1,201 @@
+//! The drill-down list: the issues behind a number of the analysis, page by page, with the
+//! filters that select them shown above. It reads the same filters as
+//! `GET /api/projects/{key}/issues` through the same core call; pages are numbered from 1.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use bugdash::service::analysis::{params_for_store, select_projects, ALL_PROJECTS};
+use bugdash::service::issues::{issue_page, IssueRow};
+use bugdash::service::options::{params_from_pairs, FILTER_NAMES};
+
+use super::format;
+use super::projects::{key_of, title, without_blanks};
+use super::report_view::{jira_base, jira_link};
+use super::session::{see_other, Viewer};
+use super::view::{render, Layout, Link, Section};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, QueryPairs};
+use crate::state::AppState;
+
+/// Issues on one page.
+const PAGE_SIZE: u32 = 50;
+/// The highest page number accepted.
+const MAX_PAGE: u64 = 1_000_000;
+
+/// One issue as the list shows it.
+struct IssueView {
+    key: String,
+    href: Option<String>,
+    summary: String,
+    issue_type: String,
+    status: String,
+    category: &'static str,
+    priority: String,
+    components: String,
+    created: String,
+    resolved: String,
+}
+
+/// A filter shown above the list.
+struct Chip {
+    name: String,
+    value: String,
+}
+
+#[derive(Template)]
+#[template(path = "issues.html")]
+struct IssuesPage {
+    layout: Layout,
+    heading: String,
+    total: String,
+    first: u64,
+    last: u64,
+    page: u64,
+    pages: u64,
+    rows: Vec<IssueView>,
+    chips: Vec<Chip>,
+    previous: Option<String>,
+    next: Option<String>,
+    analysis: String,
+    export: String,
+    jira: bool,
+}
+
+/// `GET /projects/{key}/issues`: a page of the issues matching the filters.
+pub async fn issues(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ApiPath(key): ApiPath<String>,
+    QueryPairs(pairs): QueryPairs,
+) -> Response {
+    let key = match key_of(&key) {
+        Ok(key) => key,
+        Err(error) => return viewer.refuse(error),
+    };
+    let path = format!("/projects/{}/issues", format::encode(&key));
+    if let Some(clean) = without_blanks(&path, &pairs) {
+        return see_other(&clean);
+    }
+    let back = Link {
+        href: format!("/projects/{}", format::encode(&key)),
+        label: format!("{} analysis", title(&key)),
+    };
+    match issues_page(&state, &viewer, &key, &pairs).await {
+        Ok(page) => page,
+        Err(error) => viewer.refuse_with(error, Some(back)),
+    }
+}
+
+/// The page number and the filter pairs of the query; any other name is a 400 naming it.
+fn read_query(pairs: &[(String, String)]) -> ApiResult<(u64, Vec<(String, String)>)> {
+    let mut page = None;
+    let mut filters = Vec::new();
+    for (name, value) in pairs {
+        let normal = name.replace('-', "_");
+        if normal == "page" {
+            let number = value.trim().parse::<u64>().ok().filter(|n| (1..=MAX_PAGE).contains(n));
+            let Some(number) = number.filter(|_| page.is_none()) else {
+                let message =
+                    format!("expected one whole number from 1 to {MAX_PAGE}; got {value:?}");
+                return Err(bugdash::Error::invalid(name, message).into());
+            };
+            page = Some(number);
+        } else if FILTER_NAMES.contains(&normal.as_str()) {
+            filters.push((normal, value.clone()));
+        } else {
+            let known = ["page"].iter().chain(FILTER_NAMES).copied().collect::<Vec<_>>().join(", ");
+            let message = format!("unknown parameter; the parameters are {known}");
+            return Err(bugdash::Error::invalid(name, message).into());
+        }
+    }
+    Ok((page.unwrap_or(1), filters))
+}
+
+async fn issues_page(
+    state: &AppState,
+    viewer: &Viewer,
+    key: &str,
+    pairs: &[(String, String)],
+) -> ApiResult<Response> {
+    let (page, filters) = read_query(pairs)?;
+    let mut params = params_from_pairs(filters.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
+    params_for_store(&mut params, state.settings.jira.environment.as_deref());
+    let store = state.store.as_ref();
+    if select_projects(store, key).await?.is_none() {
+        return Err(ApiError::NotFound(format!("the store holds no issues of project {key}")));
+    }
+    let projects = if key == ALL_PROJECTS { Vec::new() } else { vec![key.to_owned()] };
+    let offset = (page - 1) * u64::from(PAGE_SIZE);
+    let found = issue_page(store, &projects, &params.filters, offset, PAGE_SIZE).await?;
+    let jira = jira_base(state);
+    let pages = found.total.div_ceil(u64::from(PAGE_SIZE)).max(1);
+    let path = format!("/projects/{}/issues", format::encode(key));
+    let page_link = |number: u64| {
+        let mut query = filters.clone();
+        if number > 1 {
+            query.push(("page".into(), number.to_string()));
+        }
+        format::link(&path, &query)
+    };
+    let shown = found.issues.len() as u64;
+    let view = IssuesPage {
+        layout: Layout::new(format!("{} issues", title(key)), Some(viewer.nav(Section::Projects))),
+        heading: format!("{} issues", title(key)),
+        total: format::count(found.total),
+        first: if shown == 0 { 0 } else { offset + 1 },
+        last: offset + shown,
+        page,
+        pages,
+        rows: found.issues.iter().map(|row| issue_view(row, jira.as_deref())).collect(),
+        chips: filters
+            .iter()
+            .map(|(name, value)| Chip { name: name.replace('_', " "), value: value.clone() })
+            .collect(),
+        previous: (page > 1).then(|| page_link(page.min(pages + 1) - 1)),
+        next: found.next_offset.map(|_| page_link(page + 1)),
+        analysis: format::link(&format!("/projects/{}", format::encode(key)), &filters),
+        export: format::link(
+            &format!("/api/projects/{}/issues.csv", format::encode(key)),
+            &filters,
+        ),
+        jira: jira.is_some(),
+    };
+    render(&view)
+}
+
+fn issue_view(row: &IssueRow, jira: Option<&str>) -> IssueView {
+    let date = |at: Option<bugdash::model::Timestamp>| at.map(format::day).unwrap_or_default();
+    IssueView {
+        href: jira_link(jira, &row.key),
+        key: row.key.clone(),
+        summary: row.summary.clone(),
+        issue_type: row.issue_type.clone(),
+        status: row.status.clone(),
+        category: row.status_category.as_str(),
+        priority: row.priority.clone().unwrap_or_default(),
+        components: row.components.join(", "),
+        created: date(row.created),
+        resolved: date(row.resolved),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn the_list_takes_a_page_number_and_the_filters_only() {
+        let (page, filters) = read_query(&pairs(&[("page", "3"), ("fix-version", "3.5")])).unwrap();
+        assert_eq!((page, filters), (3, pairs(&[("fix_version", "3.5")])));
+
+        for bad in [("page", "0"), ("page", "x"), ("window", "30")] {
+            let error = read_query(&pairs(&[bad])).unwrap_err().to_string();
+            assert!(error.contains(bad.0), "{error}");
+        }
+    }
+}
