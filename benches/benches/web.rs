@@ -52,7 +52,8 @@ fn main() {
             "/projects/BIG",
             "/projects/BIG?window=all",
             "/projects/BIG?window=365&period=month&area=label",
-            "/projects/BIG/issues?component=server&status_category=new,indeterminate",
+            "/projects/BIG/issues?component=server~0&status_category=new,indeterminate",
+            "/projects/BIG/issues?page=20",
         ];
         for path in pages {
             measure(&service, &cookie, path, rounds).await;

@@ -38,7 +38,7 @@ enum Command {
     Projects(commands::projects::ProjectsArgs),
     /// Create or update the database schema.
     Migrate(commands::migrate::MigrateArgs),
-    /// Run the multi-user HTTP service (JSON API); --demo loads the ZooKeeper example.
+    /// Run the multi-user HTTP service (web dashboard and JSON API); --demo loads the ZooKeeper example.
     Serve(commands::serve::ServeArgs),
     /// Manage the service's accounts: add, list, disable, enable, set-password, set-role.
     Users(commands::users::UsersArgs),

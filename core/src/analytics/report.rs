@@ -7,10 +7,9 @@
 //! cannot be added (the same person is active on several days): a week or month reports
 //! the most active users of any one of its days (`peak_daily_active_users`).
 //!
-//! Known shortcoming: latency percentiles and one user's activity read raw events, all of
-//! them in the range, into memory; over months of a busy service that is millions of rows.
-//! Percentile rollups per endpoint and day (or `percentile_cont` on PostgreSQL) would bound
-//! it.
+//! Latency percentiles are computed by the database ([`Store::endpoint_stats`]), so a
+//! report over months reads one row per endpoint, not the months' events. One user's
+//! activity reads that user's raw events, at most the requested number.
 
 use std::collections::BTreeMap;
 
@@ -353,42 +352,61 @@ pub async fn endpoint_stats(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<EndpointStats>> {
-    Ok(endpoint_stats_of(&store.events(&EventQuery::between(from, to)).await?))
+    let mut stats = store.endpoint_stats(from, to).await?;
+    sort_busiest_first(&mut stats);
+    Ok(stats)
 }
 
-/// [`endpoint_stats`] over given events, pure.
+impl EndpointStats {
+    /// The figures of one method and route, with the error rate they give.
+    pub fn new(
+        method: String,
+        endpoint: String,
+        requests: u64,
+        errors: u64,
+        [p50_ms, p95_ms, p99_ms]: [f64; 3],
+    ) -> EndpointStats {
+        let error_rate = if requests == 0 { 0.0 } else { errors as f64 / requests as f64 };
+        EndpointStats { method, endpoint, requests, errors, error_rate, p50_ms, p95_ms, p99_ms }
+    }
+}
+
+/// What [`endpoint_stats`] gives for `events`, computed in memory: the definition the
+/// stores' queries must agree with (a missing method counts as `GET`; events without an
+/// endpoint or a status are not requests; percentiles are nearest-rank over the events
+/// that have a latency).
 pub fn endpoint_stats_of(events: &[Event]) -> Vec<EndpointStats> {
-    let mut map: BTreeMap<(String, String), (Vec<f64>, u64)> = BTreeMap::new();
+    #[derive(Default)]
+    struct Tally {
+        latencies: Vec<f64>,
+        requests: u64,
+        errors: u64,
+    }
+    let mut map: BTreeMap<(String, String), Tally> = BTreeMap::new();
     for event in events {
         let (Some(endpoint), Some(status)) = (&event.endpoint, event.status) else { continue };
         let method = event.method.clone().unwrap_or_else(|| "GET".into());
-        let entry = map.entry((method, endpoint.clone())).or_default();
-        entry.0.extend(event.latency_ms);
-        entry.1 += u64::from(status >= 500);
+        let tally = map.entry((method, endpoint.clone())).or_default();
+        tally.latencies.extend(event.latency_ms);
+        tally.requests += 1;
+        tally.errors += u64::from(status >= 500);
     }
     let mut out: Vec<EndpointStats> = map
         .into_iter()
-        .map(|((method, endpoint), (mut latencies, errors))| {
-            latencies.sort_by(f64::total_cmp);
-            let requests = events
-                .iter()
-                .filter(|e| e.endpoint.as_deref() == Some(endpoint.as_str()) && e.status.is_some())
-                .filter(|e| e.method.as_deref().unwrap_or("GET") == method)
-                .count() as u64;
-            EndpointStats {
-                method,
-                endpoint,
-                requests,
-                errors,
-                error_rate: if requests == 0 { 0.0 } else { errors as f64 / requests as f64 },
-                p50_ms: nearest_rank(&latencies, 0.50),
-                p95_ms: nearest_rank(&latencies, 0.95),
-                p99_ms: nearest_rank(&latencies, 0.99),
-            }
+        .map(|((method, endpoint), mut tally)| {
+            tally.latencies.sort_by(f64::total_cmp);
+            let percentiles = [0.50, 0.95, 0.99].map(|q| nearest_rank(&tally.latencies, q));
+            EndpointStats::new(method, endpoint, tally.requests, tally.errors, percentiles)
         })
         .collect();
-    out.sort_by(|a, b| b.requests.cmp(&a.requests).then(a.endpoint.cmp(&b.endpoint)));
+    sort_busiest_first(&mut out);
     out
+}
+
+fn sort_busiest_first(stats: &mut [EndpointStats]) {
+    stats.sort_by(|a, b| {
+        b.requests.cmp(&a.requests).then(a.endpoint.cmp(&b.endpoint)).then(a.method.cmp(&b.method))
+    });
 }
 
 /// The nearest-rank percentile of sorted values (0 when there are none).

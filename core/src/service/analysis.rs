@@ -10,6 +10,11 @@
 //! [`AnalysisCache::with_version_memo`] also keeps those versions for a short while, so
 //! that under load one read serves every request of that while; a write is then seen
 //! within that while (plus one database round trip) rather than on the very next request.
+//!
+//! The issues an analysis reads are kept too, by the same data versions, up to a number
+//! of issues ([`DEFAULT_CACHED_ISSUES`]): a new option set, or an issue list drilled down
+//! from a report, filters issues already in memory instead of reading the project again
+//! (at 100,000 issues in SQLite that read is about 1.5 s; the analysis about 50 ms).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -19,6 +24,10 @@ use crate::analysis::{self, Params, Report};
 use crate::model::Issue;
 use crate::store::{ProjectVersion, Store};
 use crate::{Error, Result};
+
+/// Issues kept in memory at most, over all cached project reads (a few hundred bytes each
+/// beyond their text). A read larger than this alone is used and not kept.
+pub const DEFAULT_CACHED_ISSUES: usize = 1_000_000;
 
 /// The project name that selects every stored project together.
 pub const ALL_PROJECTS: &str = "ALL";
@@ -87,6 +96,7 @@ pub struct AnalysisCache {
     capacity: usize,
     entries: Mutex<Entries>,
     versions: Option<VersionMemo>,
+    issues: IssueCache,
 }
 
 #[derive(Debug, Default)]
@@ -103,7 +113,30 @@ impl AnalysisCache {
             capacity: capacity.max(1),
             entries: Mutex::new(Entries::default()),
             versions: None,
+            issues: IssueCache::new(DEFAULT_CACHED_ISSUES),
         }
+    }
+
+    /// This cache, keeping at most `issues` issues in memory (0 keeps none).
+    pub fn with_issue_capacity(self, issues: usize) -> AnalysisCache {
+        AnalysisCache { issues: IssueCache::new(issues), ..self }
+    }
+
+    /// The stored issues of `project` (a key or [`ALL_PROJECTS`]), read once per data
+    /// version and shared; `None` when the store holds none. The data versions are read
+    /// afresh (never remembered), so a write is seen on the very next call.
+    pub async fn issues(
+        &self,
+        store: &dyn Store,
+        project: &str,
+    ) -> Result<Option<Arc<Vec<Issue>>>> {
+        let Some(projects) = select_projects(store, project).await? else { return Ok(None) };
+        Ok(Some(self.issues.get(store, project, &projects).await?))
+    }
+
+    /// Issues read from the store and kept now, over all projects.
+    pub fn cached_issues(&self) -> usize {
+        self.issues.lock().total
     }
 
     /// As [`AnalysisCache::new`], but a read of the data versions serves every request
@@ -220,7 +253,6 @@ pub async fn analyze_stored(
     let Some(projects) = cache.project_versions(store, project).await? else {
         return Ok(None);
     };
-    let all = project.eq_ignore_ascii_case(ALL_PROJECTS);
     let mut key = AnalysisCache::key(project, &projects, &params);
     if let Some(report) = cache.cached(&key) {
         return Ok(Some(report));
@@ -235,7 +267,7 @@ pub async fn analyze_stored(
     }
     let report = cache
         .get_or_compute(&key, || async move {
-            let issues = stored_issues(store, &projects, all).await?;
+            let issues = cache.issues.get(store, project, &projects).await?;
             let analysis = tokio::task::spawn_blocking(move || {
                 CachedReport::new(analysis::analyze(&issues, &params)?)
             });
@@ -247,6 +279,108 @@ pub async fn analyze_stored(
         })
         .await?;
     Ok(Some(report))
+}
+
+type IssueSlot = Arc<tokio::sync::OnceCell<Arc<Vec<Issue>>>>;
+
+/// Issues read from the store, by project name and data versions, least recently used
+/// dropped first when the issues kept exceed the capacity. Requests for a read in progress
+/// wait for it rather than read again.
+#[derive(Debug)]
+struct IssueCache {
+    capacity: usize,
+    entries: Mutex<IssueEntries>,
+}
+
+#[derive(Debug, Default)]
+struct IssueEntries {
+    clock: u64,
+    /// Weight of the finished reads.
+    total: usize,
+    /// Slot, last use, weight: its issues, at least 1 (0 while the read runs).
+    reads: HashMap<String, (IssueSlot, u64, usize)>,
+}
+
+impl IssueCache {
+    fn new(capacity: usize) -> IssueCache {
+        IssueCache { capacity, entries: Mutex::new(IssueEntries::default()) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, IssueEntries> {
+        // A panic while holding this lock leaves only counts half-done; the map stays valid.
+        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn key(project: &str, projects: &[ProjectVersion]) -> String {
+        let mut key = project.to_owned();
+        for p in projects {
+            key.push_str(&format!("|{}:{}", p.key, p.data_version));
+        }
+        key
+    }
+
+    fn slot(&self, key: &str) -> IssueSlot {
+        let mut entries = self.lock();
+        entries.clock += 1;
+        let now = entries.clock;
+        let (slot, used, _) = entries.reads.entry(key.to_owned()).or_default();
+        *used = now;
+        slot.clone()
+    }
+
+    /// Notes that the read of `key` holds `count` issues, then drops the least recently
+    /// used finished reads until the rest fit; a read too large to fit alone is dropped
+    /// too (its callers keep their copy).
+    fn settle(&self, key: &str, count: usize) {
+        let mut entries = self.lock();
+        // An empty read weighs one, so that stale ones are dropped in their turn too.
+        let weight = count.max(1);
+        let Some(entry) = entries.reads.get_mut(key) else { return };
+        if entry.2 == 0 {
+            entry.2 = weight;
+            entries.total += weight;
+        }
+        while entries.total > self.capacity {
+            let oldest = entries
+                .reads
+                .iter()
+                .filter(|(_, (_, _, count))| *count > 0)
+                .min_by_key(|(_, (_, used, _))| *used)
+                .map(|(key, _)| key.clone());
+            let Some(oldest) = oldest else { break };
+            if let Some((_, _, count)) = entries.reads.remove(&oldest) {
+                entries.total -= count;
+            }
+        }
+    }
+
+    async fn get(
+        &self,
+        store: &dyn Store,
+        project: &str,
+        projects: &[ProjectVersion],
+    ) -> Result<Arc<Vec<Issue>>> {
+        let key = IssueCache::key(project, projects);
+        let slot = self.slot(&key);
+        let all = project.eq_ignore_ascii_case(ALL_PROJECTS);
+        let read = slot
+            .get_or_try_init(|| async { stored_issues(store, projects, all).await.map(Arc::new) });
+        match read.await {
+            Ok(issues) => {
+                let issues = issues.clone();
+                self.settle(&key, issues.len());
+                Ok(issues)
+            }
+            Err(error) => {
+                // A failed read is not kept: the next request tries again.
+                let mut entries = self.lock();
+                if entries.reads.get(&key).is_some_and(|(_, _, count)| *count == 0) {
+                    entries.reads.remove(&key);
+                }
+                Err(error)
+            }
+        }
+    }
 }
 
 type VersionSlot = Arc<tokio::sync::OnceCell<Option<Arc<Vec<ProjectVersion>>>>>;
@@ -384,5 +518,48 @@ mod tests {
         assert!(empty.expect("no error").is_none());
         assert!(unknown.expect("no error").is_none());
         assert!(all.expect("no error").is_none());
+    }
+
+    fn other(id: u64) -> Issue {
+        Issue { key: format!("OTHER-{id}").into(), project: "OTHER".into(), ..bug(id) }
+    }
+
+    #[tokio::test]
+    async fn issues_are_read_once_per_data_version_and_a_write_is_seen_next_time() {
+        let (store, _dir) = store_with(&[bug(1), bug(2)]).await;
+        let cache = AnalysisCache::with_version_memo(8, Duration::from_secs(3600));
+
+        let first = cache.issues(&store, "DEMO").await.expect("read").expect("issues");
+        let again = cache.issues(&store, "DEMO").await.expect("read").expect("issues");
+        store.upsert_issues(&[bug(3)]).await.expect("write");
+        let after = cache.issues(&store, "DEMO").await.expect("read").expect("issues");
+        let unknown = cache.issues(&store, "NOPE").await.expect("read");
+
+        assert!(Arc::ptr_eq(&first, &again), "the second call shares the first read");
+        assert_eq!((first.len(), after.len()), (2, 3), "the write is seen at once");
+        assert!(unknown.is_none());
+        let analysed = issues_in(&store, &cache, Params::default()).await;
+        assert_eq!(analysed, 3, "the analysis reads the same cache");
+    }
+
+    #[tokio::test]
+    async fn kept_issues_stay_within_the_capacity_least_recently_used_first_out() {
+        let (store, _dir) = store_with(&[bug(1), bug(2), other(3), other(4)]).await;
+        let cache = AnalysisCache::new(8).with_issue_capacity(3);
+
+        let demo = cache.issues(&store, "DEMO").await.expect("read").expect("issues");
+        assert_eq!(cache.cached_issues(), 2);
+        let others = cache.issues(&store, "OTHER").await.expect("read").expect("issues");
+        assert_eq!(cache.cached_issues(), 2, "DEMO's two made room for OTHER's two");
+        let all = cache.issues(&store, ALL_PROJECTS).await.expect("read").expect("issues");
+        assert_eq!(all.len(), 4);
+        assert_eq!(cache.cached_issues(), 0, "a read larger than the capacity is not kept");
+        let others_again = cache.issues(&store, "OTHER").await.expect("read").expect("issues");
+        let demo_again = cache.issues(&store, "DEMO").await.expect("read").expect("issues");
+
+        assert_eq!((demo.len(), others.len()), (2, 2));
+        assert!(!Arc::ptr_eq(&demo, &demo_again), "DEMO was read again");
+        assert!(!Arc::ptr_eq(&others, &others_again), "so was OTHER, dropped for ALL");
+        assert_eq!(cache.cached_issues(), 2);
     }
 }

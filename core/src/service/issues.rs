@@ -2,18 +2,18 @@
 //!
 //! Issues come newest first (by creation, then key), so a page stays put while older issues
 //! are added behind it. A page is cut from the filtered list by offset; the filtered list
-//! is built from the project's stored issues on each request.
+//! is built on each request from the project's issues as
+//! [`AnalysisCache::issues`](super::analysis::AnalysisCache::issues) keeps them in memory,
+//! and only the rows of the page are made.
 //!
-//! Shortcoming: filtering happens in memory over the project's stored issues, which is
-//! fine for tens of thousands of issues per project; pushing the filters and the paging
-//! into the store's SQL would lift that.
+//! Shortcoming: filtering runs over every issue of the project on each request (a few
+//! milliseconds at 100,000 issues); a project too large for the issue cache is read from
+//! the store each time. Filters and paging in the store's SQL would lift both.
 
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{issue_passes, FilterSet, Filters};
 use crate::model::{Issue, StatusCategory, Timestamp};
-use crate::store::Store;
-use crate::Result;
 
 /// Largest page a caller may ask for.
 pub const MAX_LIMIT: u32 = 1000;
@@ -96,38 +96,32 @@ pub struct IssuePage {
     pub issues: Vec<IssueRow>,
 }
 
-/// Issues of `projects` (every project when empty) passing `filters`, newest first.
-pub async fn matching_issues(
-    store: &dyn Store,
-    projects: &[String],
-    filters: &Filters,
-) -> Result<Vec<IssueRow>> {
-    let issues = store.issues(projects).await?;
+/// The issues passing `filters`, newest first.
+pub fn matching<'a>(issues: &'a [Issue], filters: &Filters) -> Vec<&'a Issue> {
     let set = FilterSet::new(filters);
     let mut kept: Vec<&Issue> = issues.iter().filter(|i| issue_passes(&set, i)).collect();
     kept.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.key.cmp(&b.key)));
-    Ok(kept.into_iter().map(IssueRow::from).collect())
+    kept
 }
 
-/// The page of `limit` issues (capped at [`MAX_LIMIT`]) from `offset` among the issues of
-/// `projects` passing `filters`.
-pub async fn issue_page(
-    store: &dyn Store,
-    projects: &[String],
-    filters: &Filters,
-    offset: u64,
-    limit: u32,
-) -> Result<IssuePage> {
-    let rows = matching_issues(store, projects, filters).await?;
-    Ok(page_of(rows, offset, limit))
+/// Rows of the issues passing `filters`, newest first.
+pub fn matching_issues(issues: &[Issue], filters: &Filters) -> Vec<IssueRow> {
+    matching(issues, filters).into_iter().map(IssueRow::from).collect()
 }
 
-/// Cuts one page out of `rows`.
-pub fn page_of(rows: Vec<IssueRow>, offset: u64, limit: u32) -> IssuePage {
+/// The page of `limit` issues (capped at [`MAX_LIMIT`]) from `offset` among `issues`
+/// passing `filters`.
+pub fn issue_page(issues: &[Issue], filters: &Filters, offset: u64, limit: u32) -> IssuePage {
+    page_of(&matching(issues, filters), offset, limit)
+}
+
+/// Cuts one page out of `kept`, making rows of that page only.
+pub fn page_of(kept: &[&Issue], offset: u64, limit: u32) -> IssuePage {
     let limit = limit.clamp(1, MAX_LIMIT);
-    let total = rows.len() as u64;
-    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(rows.len());
-    let issues: Vec<IssueRow> = rows.into_iter().skip(start).take(limit as usize).collect();
+    let total = kept.len() as u64;
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(kept.len());
+    let issues: Vec<IssueRow> =
+        kept[start..].iter().take(limit as usize).map(|issue| IssueRow::from(*issue)).collect();
     let end = start as u64 + issues.len() as u64;
     let next_offset = (end < total).then_some(end);
     IssuePage { total, offset, limit, next_offset, issues }
@@ -137,18 +131,17 @@ pub fn page_of(rows: Vec<IssueRow>, offset: u64, limit: u32) -> IssuePage {
 mod tests {
     use super::*;
 
-    fn row(key: &str) -> IssueRow {
-        IssueRow::from(&Issue { key: key.into(), ..Issue::default() })
-    }
-
     #[test]
     fn pages_cover_the_list_once_and_say_where_the_next_starts() {
-        let rows: Vec<IssueRow> = (0..5).map(|n| row(&format!("A-{n}"))).collect();
-        let first = page_of(rows.clone(), 0, 2);
+        let issues: Vec<Issue> =
+            (0..5).map(|n| Issue { key: format!("A-{n}").into(), ..Issue::default() }).collect();
+        let kept: Vec<&Issue> = issues.iter().collect();
+        let first = page_of(&kept, 0, 2);
         assert_eq!((first.total, first.issues.len(), first.next_offset), (5, 2, Some(2)));
-        let last = page_of(rows.clone(), 4, 2);
+        assert_eq!(first.issues[1].key, "A-1");
+        let last = page_of(&kept, 4, 2);
         assert_eq!((last.issues.len(), last.next_offset), (1, None));
-        let beyond = page_of(rows, 99, 2);
+        let beyond = page_of(&kept, 99, 2);
         assert!(beyond.issues.is_empty() && beyond.next_offset.is_none());
     }
 }

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::analytics::report::EndpointStats;
 use crate::analytics::rollup::DayRollup;
 use crate::analytics::Event;
 use crate::model::Timestamp;
@@ -166,6 +167,13 @@ pub trait AnalyticsStore: Send + Sync {
     /// Events as `query` selects, oldest first.
     async fn events(&self, query: &EventQuery) -> Result<Vec<Event>>;
 
+    /// Requests, server errors (status 500 and above) and nearest-rank latency percentiles
+    /// (p50, p95, p99 over the events that have a latency) per method and route template,
+    /// of the events in `[from, to)` that have an endpoint and a status; a missing method
+    /// counts as `GET`. Computed by the database: no event is read into memory. In no
+    /// particular order; [`crate::analytics::report::endpoint_stats_of`] is the definition.
+    async fn endpoint_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<EndpointStats>>;
+
     /// Removes events before `before`: whole partitions where they lie entirely before it,
     /// single rows elsewhere. Rollups stay.
     async fn purge_events(&self, before: Timestamp) -> Result<PurgeReport>;
@@ -282,6 +290,11 @@ pub(crate) fn partition_month(name: &str) -> Option<NaiveDate> {
 /// Maps a driver error to [`crate::Error::Store`].
 pub(crate) fn failed(operation: &'static str) -> impl FnOnce(sqlx::Error) -> crate::Error {
     move |error| crate::Error::store(operation, error)
+}
+
+/// A stored count as the unsigned number it is (a negative one, which no query makes, as 0).
+pub(crate) fn count(stored: i64) -> u64 {
+    u64::try_from(stored).unwrap_or(0)
 }
 
 /// Reads stored filter JSON; text that is not JSON is kept as a string.

@@ -11,11 +11,12 @@ use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::analytics::{
-    failed, filters_from_text, month_start, partition_month, partition_name, AnalyticsStore,
+    count, failed, filters_from_text, month_start, partition_month, partition_name, AnalyticsStore,
     AuditEntry, EventQuery, JiraCallCount, JobOutcome, JobRun, NewAuditEntry, PurgeReport,
     AUDIT_COLUMNS, EVENT_COLUMNS, JOB_RUN_COLUMNS,
 };
 use super::{stable_hash, PostgresStore};
+use crate::analytics::report::EndpointStats;
 use crate::analytics::rollup::{day_start, DayRollup, DepartmentDay, FeatureDay, ProjectDay};
 use crate::analytics::Event;
 use crate::model::Timestamp;
@@ -308,6 +309,25 @@ impl AnalyticsStore for PostgresStore {
         rows.iter().map(event).collect()
     }
 
+    async fn endpoint_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<EndpointStats>> {
+        // `percentile_disc` is the nearest rank: the first value whose position reaches
+        // the fraction of the values (NULL latencies left out, as in memory).
+        let rows = sqlx::query(
+            "SELECT COALESCE(method, 'GET') AS method, endpoint, COUNT(*) AS requests, \
+             COUNT(*) FILTER (WHERE status >= 500) AS errors, \
+             percentile_disc(ARRAY[0.5, 0.95, 0.99]::float8[]) WITHIN GROUP \
+             (ORDER BY latency_ms) AS percentiles \
+             FROM analytics_events WHERE occurred_at >= $1 AND occurred_at < $2 \
+             AND endpoint IS NOT NULL AND status IS NOT NULL GROUP BY 1, 2",
+        )
+        .bind(from.millis())
+        .bind(to.millis())
+        .fetch_all(self.pool())
+        .await
+        .map_err(failed("summarise request latencies"))?;
+        rows.iter().map(|row| endpoint_row(row).map_err(failed("read request latencies"))).collect()
+    }
+
     async fn purge_events(&self, before: Timestamp) -> Result<PurgeReport> {
         let mut report = PurgeReport::default();
         for name in self.event_partitions().await? {
@@ -551,4 +571,17 @@ impl AnalyticsStore for PostgresStore {
         });
         Ok(counts.collect())
     }
+}
+
+fn endpoint_row(row: &PgRow) -> sqlx::Result<EndpointStats> {
+    let percentiles: Option<Vec<Option<f64>>> = row.try_get("percentiles")?;
+    let percentiles = percentiles.unwrap_or_default();
+    let at = |i: usize| percentiles.get(i).copied().flatten().unwrap_or(0.0);
+    Ok(EndpointStats::new(
+        row.try_get("method")?,
+        row.try_get("endpoint")?,
+        count(row.try_get("requests")?),
+        count(row.try_get("errors")?),
+        [at(0), at(1), at(2)],
+    ))
 }

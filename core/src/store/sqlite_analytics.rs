@@ -7,10 +7,11 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::analytics::{
-    failed, filters_from_text, AnalyticsStore, AuditEntry, EventQuery, JiraCallCount, JobOutcome,
-    JobRun, NewAuditEntry, PurgeReport, AUDIT_COLUMNS, EVENT_COLUMNS, JOB_RUN_COLUMNS,
+    count, failed, filters_from_text, AnalyticsStore, AuditEntry, EventQuery, JiraCallCount,
+    JobOutcome, JobRun, NewAuditEntry, PurgeReport, AUDIT_COLUMNS, EVENT_COLUMNS, JOB_RUN_COLUMNS,
 };
 use super::SqliteStore;
+use crate::analytics::report::EndpointStats;
 use crate::analytics::rollup::{DayRollup, DepartmentDay, FeatureDay, ProjectDay};
 use crate::analytics::Event;
 use crate::model::Timestamp;
@@ -231,6 +232,35 @@ impl AnalyticsStore for SqliteStore {
             .await
             .map_err(failed("read usage events"))?;
         rows.iter().map(event).collect()
+    }
+
+    async fn endpoint_stats(&self, from: Timestamp, to: Timestamp) -> Result<Vec<EndpointStats>> {
+        // SQLite has no percentile function: rank each endpoint's latencies, then pick the
+        // nearest ranks, ceil(q * n) with integers, at least 1.
+        let rows = sqlx::query(
+            "WITH requests AS (SELECT COALESCE(method, 'GET') AS method, endpoint, status, \
+             latency_ms FROM analytics_events WHERE occurred_at >= ?1 AND occurred_at < ?2 \
+             AND endpoint IS NOT NULL AND status IS NOT NULL), \
+             counts AS (SELECT method, endpoint, COUNT(*) AS requests, \
+             SUM(status >= 500) AS errors, COUNT(latency_ms) AS timed \
+             FROM requests GROUP BY method, endpoint), \
+             ranked AS (SELECT method, endpoint, latency_ms, ROW_NUMBER() OVER \
+             (PARTITION BY method, endpoint ORDER BY latency_ms) AS rank \
+             FROM requests WHERE latency_ms IS NOT NULL) \
+             SELECT c.method, c.endpoint, c.requests, c.errors, \
+             MAX(CASE WHEN r.rank = MAX(1, (50 * c.timed + 99) / 100) THEN r.latency_ms END) AS p50, \
+             MAX(CASE WHEN r.rank = MAX(1, (95 * c.timed + 99) / 100) THEN r.latency_ms END) AS p95, \
+             MAX(CASE WHEN r.rank = MAX(1, (99 * c.timed + 99) / 100) THEN r.latency_ms END) AS p99 \
+             FROM counts AS c LEFT JOIN ranked AS r \
+             ON r.method = c.method AND r.endpoint = c.endpoint \
+             GROUP BY c.method, c.endpoint",
+        )
+        .bind(from.millis())
+        .bind(to.millis())
+        .fetch_all(self.pool())
+        .await
+        .map_err(failed("summarise request latencies"))?;
+        rows.iter().map(|row| endpoint_row(row).map_err(failed("read request latencies"))).collect()
     }
 
     async fn purge_events(&self, before: Timestamp) -> Result<PurgeReport> {
@@ -469,4 +499,17 @@ impl AnalyticsStore for SqliteStore {
         });
         Ok(counts.collect())
     }
+}
+
+fn endpoint_row(row: &SqliteRow) -> sqlx::Result<EndpointStats> {
+    let percentile = |name: &str| -> sqlx::Result<f64> {
+        Ok(row.try_get::<Option<f64>, _>(name)?.unwrap_or(0.0))
+    };
+    Ok(EndpointStats::new(
+        row.try_get("method")?,
+        row.try_get("endpoint")?,
+        count(row.try_get("requests")?),
+        count(row.try_get::<Option<i64>, _>("errors")?.unwrap_or(0)),
+        [percentile("p50")?, percentile("p95")?, percentile("p99")?],
+    ))
 }

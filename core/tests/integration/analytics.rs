@@ -351,6 +351,58 @@ fn metrics_text_follows_the_exposition_format() {
     assert!(text.contains("bugdash_active_users 3\n"));
 }
 
+/// Latency percentiles and error rates computed by the database equal the in-memory
+/// definition over the same events, on varied events (missing methods, statuses, latencies
+/// and endpoints, ties, events outside the range), and a hand-checked endpoint.
+async fn endpoint_stats_from_the_database_equal_the_definition(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let on = day(2026, 11, 2);
+    let mut events = Vec::new();
+    // Hand-checked: latencies 100, 99, ..., 1 ms, four of them server errors.
+    for n in 0..100 {
+        let mut e = event(on, 60 + n % 600, 1, 1, Action::AnalyzeProject);
+        e.method = Some("GET".into());
+        e.endpoint = Some("/hand".into());
+        e.status = Some(if n < 4 { 503 } else { 200 });
+        e.latency_ms = Some(f64::from(100 - n as i32));
+        events.push(e);
+    }
+    // Varied, from a fixed linear congruential sequence.
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |modulus: u64| {
+        state =
+            state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % modulus
+    };
+    for _ in 0..3_000 {
+        let minute = next(3 * 1440) as i64 - 1440; // a day before, the day, a day after
+        let mut e = event(on, minute, 1 + next(5) as i64, 1, Action::ApiCall);
+        e.method = [None, Some("GET"), Some("POST")][next(3) as usize].map(str::to_owned);
+        e.endpoint = [None, Some("/api/a"), Some("/api/b/{key}"), Some("/c")][next(4) as usize]
+            .map(str::to_owned);
+        e.status = [None, Some(200), Some(404), Some(500), Some(502)][next(5) as usize];
+        e.latency_ms = match next(4) {
+            0 => None,
+            1 => Some(next(20) as f64), // many ties
+            _ => Some(next(1_000_000) as f64 / 997.0),
+        };
+        events.push(e);
+    }
+    fixture.store.insert_events(&events).await.expect("events stored");
+    let (from, to) = (day_start(on), day_start(on).plus_days(1));
+
+    let stored = report::endpoint_stats(fixture.store.as_ref(), from, to).await.expect("stats");
+
+    let inside: Vec<Event> = events.iter().filter(|e| e.at >= from && e.at < to).cloned().collect();
+    assert_eq!(stored, report::endpoint_stats_of(&inside));
+    let hand = stored.iter().find(|s| s.endpoint == "/hand").expect("the hand-checked endpoint");
+    assert_eq!((hand.requests, hand.errors), (100, 4));
+    assert_eq!((hand.p50_ms, hand.p95_ms, hand.p99_ms), (50.0, 95.0, 99.0));
+    assert!(stored.len() > 5, "GET, POST and missing methods on several endpoints: {stored:?}");
+    let empty = report::endpoint_stats(fixture.store.as_ref(), to.plus_days(5), to.plus_days(6));
+    assert_eq!(empty.await.expect("stats of no events"), Vec::new());
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -375,6 +427,7 @@ on_both_backends!(
     reports_answer_from_rollups_events_and_sessions,
     users_see_their_own_activity_and_admins_anyones,
     the_audit_log_keeps_who_changed_what_newest_first,
+    endpoint_stats_from_the_database_equal_the_definition,
 );
 
 /// The full-buffer policy: the newest events are dropped and counted, the rest written.

@@ -7,9 +7,8 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use bugdash::analysis::{Filters, Params};
-use bugdash::service::analysis::{
-    analyze_stored, params_for_store, select_projects, CachedReport, ALL_PROJECTS,
-};
+use bugdash::model::Issue;
+use bugdash::service::analysis::{analyze_stored, params_for_store, CachedReport};
 use bugdash::service::csv;
 use bugdash::service::issues::{self, IssuePage, DEFAULT_LIMIT};
 use bugdash::service::options::{params_from_pairs, project_key};
@@ -181,11 +180,9 @@ fn issue_query(state: &AppState, pairs: &[(String, String)]) -> ApiResult<IssueQ
     Ok(IssueQuery { filters: params.filters, offset, limit })
 }
 
-async fn project_keys(state: &AppState, key: &str) -> ApiResult<Vec<String>> {
-    if select_projects(state.store.as_ref(), key).await?.is_none() {
-        return Err(not_found(key));
-    }
-    Ok(if key == ALL_PROJECTS { Vec::new() } else { vec![key.to_owned()] })
+/// The stored issues of `key` (a project or `ALL`), as the analysis cache keeps them.
+async fn project_issues(state: &AppState, key: &str) -> ApiResult<Arc<Vec<Issue>>> {
+    state.analyses.issues(state.store.as_ref(), key).await?.ok_or_else(|| not_found(key))
 }
 
 /// A page of a project's issues matching the filters, newest first.
@@ -197,16 +194,8 @@ pub async fn issues(
 ) -> ApiResult<Json<IssuePage>> {
     let key = key_of(&key)?;
     let query = issue_query(&state, &pairs)?;
-    let projects = project_keys(&state, &key).await?;
-    let page = issues::issue_page(
-        state.store.as_ref(),
-        &projects,
-        &query.filters,
-        query.offset,
-        query.limit,
-    )
-    .await?;
-    Ok(Json(page))
+    let found = project_issues(&state, &key).await?;
+    Ok(Json(issues::issue_page(&found, &query.filters, query.offset, query.limit)))
 }
 
 /// Every issue of a project matching the filters, as CSV.
@@ -218,8 +207,8 @@ pub async fn issues_csv(
 ) -> ApiResult<Response> {
     let key = key_of(&key)?;
     let query = issue_query(&state, &pairs)?;
-    let projects = project_keys(&state, &key).await?;
-    let rows = issues::matching_issues(state.store.as_ref(), &projects, &query.filters).await?;
+    let found = project_issues(&state, &key).await?;
+    let rows = issues::matching_issues(&found, &query.filters);
     let mut out = Vec::new();
     csv::write_issues(&mut out, &rows)
         .map_err(|e| ApiError::Internal(format!("issues CSV: {e}")))?;

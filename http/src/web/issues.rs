@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use bugdash::service::analysis::{params_for_store, select_projects, ALL_PROJECTS};
+use bugdash::service::analysis::params_for_store;
 use bugdash::service::issues::{issue_page, IssueRow};
 use bugdash::service::options::{params_from_pairs, FILTER_NAMES};
 
@@ -121,13 +121,11 @@ async fn issues_page(
     let (page, filters) = read_query(pairs)?;
     let mut params = params_from_pairs(filters.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
     params_for_store(&mut params, state.settings.jira.environment.as_deref());
-    let store = state.store.as_ref();
-    if select_projects(store, key).await?.is_none() {
+    let Some(issues) = state.analyses.issues(state.store.as_ref(), key).await? else {
         return Err(ApiError::NotFound(format!("the store holds no issues of project {key}")));
-    }
-    let projects = if key == ALL_PROJECTS { Vec::new() } else { vec![key.to_owned()] };
+    };
     let offset = (page - 1) * u64::from(PAGE_SIZE);
-    let found = issue_page(store, &projects, &params.filters, offset, PAGE_SIZE).await?;
+    let found = issue_page(&issues, &params.filters, offset, PAGE_SIZE);
     let jira = jira_base(state);
     let pages = found.total.div_ceil(u64::from(PAGE_SIZE)).max(1);
     let path = format!("/projects/{}/issues", format::encode(key));
