@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::model::Timestamp;
 use crate::store::Store;
@@ -236,12 +236,35 @@ enum Command {
     Shutdown(oneshot::Sender<()>),
 }
 
+/// What the request side and the writer share.
+#[derive(Debug, Default)]
+struct Shared {
+    buffer: Mutex<Buffer>,
+    /// Rung when the buffer reaches a batch, so that the writer is woken once per batch
+    /// rather than once per event.
+    batch_ready: Notify,
+    counters: Counters,
+}
+
+#[derive(Debug, Default)]
+struct Buffer {
+    events: Vec<Event>,
+    closed: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Buffer> {
+        // A panic while holding this lock leaves a list of events, valid as it is.
+        self.buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// The buffered, batched event writer; cheap to clone, clones share the buffer.
 #[derive(Clone)]
 pub struct Recorder {
-    events: mpsc::Sender<Event>,
+    shared: Arc<Shared>,
+    config: RecorderConfig,
     commands: mpsc::UnboundedSender<Command>,
-    counters: Arc<Counters>,
     task: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
@@ -254,29 +277,35 @@ impl std::fmt::Debug for Recorder {
 impl Recorder {
     /// Starts the background writer over `store`; needs a Tokio runtime.
     pub fn start(store: Arc<dyn Store>, config: RecorderConfig) -> Recorder {
-        let (events, receiver) = mpsc::channel(config.capacity.max(1));
-        let (commands, command_receiver) = mpsc::unbounded_channel();
-        let counters = Arc::new(Counters::default());
-        let writer = Writer {
-            store,
-            config,
-            counters: Arc::clone(&counters),
-            pending: Vec::with_capacity(config.batch_size.max(1)),
+        let config = RecorderConfig {
+            capacity: config.capacity.max(1),
+            batch_size: config.batch_size.max(1),
+            ..config
         };
-        let task = tokio::spawn(writer.run(receiver, command_receiver));
-        Recorder { events, commands, counters, task: Arc::new(Mutex::new(Some(task))) }
+        let (commands, command_receiver) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared::default());
+        let writer = Writer { store, config, shared: Arc::clone(&shared) };
+        let task = tokio::spawn(writer.run(command_receiver));
+        Recorder { shared, config, commands, task: Arc::new(Mutex::new(Some(task))) }
     }
 
-    /// Buffers `event` for writing; never waits. When the buffer is full or the recorder
-    /// stopped, the event is dropped and counted.
+    /// Buffers `event` for writing; never waits for the database (only, briefly, for
+    /// another request putting its event in the buffer). When the buffer is full or the
+    /// recorder stopped, the event is dropped and counted.
     pub fn record(&self, event: Event) {
-        match self.events.try_send(event) {
-            Ok(()) => {
-                self.counters.recorded.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(_) => {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+        let counters = &self.shared.counters;
+        let mut buffer = self.shared.lock();
+        if buffer.closed || buffer.events.len() >= self.config.capacity {
+            drop(buffer);
+            counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        buffer.events.push(event);
+        let batch_ready = buffer.events.len() == self.config.batch_size;
+        drop(buffer);
+        counters.recorded.fetch_add(1, Ordering::Relaxed);
+        if batch_ready {
+            self.shared.batch_ready.notify_one();
         }
     }
 
@@ -306,8 +335,8 @@ impl Recorder {
 
     /// The counters so far.
     pub fn stats(&self) -> RecorderStats {
-        let c = &self.counters;
-        let buffered = self.events.max_capacity() - self.events.capacity();
+        let c = &self.shared.counters;
+        let buffered = self.shared.lock().events.len();
         RecorderStats {
             recorded: c.recorded.load(Ordering::Relaxed),
             written: c.written.load(Ordering::Relaxed),
@@ -324,73 +353,63 @@ impl Recorder {
 struct Writer {
     store: Arc<dyn Store>,
     config: RecorderConfig,
-    counters: Arc<Counters>,
-    pending: Vec<Event>,
+    shared: Arc<Shared>,
 }
 
 /// Pause before a refused batch is tried again.
 const RETRY_PAUSE: Duration = Duration::from_millis(200);
 
 impl Writer {
-    async fn run(
-        mut self,
-        mut events: mpsc::Receiver<Event>,
-        mut commands: mpsc::UnboundedReceiver<Command>,
-    ) {
+    async fn run(self, mut commands: mpsc::UnboundedReceiver<Command>) {
         let mut tick = tokio::time::interval(self.config.flush_interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                event = events.recv() => match event {
-                    Some(event) => {
-                        self.pending.push(event);
-                        if self.pending.len() >= self.config.batch_size.max(1) {
-                            self.write_pending().await;
-                        }
+                () = self.shared.batch_ready.notified() => self.write_buffered(false).await,
+                _ = tick.tick() => self.write_buffered(true).await,
+                command = commands.recv() => match command {
+                    // Events recorded before the command are in the buffer already.
+                    Some(Command::Flush(done)) => {
+                        self.write_buffered(true).await;
+                        let _ = done.send(());
+                    }
+                    Some(Command::Shutdown(done)) => {
+                        self.shared.lock().closed = true;
+                        self.write_buffered(true).await;
+                        let _ = done.send(());
+                        return;
                     }
                     None => break,
                 },
-                command = commands.recv() => {
-                    // Events recorded before the command are in the channel already.
-                    self.drain(&mut events).await;
-                    match command {
-                        Some(Command::Flush(done)) => {
-                            let _ = done.send(());
-                        }
-                        Some(Command::Shutdown(done)) => {
-                            events.close();
-                            self.drain(&mut events).await;
-                            let _ = done.send(());
-                            return;
-                        }
-                        None => break,
-                    }
+            }
+        }
+        self.shared.lock().closed = true;
+        self.write_buffered(true).await;
+    }
+
+    /// Writes the buffered events in batches: all of them when `partial`, else only full
+    /// batches (a partial one waits for more events or the next tick).
+    async fn write_buffered(&self, partial: bool) {
+        loop {
+            let batch = {
+                let mut buffer = self.shared.lock();
+                let size = self.config.batch_size;
+                if buffer.events.is_empty() || (!partial && buffer.events.len() < size) {
+                    return;
                 }
-                _ = tick.tick() => self.write_pending().await,
-            }
+                let take = buffer.events.len().min(size);
+                let rest = buffer.events.split_off(take);
+                std::mem::replace(&mut buffer.events, rest)
+            };
+            self.write(batch).await;
         }
-        self.drain(&mut events).await;
     }
 
-    /// Writes everything in the channel and the pending batch.
-    async fn drain(&mut self, events: &mut mpsc::Receiver<Event>) {
-        while let Ok(event) = events.try_recv() {
-            self.pending.push(event);
-            if self.pending.len() >= self.config.batch_size.max(1) {
-                self.write_pending().await;
-            }
-        }
-        self.write_pending().await;
-    }
-
-    async fn write_pending(&mut self) {
-        if self.pending.is_empty() {
-            return;
-        }
-        let batch = std::mem::take(&mut self.pending);
+    async fn write(&self, batch: Vec<Event>) {
+        let counters = &self.shared.counters;
         let mut outcome = self.store.insert_events(&batch).await;
         if let Err(error) = &outcome {
-            self.counters.failures.fetch_add(1, Ordering::Relaxed);
+            counters.failures.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(error = %error, events = batch.len(), "analytics batch refused; retrying");
             tokio::time::sleep(RETRY_PAUSE).await;
             outcome = self.store.insert_events(&batch).await;
@@ -398,17 +417,15 @@ impl Writer {
         let count = batch.len() as u64;
         match outcome {
             Ok(()) => {
-                self.counters.written.fetch_add(count, Ordering::Relaxed);
-                self.counters.batches.fetch_add(1, Ordering::Relaxed);
+                counters.written.fetch_add(count, Ordering::Relaxed);
+                counters.batches.fetch_add(1, Ordering::Relaxed);
             }
             Err(error) => {
-                self.counters.failures.fetch_add(1, Ordering::Relaxed);
-                self.counters.failed.fetch_add(count, Ordering::Relaxed);
+                counters.failures.fetch_add(1, Ordering::Relaxed);
+                counters.failed.fetch_add(count, Ordering::Relaxed);
                 let error: &dyn std::error::Error = &error;
                 tracing::error!(error, events = count, "analytics batch lost after a retry");
             }
         }
-        self.pending = batch;
-        self.pending.clear();
     }
 }
