@@ -1,5 +1,5 @@
 //! Background jobs and their scheduler: expired-session cleanup (hourly), analytics rollup
-//! (daily: yesterday and today so far), retention purge (daily, also creating the coming
+//! (daily: yesterday, once it is over; the reports compute today from its events), retention purge (daily, also creating the coming
 //! months' event partitions), incremental sync of every project (every
 //! `SYNC_INTERVAL_MINUTES`, when JIRA is configured) and the usage report emailed to
 //! admins (weekly, when SMTP is configured).
@@ -168,13 +168,11 @@ async fn perform(job: Job, ctx: &JobContext) -> Result<Done> {
             Ok((JobOutcome::Succeeded, format!("deleted {deleted} ended sessions")))
         }
         Job::AnalyticsRollup => {
+            // Only a day that is over: a stored rollup stands for its day, so one of today
+            // would hide the rest of today's events from every report until tomorrow's run.
             let today = ctx.clock.now().date();
             let yesterday = rollup_day(ctx.store.as_ref(), today - Days::days(1)).await?;
-            let so_far = rollup_day(ctx.store.as_ref(), today).await?;
-            let message = format!(
-                "rolled up {} ({} events) and {} so far ({} events)",
-                yesterday.day, yesterday.events, so_far.day, so_far.events
-            );
+            let message = format!("rolled up {} ({} events)", yesterday.day, yesterday.events);
             Ok((JobOutcome::Succeeded, message))
         }
         Job::RetentionPurge => purge(ctx).await,

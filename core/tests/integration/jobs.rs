@@ -271,6 +271,35 @@ async fn a_run_whose_process_lives_stays_running_and_keeps_its_job_locked(backen
     assert!(at_start.is_empty(), "{at_start:?}");
 }
 
+/// The daily rollup stores only a day that is over: run early today, it leaves today to be
+/// computed from its events, so use later today shows in the reports at once.
+async fn the_daily_rollup_leaves_today_open_for_later_events(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let ctx = context(Arc::clone(&fixture.store), settings(), "a").await;
+    let now = Timestamp::from_millis(NOW);
+    let today = now.date();
+    let yesterday = today.pred_opt().unwrap();
+    let at = |millis_ago: i64| Timestamp::from_millis(NOW - millis_ago);
+    let mut before = Event::new(Action::AnalyzeProject, at(86_400_000));
+    before.account_id = Some(1);
+    fixture.store.insert_events(&[before]).await.expect("yesterday's event");
+
+    let run = run_job(Job::AnalyticsRollup, &ctx).await.expect("rollup");
+    let mut later = Event::new(Action::AnalyzeProject, at(60_000));
+    later.account_id = Some(2);
+    fixture.store.insert_events(&[later]).await.expect("today's event");
+    let days = bugdash::analytics::report::days(fixture.store.as_ref(), yesterday, today).await;
+
+    assert_eq!(run.outcome, JobOutcome::Succeeded, "{:?}", run.message);
+    let stored = fixture.store.rollups(yesterday, today).await.expect("stored rollups");
+    assert_eq!(stored.iter().map(|r| r.day).collect::<Vec<_>>(), vec![yesterday]);
+    let days = days.expect("days");
+    assert_eq!(
+        days.iter().map(|d| (d.day, d.analyses)).collect::<Vec<_>>(),
+        [(yesterday, 1), (today, 1)]
+    );
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -297,4 +326,5 @@ on_both_backends!(
     a_scheduler_abandons_the_dead_run_of_its_slot_and_runs_the_slot_again,
     a_starting_scheduler_abandons_the_dead_runs_of_every_job,
     a_run_whose_process_lives_stays_running_and_keeps_its_job_locked,
+    the_daily_rollup_leaves_today_open_for_later_events,
 );
