@@ -21,11 +21,11 @@ pub mod web;
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
 use axum::Router;
 use tower::limit::GlobalConcurrencyLimitLayer;
-use tower::ServiceBuilder;
+use tower::{ServiceBuilder, ServiceExt};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -77,7 +77,6 @@ pub fn app_with(state: AppState, limits: ServiceLimits) -> Router {
         api = api.route(route.path, (route.handler)());
     }
     let api = api
-        .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
@@ -91,10 +90,30 @@ pub fn app_with(state: AppState, limits: ServiceLimits) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::usage::record))
         .layer(axum::middleware::from_fn(web::error::html_errors));
     api.merge(pages)
+        .fallback_service(missing_route(&state))
         .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
         .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))
         .layer(SetRequestIdLayer::new(middleware::REQUEST_ID, MakeRequestUuid))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::screen_request_id))
         .with_state(state)
+}
+
+/// What answers a request no route matches: under the API's paths the API's JSON 404, and
+/// elsewhere the dashboard's 404 page, each under its side's error and usage layers.
+fn missing_route(state: &AppState) -> Router {
+    let api = Router::new()
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), recording::record))
+        .layer(axum::middleware::from_fn(middleware::error_bodies))
+        .with_state(state.clone());
+    let pages = Router::new()
+        .fallback(web::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::usage::record))
+        .layer(axum::middleware::from_fn(web::error::html_errors))
+        .with_state(state.clone());
+    Router::new().fallback_service(tower::service_fn(move |request: Request| {
+        let side = if web::is_page_path(request.uri().path()) { &pages } else { &api };
+        side.clone().oneshot(request)
+    }))
 }

@@ -131,7 +131,7 @@ pub async fn record(State(state): State<AppState>, request: Request<Body>, next:
 }
 
 /// The session token a response's cookie sets.
-fn session_token(response: &Response) -> Option<String> {
+pub(crate) fn session_token(response: &Response) -> Option<String> {
     response
         .headers()
         .get_all(header::SET_COOKIE)
@@ -143,7 +143,7 @@ fn session_token(response: &Response) -> Option<String> {
 }
 
 /// The caller a successful login just created, read back from its session token.
-async fn login_caller(state: &AppState, token: Option<String>) -> Option<Caller> {
+pub(crate) async fn login_caller(state: &AppState, token: Option<String>) -> Option<Caller> {
     let who = state.auth.authenticate(&token?).await.ok().flatten()?;
     Some(Caller::of(&who))
 }

@@ -357,12 +357,23 @@ async function userJourney(browser, { step }, state) {
     await navigate(page, () => page.locator('a[data-testid=drill]').first().click());
     state.issuesUrl = page.url();
     await mustHave(page, 'table[data-testid=issues-table] tbody tr', { what: 'issue rows' });
+    const [table, room] = await page.$eval('table[data-testid=issues-table]', (node) => [
+      node.getBoundingClientRect().width,
+      node.parentElement.clientWidth,
+    ]);
+    check(table <= room + 1, `the issue list is ${table} px wide in ${room} px`);
     await mustHave(page, 'a[data-testid=jira-link]', { what: 'JIRA links' });
     const hrefs = await page.$$eval('a[data-testid=jira-link]', (links) =>
       links.map((link) => link.href),
     );
     const wrong = hrefs.filter((href) => !/\/browse\/[A-Z][A-Z0-9_]*-\d+$/.test(href));
     check(wrong.length === 0, `JIRA links not to /browse/KEY: ${wrong.slice(0, 5).join(' ')}`);
+    const back = page.locator('a', { hasText: 'Back to the analysis' }).first();
+    await navigate(page, () => back.click());
+    check(
+      page.url() === state.projectUrl,
+      `"Back to the analysis" led to ${page.url()}, not ${state.projectUrl}`,
+    );
   });
 
   await step('6. the areas CSV export has the right header', async () => {
@@ -451,6 +462,23 @@ async function adminJourney(browser, { step }) {
   return admin;
 }
 
+// Fails when the page is wider than a 390 px phone, naming what sticks out.
+async function fitsTheScreen(page) {
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (width > 391) {
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll('body *')]
+        .filter((node) => node.getBoundingClientRect().right > 391)
+        .slice(0, 5)
+        .map((node) => {
+          const id = node.getAttribute('data-testid') || node.id || node.getAttribute('class');
+          return `${node.tagName.toLowerCase()}(${id})`;
+        }),
+    );
+    fail(`${page.url()} is ${width} px wide at 390 px; wider elements: ${wide.join(' ')}`);
+  }
+}
+
 async function phoneJourney(browser, { step }, state) {
   const phone = new Watched(browser, 'phone');
   const page = await phone.open({ width: 390, height: 844 });
@@ -459,18 +487,41 @@ async function phoneJourney(browser, { step }, state) {
     check(state.projectUrl, 'no project page (step 3 failed)');
     await logIn(page, env('USER_EMAIL'), env('PASSWORD'));
     await goto(page, state.projectUrl);
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
-    if (width > 391) {
-      const wide = await page.evaluate(() =>
-        [...document.querySelectorAll('body *')]
-          .filter((node) => node.getBoundingClientRect().right > 391)
-          .slice(0, 5)
-          .map((node) => {
-            const id = node.getAttribute('data-testid') || node.id || node.getAttribute('class');
-            return `${node.tagName.toLowerCase()}(${id})`;
-          }),
+    await fitsTheScreen(page);
+  });
+
+  await step('12. at 390 px the answer comes before the filter form', async () => {
+    check(state.projectUrl, 'no project page (step 3 failed)');
+    await goto(page, state.projectUrl);
+    const top = (selector) =>
+      page.locator(selector).first().evaluate((node) => node.getBoundingClientRect().top);
+    const table = await top('table[data-testid=risk-table]');
+    const figures = await top('section.figures');
+    const form = await top('form[data-testid=filters]');
+    check(
+      figures < form && table < form,
+      `the headline numbers (${figures} px) and the risk table (${table} px) start below ` +
+        `the filter form (${form} px)`,
+    );
+    check(figures < 844, `the headline numbers start at ${figures} px, below the first screen`);
+  });
+
+  await step('13. at 390 px the tables are cards, not sideways scrollers', async () => {
+    check(state.issuesUrl, 'no issue list (step 5 failed)');
+    const pages = [
+      [state.projectUrl, 'table[data-testid=risk-table]'],
+      [new URL('/projects', BASE_URL).href, 'table[data-testid=projects-table]'],
+      [state.issuesUrl, 'table[data-testid=issues-table]'],
+    ];
+    for (const [url, table] of pages) {
+      await goto(page, url);
+      await mustHave(page, table, { what: `the table of ${url}` });
+      await fitsTheScreen(page);
+      const widths = await page.$$eval(`${table}, ${table} tr`, (nodes) =>
+        nodes.map((node) => Math.round(node.scrollWidth)),
       );
-      fail(`the page is ${width} px wide at 390 px; wider elements: ${wide.join(' ')}`);
+      const widest = Math.max(...widths);
+      check(widest <= 390, `${table} on ${url} is ${widest} px wide at 390 px`);
     }
   });
 

@@ -8,15 +8,21 @@
 //! combined (the later start, the earlier end, the shared types) rather than both sent,
 //! which the list would read as alternatives.
 //!
+//! Every link also carries `back`, the address of the analysis it was made on, so that the
+//! list's way back returns to that very analysis rather than to one made of the list's own
+//! filters (see [`back_address`] for what the list accepts there).
+//!
 //! Shortcoming: the list selects open issues by their current status category and bug
 //! types by name, while the analysis also reads resolution dates and counts any type whose
 //! name contains "bug"; on data with resolved issues left in an open status, or such
 //! types, a list can differ from its number by those issues. Passing the analysis's own
 //! selection to the issue list (a core change) would lift that.
 
+use axum::extract::Query;
+use axum::http::Uri;
 use bugdash::analysis::{AreaField, Params, Report};
 use bugdash::model::{StatusCategory, Timestamp, MILLIS_PER_DAY};
-use bugdash::service::options::FILTER_NAMES;
+use bugdash::service::options::{params_from_pairs, project_key, FILTER_NAMES};
 
 use super::format;
 
@@ -52,7 +58,12 @@ pub struct Drill {
     /// data's newest instant, after which nothing was created.
     end: Option<Timestamp>,
     area: AreaField,
+    /// The address of the analysis the links are made on, the page's query as it came.
+    back: String,
 }
+
+/// The issue-list option that holds the address of the analysis a link was made on.
+pub const BACK: &str = "back";
 
 /// Names a link recomputes from the person's filters.
 const RECOMPUTED: [&str; 5] = ["since", "until", "resolved_since", "type", "status_category"];
@@ -90,12 +101,15 @@ impl Drill {
             window_start: report.window.start,
             end: params.as_of.map(|at| Timestamp::from_millis(at.millis() + 1)),
             area: report.parameters.area,
+            back: format::link(&format!("/projects/{}", format::encode(project)), pairs),
         }
     }
 
     /// Every issue the person's filters select, bugs or not.
     pub fn everything(&self) -> String {
-        format::link(&self.path(None), &self.filters)
+        let mut pairs = self.filters.clone();
+        pairs.push((BACK.into(), self.back.clone()));
+        format::link(&self.path(None), &pairs)
     }
 
     /// The person's filter pairs.
@@ -137,6 +151,7 @@ impl Drill {
         if let (Some(option), Some(area)) = (area_option, area) {
             pairs.push((option.into(), area.to_owned()));
         }
+        pairs.push((BACK.into(), self.back.clone()));
         format::link(&self.path(area), &pairs)
     }
 
@@ -172,6 +187,30 @@ impl Drill {
             chosen.join(",")
         }
     }
+}
+
+/// The analysis a list's `back` names, as a link: `/projects/KEY` and analysis options,
+/// rebuilt from their parts. Anything else (another site, another page, an option or a
+/// value the analysis does not read) is an error naming `back`, so the list's way back
+/// can only lead to an analysis of this service.
+pub fn back_address(value: &str) -> bugdash::Result<String> {
+    let refuse = || {
+        // A hostile value can be megabytes long; the message quotes its start only.
+        let shown: String = value.chars().take(60).collect();
+        let message = format!(
+            "expected the address of an analysis, such as /projects/KEY?window=30; got {shown:?}"
+        );
+        bugdash::Error::invalid(BACK, message)
+    };
+    let uri: Uri = value.parse().map_err(|_| refuse())?;
+    if uri.scheme().is_some() || uri.authority().is_some() {
+        return Err(refuse());
+    }
+    let segment = uri.path().strip_prefix("/projects/").filter(|key| !key.contains('/'));
+    let key = project_key(segment.ok_or_else(refuse)?).map_err(|_| refuse())?;
+    let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(&uri).map_err(|_| refuse())?;
+    params_from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))).map_err(|_| refuse())?;
+    Ok(format::link(&format!("/projects/{}", format::encode(&key)), &pairs))
 }
 
 /// The issue-list option that selects an area of `field`; `None` for the project, which
@@ -243,6 +282,8 @@ mod tests {
 
         let open = drill.link(Scope::Open, Some("server"));
 
+        // What the list selects; `back` after it names the page's own analysis.
+        let (open, _) = open.split_once("&back=").expect("a way back");
         assert!(open.starts_with("/projects/DEMO/issues?"), "{open}");
         assert!(open.contains("priority=Major") && open.contains("component=server"), "{open}");
         assert!(!open.contains("client") && !open.contains("window"), "{open}");
@@ -262,5 +303,23 @@ mod tests {
 
         assert_eq!(created.matches("since=").count(), 1, "{created}");
         assert!(!created.contains("since=2000-01-01"), "{created}");
+    }
+
+    #[test]
+    fn every_link_names_the_analysis_it_was_made_on() {
+        let given = pairs(&[("window", "30"), ("priority", "Major")]);
+        let params =
+            params_from_pairs(given.iter().map(|(n, v)| (n.as_str(), v.as_str()))).unwrap();
+        let report = report_for(&params);
+        let drill = Drill::new("DEMO", &given, &params, &report);
+
+        let links = [drill.link(Scope::Open, Some("server")), drill.everything()];
+
+        let back = "back=%2Fprojects%2FDEMO%3Fwindow%3D30%26priority%3DMajor";
+        for link in links {
+            assert!(link.ends_with(back), "{link}");
+        }
+        let address = back_address("/projects/DEMO?window=30&priority=Major").unwrap();
+        assert_eq!(address, "/projects/DEMO?window=30&priority=Major");
     }
 }

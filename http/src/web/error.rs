@@ -5,6 +5,9 @@
 //! the JSON body, and logs each error once as the API's layer does. A page that renders its
 //! own answer with an error status (the sign-in form after a failed attempt) carries
 //! [`Rendered`] and passes through untouched.
+//!
+//! One refusal is worded for people rather than as the API words it: a form refused for
+//! its CSRF token or its origin (see [`FORM_REFUSED`]), since a person cannot send headers.
 
 use askama::Template;
 use axum::body::Body;
@@ -16,6 +19,11 @@ use axum::response::Response;
 use super::view::{Layout, Link, Nav};
 use crate::error::{ErrorReport, INTERNAL_MESSAGE};
 use crate::middleware::request_id;
+
+/// What a page says when a form is refused for its CSRF token or its origin: the API's
+/// words name a header that a form cannot send.
+pub const FORM_REFUSED: &str =
+    "This form has expired or did not come from BugDash; go back, reload the page and try again.";
 
 /// Marks a response whose body is already the page to show.
 #[derive(Debug, Clone, Copy)]
@@ -57,11 +65,15 @@ pub async fn html_errors(request: Request, next: Next) -> Response {
     let report = report.unwrap_or_else(|| fallback_report(status));
     log(&report);
     let context = response.extensions().get::<ErrorContext>().cloned().unwrap_or_default();
+    let message = match report.code {
+        "csrf_refused" => FORM_REFUSED.to_owned(),
+        _ => report.message.clone(),
+    };
     let page = ErrorPage {
         layout: Layout::new(heading(status), context.nav),
         status: status.as_u16(),
         heading: heading(status),
-        message: report.message.clone(),
+        message,
         code: report.code,
         ours: report.category == "internal",
         request_id,

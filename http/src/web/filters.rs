@@ -42,7 +42,8 @@ pub struct TextField {
     pub value: String,
     /// `text`, `date` or `number`.
     pub input_type: &'static str,
-    /// An example shown while empty.
+    /// An example shown while empty, worded as one (`e.g. server`) so that it is not
+    /// taken for a value already applied.
     pub placeholder: &'static str,
     /// The id of the suggestions, if any.
     pub list: Option<&'static str>,
@@ -132,15 +133,15 @@ impl FilterForm {
         };
         let date = |name, label| TextField {
             input_type: date_type(&given(name)),
-            ..text(name, label, "2024-01-31", None)
+            ..text(name, label, "e.g. 2024-01-31", None)
         };
         let number = |name, label, placeholder| TextField {
             input_type: "number",
             ..text(name, label, placeholder, None)
         };
         let main = vec![
-            text("priority", "Priority", "Blocker, Critical", Some("priorities")),
-            text("component", "Component", "server", Some("components")),
+            text("priority", "Priority", "e.g. Blocker, Critical", Some("priorities")),
+            text("component", "Component", "e.g. server", Some("components")),
             text("label", "Label", "", None),
             text("assignee", "Assignee", "", None),
         ];
@@ -149,16 +150,16 @@ impl FilterForm {
             date("until", "Created before"),
             date("resolved_since", "Resolved from"),
             date("as_of", "As of"),
-            number("horizon", "Forecast days", "30"),
-            number("half_life", "Half-life (days)", "30"),
-            text("type", "Issue type", "Bug", None),
-            text("bug_type", "Also count as bugs", "Incident", None),
-            text("status", "Status name", "Open", None),
+            number("horizon", "Forecast days", "default 30"),
+            number("half_life", "Half-life (days)", "default 30"),
+            text("type", "Issue type", "e.g. Bug", None),
+            text("bug_type", "Also count as bugs", "e.g. Incident", None),
+            text("status", "Status name", "e.g. Open", None),
             text("fix_version", "Fix version", "", None),
             text("affects_version", "Affects version", "", None),
-            text("environment", "Environment contains", "Production", None),
-            text("resolution", "Resolution", "Fixed", None),
-            text("exclude_resolution", "Leave out resolution", "Duplicate, Won't Fix", None),
+            text("environment", "Environment contains", "e.g. Production", None),
+            text("resolution", "Resolution", "e.g. Fixed", None),
+            text("exclude_resolution", "Leave out resolution", "e.g. Duplicate, Won't Fix", None),
         ];
         let more_open = more.iter().any(|field| !field.value.is_empty());
         FilterForm {

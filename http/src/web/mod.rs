@@ -31,9 +31,13 @@ mod session;
 pub mod usage;
 mod view;
 
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Every page route: `(method, path template)`, as [`routes`] registers them.
@@ -53,6 +57,26 @@ pub const PAGES: [(&str, &str); 13] = [
     ("GET", "/assets/{file}"),
 ];
 
+/// Paths of the API and of the service's own endpoints: a path under them that no route
+/// matches answers as the API does (JSON), any other as a page (HTML).
+const API_PREFIXES: [&str; 4] = ["/api", "/metrics", "/healthz", "/readyz"];
+
+/// True for a path that belongs to the pages rather than to the API (see [`API_PREFIXES`]).
+pub fn is_page_path(path: &str) -> bool {
+    !API_PREFIXES.iter().any(|prefix| {
+        path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+/// The 404 page of a path no page matches, with the navigation of a signed-in person.
+pub async fn not_found(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let error = ApiError::NotFound("there is no such page".into());
+    match session::viewer_of(&headers, &state).await {
+        Some(viewer) => viewer.refuse(error),
+        None => error.into_response(),
+    }
+}
+
 /// The page routes without layers.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -68,4 +92,19 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/sync", get(admin::sync))
         .route("/admin/sync/{key}", post(admin::start_sync))
         .route("/assets/{file}", get(assets::asset_file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_paths_stay_the_apis_and_the_rest_are_pages() {
+        for api in ["/api", "/api/nope", "/metrics", "/healthz", "/readyz/x"] {
+            assert!(!is_page_path(api), "{api}");
+        }
+        for page in ["/nope", "/projects/ZOOKEEPER/nope", "/admin/nope", "/apidocs", "/metricsx"] {
+            assert!(is_page_path(page), "{page}");
+        }
+    }
 }

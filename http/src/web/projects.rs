@@ -6,10 +6,12 @@
 //! the address (one redirect) rather than read as an empty value.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::Uri;
 use axum::response::Response;
 use bugdash::analysis::report::Level;
-use bugdash::analysis::Params;
+use bugdash::analysis::{AreaField, Params};
 use bugdash::auth::{Clock, SystemClock};
 use bugdash::model::Timestamp;
 use bugdash::service::analysis::{analyze_stored, params_for_store, CachedReport, ALL_PROJECTS};
@@ -22,10 +24,10 @@ use super::drill::{Drill, Scope};
 use super::filters::FilterForm;
 use super::format;
 use super::report_view::{self, AreaRow, BacktestView, Figure, InsightView};
-use super::session::{see_other, Viewer};
+use super::session::{moved, see_other, Viewer};
 use super::view::{render, Layout, Link, Section};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiPath, QueryPairs};
+use crate::extract::QueryPairs;
 use crate::state::AppState;
 
 /// An instant both ways: how long ago, and exactly.
@@ -143,7 +145,9 @@ fn project_row(overview: ProjectOverview, cached: Option<&CachedReport>) -> Proj
         bugs_in_window: risk.map_or_else(|| "–".to_owned(), |r| format::count(r.bugs_in_window)),
         created_href: link(Scope::Created),
         top_areas: risk.map_or_else(String::new, |risk| {
-            let names: Vec<&str> = risk.top_areas.iter().map(|a| a.name.as_str()).collect();
+            let field = cached.map_or(AreaField::Component, |cached| cached.report.parameters.area);
+            let names: Vec<String> =
+                risk.top_areas.iter().map(|a| report_view::area_name(field, &a.name)).collect();
             names.join(", ")
         }),
         forecast: risk.map_or_else(String::new, |risk| {
@@ -207,13 +211,17 @@ const LISTED_INSIGHTS: usize = 25;
 pub async fn project(
     State(state): State<AppState>,
     viewer: Viewer,
-    ApiPath(key): ApiPath<String>,
+    key: Result<Path<String>, PathRejection>,
+    uri: Uri,
     QueryPairs(pairs): QueryPairs,
 ) -> Response {
-    let key = match key_of(&key) {
+    let (typed, key) = match path_key(key) {
         Ok(key) => key,
         Err(error) => return viewer.refuse_with(error, Some(projects_link())),
     };
+    if let Some(redirect) = respelt(&typed, &key, "", &uri) {
+        return redirect;
+    }
     let path = format!("/projects/{}", format::encode(&key));
     if let Some(clean) = without_blanks(&path, &pairs) {
         return see_other(&clean);
@@ -235,6 +243,29 @@ fn projects_link() -> Link {
 /// A project key from the path, `ALL` included; anything else is a 400 naming it.
 pub fn key_of(text: &str) -> ApiResult<String> {
     project_key(text).map_err(|message| bugdash::Error::invalid("project key", message).into())
+}
+
+/// The project key of a page's path: as typed, and as the service spells it. A key that is
+/// not one, or not even text (`%ff`), is a 400 naming the project key.
+pub fn path_key(path: Result<Path<String>, PathRejection>) -> ApiResult<(String, String)> {
+    let Ok(Path(typed)) = path else {
+        let message = "the address does not hold a readable project key (letters, digits and _, \
+                       such as ZOOKEEPER)";
+        return Err(bugdash::Error::invalid("project key", message.to_owned()).into());
+    };
+    let key = key_of(&typed)?;
+    Ok((typed, key))
+}
+
+/// When the path spells the key otherwise than the service (`zookeeper`, `all`), a
+/// permanent redirect to the same page and query under the service's spelling, so that one
+/// analysis has one address.
+pub fn respelt(typed: &str, key: &str, rest: &str, uri: &Uri) -> Option<Response> {
+    if typed == key {
+        return None;
+    }
+    let path = format!("/projects/{}{rest}", format::encode(key));
+    Some(moved(&uri.query().map_or_else(|| path.clone(), |query| format!("{path}?{query}"))))
 }
 
 /// The heading of a project key.

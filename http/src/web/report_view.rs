@@ -45,6 +45,20 @@ pub fn area_heading(field: AreaField) -> &'static str {
     }
 }
 
+/// The area the core names `none`: the bugs without a value of the area field.
+const NO_AREA: &str = "none";
+
+/// An area's name as the pages show it: [`NO_AREA`] reads `(no component)`, `(no label)`
+/// and so on after the area field, so that it is not taken for an area called "none".
+/// Links and `data-area` keep the core's name, which the filters read.
+pub fn area_name(field: AreaField, name: &str) -> String {
+    if name == NO_AREA {
+        format!("(no {})", area_heading(field).to_lowercase())
+    } else {
+        name.to_owned()
+    }
+}
+
 fn period_word(period: Period) -> &'static str {
     match period {
         Period::Week => "week",
@@ -113,9 +127,13 @@ pub fn headline(report: &Report) -> String {
             format!("No {area} stands out: every one is at low risk.")
         };
     };
+    let field = report.parameters.area;
     let named: Vec<String> = risky
         .iter()
-        .map(|a| format!("{} ({}, {})", a.name, level_word(a.level), format::decimal(a.risk, 0)))
+        .map(|a| {
+            let name = area_name(field, &a.name);
+            format!("{name} ({}, {})", level_word(a.level), format::decimal(a.risk, 0))
+        })
         .collect();
     let list = match named.as_slice() {
         [one] => one.clone(),
@@ -129,7 +147,8 @@ pub fn headline(report: &Report) -> String {
     };
     let mut text = format!("The {noun} {list}.");
     if let Some(factor) = first.factors.first() {
-        text.push_str(&format!(" {} leads with {}.", first.name, factor.message));
+        let name = area_name(field, &first.name);
+        text.push_str(&format!(" {name} leads with {}.", factor.message));
     }
     text
 }
@@ -213,10 +232,10 @@ pub fn figures(report: &Report, drill: &Drill) -> Vec<Figure> {
 pub struct AreaRow {
     /// 1 for the riskiest.
     pub rank: usize,
-    /// The area.
+    /// The area, as the core names it.
     pub name: String,
-    /// Words for the `none` area, which holds the bugs without a value.
-    pub note: Option<String>,
+    /// The area, as the page shows it (see [`area_name`]).
+    pub shown: String,
     /// Its project page, when the areas are projects.
     pub project_href: Option<String>,
     /// `critical` … `low`.
@@ -247,8 +266,8 @@ pub struct AreaRow {
 
 /// The risk table, riskiest first, at most `limit` rows.
 pub fn area_rows(report: &Report, drill: &Drill, limit: usize) -> Vec<AreaRow> {
-    let projects = report.parameters.area == AreaField::Project;
-    let field = area_heading(report.parameters.area).to_lowercase();
+    let field = report.parameters.area;
+    let projects = field == AreaField::Project;
     report
         .areas
         .iter()
@@ -261,10 +280,10 @@ pub fn area_rows(report: &Report, drill: &Drill, limit: usize) -> Vec<AreaRow> {
             let (why, more) = reasons.split_at(reasons.len().min(2));
             AreaRow {
                 rank: n + 1,
-                project_href: (projects && area.name != "none")
+                project_href: (projects && area.name != NO_AREA)
                     .then(|| format!("/projects/{}", format::encode(&area.name))),
                 name: area.name.clone(),
-                note: (area.name == "none").then(|| format!("bugs with no {field}")),
+                shown: area_name(field, &area.name),
                 level: level_word(area.level),
                 risk: format::decimal(area.risk, 1),
                 meter: area.risk.clamp(0.0, 100.0).round() as u32,
@@ -411,7 +430,7 @@ pub struct InsightView {
     pub message: String,
     /// The area's open bugs, when the finding is about an area.
     pub area_href: Option<String>,
-    /// The area.
+    /// The area, as the page shows it.
     pub area: Option<String>,
     /// Issues behind it.
     pub issues: Vec<IssueRef>,
@@ -436,7 +455,7 @@ pub fn insights(
             },
             message: insight.message.clone(),
             area_href: insight.area.as_deref().map(|area| drill.link(Scope::Open, Some(area))),
-            area: insight.area.clone(),
+            area: insight.area.as_deref().map(|area| area_name(report.parameters.area, area)),
             issues: insight
                 .issues
                 .iter()
@@ -515,5 +534,17 @@ pub fn backtest(backtest: &Backtest) -> BacktestView {
         summary: format!("Checked on {} past date{plural}: {how}.", backtest.cutoffs),
         sentences,
         verdict: backtest.verdict.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_area_without_a_value_is_named_after_the_area_field() {
+        assert_eq!(area_name(AreaField::Component, "none"), "(no component)");
+        assert_eq!(area_name(AreaField::FixVersion, "none"), "(no fix version)");
+        assert_eq!(area_name(AreaField::Label, "server"), "server");
     }
 }

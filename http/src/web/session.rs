@@ -132,6 +132,14 @@ pub fn see_other(location: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
+/// `308 Permanent Redirect` to `location` (a local path), for a page asked for under
+/// another spelling of its address.
+pub fn moved(location: &str) -> Response {
+    let location =
+        HeaderValue::from_str(location).unwrap_or_else(|_| HeaderValue::from_static("/"));
+    (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, location)]).into_response()
+}
+
 /// Sends a visitor without a session to the sign-in page; a page asked for with GET is
 /// where they come back to.
 fn to_login(parts: &Parts) -> Response {
@@ -146,6 +154,14 @@ fn to_login(parts: &Parts) -> Response {
 pub async fn signed_in(headers: &HeaderMap, state: &AppState) -> Option<Authenticated> {
     let token = session_cookie(headers)?;
     state.auth.authenticate(&token).await.ok().flatten()
+}
+
+/// The person, when the request carries a live session; for the pages that anyone may see
+/// but that show a signed-in person their navigation.
+pub async fn viewer_of(headers: &HeaderMap, state: &AppState) -> Option<Viewer> {
+    let token = session_cookie(headers)?;
+    let who = state.auth.authenticate(&token).await.ok().flatten()?;
+    Some(Viewer { who, token })
 }
 
 /// A form body (`application/x-www-form-urlencoded`); a bad one answers with the error page.

@@ -9,14 +9,16 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 use bugdash::analytics::{Action, Event};
 use bugdash::auth::{Clock, SystemClock};
 
-use crate::extract::{client_of, SESSION_COOKIE};
-use crate::recording::{filter_names, path_parameter, Caller, CallerSlot, UNMATCHED};
+use crate::extract::client_of;
+use crate::recording::{
+    filter_names, login_caller, path_parameter, session_token, CallerSlot, UNMATCHED,
+};
 use crate::state::AppState;
 
 /// The action a page request of `method` on the route `template` stands for.
@@ -83,24 +85,6 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         ..Event::new(page_action(&method, &endpoint), at)
     });
     response
-}
-
-/// The session token a response's cookie sets.
-fn session_token(response: &Response) -> Option<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .filter_map(|value| value.split(';').next()?.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, token)| token.to_owned())
-}
-
-/// The caller a successful sign-in just created, read back from its session token.
-async fn login_caller(state: &AppState, token: Option<String>) -> Option<Caller> {
-    let who = state.auth.authenticate(&token?).await.ok().flatten()?;
-    Some(Caller::of(&who))
 }
 
 #[cfg(test)]

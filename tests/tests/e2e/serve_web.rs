@@ -187,6 +187,7 @@ async fn signing_in_never_redirects_off_the_site_nor_from_another_origin() {
     assert!(!form.contains("evil.example"), "the form does not carry the outside target");
     assert_eq!(cross.status(), StatusCode::FORBIDDEN);
     assert!(cross.headers().get("set-cookie").is_none());
+    assert!(cross.text().await.unwrap().contains("This form has expired"));
     assert_eq!(own.status(), StatusCode::SEE_OTHER);
 }
 
@@ -332,6 +333,8 @@ async fn page_forms_without_the_sessions_csrf_token_are_refused() {
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         let body = refused.text().await.unwrap();
         assert!(body.contains("data-testid=\"forbidden\""), "{body}");
+        assert!(body.contains("This form has expired or did not come from BugDash"), "{body}");
+        assert!(!body.contains("X-CSRF-Token"), "the API's words: {body}");
     }
     assert_eq!(still_in.status(), 200, "the refused forms changed nothing");
     assert_eq!(logout.status(), StatusCode::SEE_OTHER);
@@ -514,4 +517,141 @@ async fn the_issue_list_pages_through_with_its_filters() {
     assert!(first.contains("href=\"/projects/ZOOKEEPER/issues?component=server&#38;page=2\""));
     assert!(second.contains("rel=\"prev\""));
     assert!(first.contains("<span class=\"name\">component</span> server"));
+}
+
+/// The address a link with the words `words` leads to, unescaped.
+fn href_of(html: &str, words: &str) -> String {
+    let end = html.find(&format!(">{words}</a>")).unwrap_or_else(|| panic!("{words}: {html}"));
+    let start = html[..end].rfind("href=\"").expect("an href") + "href=\"".len();
+    unescape(&html[start..start + html[start..].find('"').unwrap()])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_way_back_from_a_drill_down_returns_to_the_analysis_it_came_from() {
+    let service = Service::start(TestStore::sqlite().await, test_settings()).await;
+    let session = service.login(USER).await;
+
+    for analysis in [
+        "/projects/ZOOKEEPER",
+        "/projects/ZOOKEEPER?window=30",
+        "/projects/ZOOKEEPER?window=all&component=server&status_category=new",
+    ] {
+        let html = text(&service, &session, analysis).await;
+        // The first drill-down link: the open bugs of the headline numbers.
+        let open = attribute_values(&html, "href")
+            .into_iter()
+            .find(|href| href.contains("/issues?"))
+            .expect("a drill-down link");
+        let list = text(&service, &session, &open).await;
+
+        assert_eq!(href_of(&list, "Back to the analysis"), analysis, "from {open}");
+        assert_eq!(href_of(&list, "Analysis"), analysis, "the breadcrumb, from {open}");
+    }
+    let all = text(&service, &session, "/projects/ZOOKEEPER?window=all").await;
+    let created = attribute_values(&all, "href")
+        .into_iter()
+        .find(|href| href.contains("/issues?") && href.contains("since="))
+        .expect("a link to the bugs created in the window");
+    let first = text(&service, &session, &created).await;
+    let second = text(&service, &session, &href_of(&first, "Older →")).await;
+    assert_eq!(href_of(&second, "Back to the analysis"), "/projects/ZOOKEEPER?window=all");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_way_back_to_anywhere_but_an_analysis_is_refused() {
+    let service = Service::start(TestStore::sqlite().await, test_settings()).await;
+    let session = service.login(USER).await;
+
+    for back in ["%2F%2Fevil.example%2Fprojects%2FX", "https%3A%2F%2Fevil.example", "%2Fadmin"] {
+        let path = format!("/projects/ZOOKEEPER/issues?type=Bug&back={back}");
+        let response = page(&service, Some(&session), &path).await;
+
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{back}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("back") && !html.contains("href=\"//evil"), "{html}");
+        assert!(!html.contains("href=\"https://evil") && !html.contains("href=\"/admin\""));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_area_without_a_value_is_named_after_the_area_field_not_none() {
+    let service = Service::start(TestStore::sqlite().await, test_settings()).await;
+    let session = service.login(USER).await;
+
+    let html = text(&service, &session, "/projects/ZOOKEEPER?window=all").await;
+    let labels = text(&service, &session, "/projects/ZOOKEEPER?window=all&area=label").await;
+    let projects = text(&service, &session, "/projects").await;
+
+    let headline = &html[html.find("data-testid=\"headline\"").unwrap()..];
+    let headline = &headline[..headline.find("</p>").unwrap()];
+    assert!(headline.contains("(no component) (high"), "{headline}");
+    assert!(!headline.contains("none"), "{headline}");
+    let row = area_row(&html, "none");
+    assert!(row.contains("(no component)"), "{row}");
+    assert!(row.contains("component=none"), "its links still select it: {row}");
+    assert!(area_row(&labels, "none").contains("(no label)"));
+    let zookeeper = &projects[projects.find("data-project=\"ZOOKEEPER\"").unwrap()..];
+    let zookeeper = &zookeeper[..zookeeper.find("</tr>").unwrap()];
+    assert!(zookeeper.contains("(no component)"), "{zookeeper}");
+    assert!(!zookeeper.contains(", none") && !zookeeper.contains(">none,"), "{zookeeper}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_placeholders_read_as_examples_not_as_values() {
+    let service = Service::start(TestStore::sqlite().await, test_settings()).await;
+    let session = service.login(USER).await;
+
+    let html = text(&service, &session, "/projects/ZOOKEEPER").await;
+
+    let placeholders = attribute_values(&html, "placeholder");
+    let bare: Vec<&String> = placeholders
+        .iter()
+        .filter(|p| !p.is_empty() && !p.starts_with("e.g. ") && !p.starts_with("default "))
+        .collect();
+    assert!(bare.is_empty(), "placeholders that look like values: {bare:?}");
+    assert!(placeholders.contains(&"e.g. server".to_owned()), "{placeholders:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_page_paths_get_the_html_404_and_api_paths_the_json_one() {
+    let service = Service::start(TestStore::sqlite().await, test_settings()).await;
+    let session = service.login(USER).await;
+
+    for path in ["/nope", "/projects/ZOOKEEPER/nope", "/admin/nope"] {
+        let signed_in = page(&service, Some(&session), path).await;
+        let signed_out = page(&service, None, path).await;
+
+        assert_eq!(signed_in.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(signed_in.headers()["content-type"], "text/html; charset=utf-8", "{path}");
+        let html = signed_in.text().await.unwrap();
+        assert!(html.contains("Not found") && html.contains("data-testid=\"nav\""), "{html}");
+        assert_eq!(signed_out.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(signed_out.headers()["content-type"], "text/html; charset=utf-8");
+    }
+    for path in ["/api/nope", "/api/projects/ZOOKEEPER/nope", "/healthz/nope"] {
+        let response = page(&service, Some(&session), path).await;
+
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(response.headers()["content-type"], "application/json", "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found", "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_keys_in_other_spellings_redirect_and_unreadable_ones_are_named() {
+    let service = Service::start(TestStore::sqlite().await, test_settings()).await;
+    let session = service.login(USER).await;
+
+    let lower = page(&service, Some(&session), "/projects/zookeeper?window=30").await;
+    let list = page(&service, Some(&session), "/projects/zookeeper/issues?type=Bug").await;
+    let unreadable = page(&service, Some(&session), "/projects/%ff").await;
+
+    assert_eq!(lower.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(location(&lower), "/projects/ZOOKEEPER?window=30");
+    assert_eq!(list.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(location(&list), "/projects/ZOOKEEPER/issues?type=Bug");
+    assert_eq!(unreadable.status(), StatusCode::BAD_REQUEST);
+    let html = unreadable.text().await.unwrap();
+    assert!(html.contains("project key") && !html.contains("Invalid URL"), "{html}");
 }
