@@ -16,7 +16,8 @@
 //! Phases: logins (100 accounts, 8 at once), `/api/projects`, the analysis warm (one
 //! option set, cached) at 100 and at 1,000 connections asking back to back, then 1,000
 //! sessions each asking at a steady pace, offering 5,000, 10,000 and 15,000 requests/s
-//! together (latency counted from when each request was due), and cold (options never seen, so
+//! together (latency counted from when each request was due), 10,000 requests/s paced
+//! again while logins run 8 at once beside it (both measured), and cold (options never seen, so
 //! every request computes a report). `BUGDASH_BENCH_SECONDS` sets each phase's length
 //! (default 5). `BUGDASH_BENCH_MEMO_MS` replaces the service's memo of data versions
 //! (`bugdash_http::state::DATA_VERSION_MEMO`; 0 reads them on every request). Rate limits are raised out of the way: a phase measures the service, not
@@ -113,6 +114,16 @@ fn run_scenario(scenario: &str, phase: Duration) {
             let name = format!("analysis warm ({PACED_SESSIONS} sessions paced, {rate}/s offered)");
             print_phase(scenario, &name, &figures);
         }
+        // Logins while the analysis is asked at the target rate: sign-ins (Argon2id on the
+        // blocking pool) must not take the other requests' latency with them.
+        let rate = MIXED_RATE;
+        let interval = Duration::from_secs_f64(PACED_SESSIONS as f64 / rate as f64);
+        let logins = tokio::spawn(login_for(address, phase));
+        let figures = paced(address, &cookies, PACED_SESSIONS, interval, phase, same.clone()).await;
+        let logins = logins.await.expect("login loop");
+        let name = format!("analysis warm ({PACED_SESSIONS} paced, {rate}/s) during logins");
+        print_phase(scenario, &name, &figures);
+        print_phase(scenario, "login (8 at once) during that load", &logins);
         let serial = Arc::new(AtomicU64::new(0));
         let cold = move |_| {
             // Every horizon from 1 to 3650 days is a distinct option set, never cached.
@@ -305,6 +316,27 @@ fn print_phase(scenario: &str, phase: &str, figures: &Figures) {
         sorted.len(),
         figures.failures,
     );
+}
+
+/// Requests per second offered by the paced analysis phase that runs beside logins.
+const MIXED_RATE: usize = 10_000;
+
+/// Signs users in, 8 at once, again and again until `length` has passed; returns the
+/// login figures.
+async fn login_for(address: SocketAddr, length: Duration) -> Figures {
+    let began = Instant::now();
+    let mut figures = Figures::default();
+    let mut next = 0;
+    while began.elapsed() < length {
+        let batch: Vec<usize> = (next..next + 8).map(|n| n % USERS).collect();
+        next += 8;
+        let tasks: Vec<_> = batch.iter().map(|n| tokio::spawn(login(address, *n))).collect();
+        for task in tasks {
+            figures.latencies.push(task.await.expect("login task").1);
+        }
+    }
+    figures.elapsed = began.elapsed();
+    figures
 }
 
 /// Signs every user in, 8 at once; returns their cookies and the login figures.
