@@ -123,13 +123,23 @@ impl Words<'_> {
         let (sum, count) = present.fold((0.0, 0usize), |(s, c), a| (s + a.decayed, c + 1));
         let mean = sum / count.max(1) as f64;
         let relative = if mean > 0.0 { m.decayed / mean } else { 0.0 };
-        format!(
-            "{} in {}, severity-weighted recent score {:.1} ({:.1}x the average area)",
-            plural(m.recent, "bug"),
-            last_days(self.ctx.horizon_days),
-            m.decayed,
-            relative
-        )
+        let window = last_days(self.ctx.horizon_days);
+        let score = format!("{:.1}, {relative:.1}x the average area", m.decayed);
+        if m.recent == 0 && m.decayed <= 0.0 {
+            format!("no bugs in {window}")
+        } else if m.recent == 0 {
+            // Older bugs still weigh (they decay, they do not vanish): say so, or a "no
+            // bugs" reason would read as a contradiction of the score beside it.
+            format!(
+                "no bugs in {window}, but earlier ones weighted by severity and recency still \
+                 score {score}"
+            )
+        } else {
+            format!(
+                "{} in {window}; weighted by severity and recency, recent bugs score {score}",
+                plural(m.recent, "bug")
+            )
+        }
     }
 
     fn open_load(&self) -> String {
@@ -138,7 +148,7 @@ impl Words<'_> {
             return "no open bugs".to_string();
         };
         let age = days((self.measures.at - oldest) as f64 / MS_PER_DAY);
-        let load = format!("weighted open load {:.1}", m.open_load);
+        let load = format!("weighted by priority and age: {:.1}", m.open_load);
         let top = self.top_label;
         // "Oldest" right after the top-priority count would read as the oldest of those, so
         // the age names the open bug it belongs to.

@@ -376,12 +376,12 @@ fn area_factors_are_sorted_with_points_and_plain_words() {
     };
     assert_eq!(
         message("decayed_bugs"),
-        "5 bugs in the last 30 days, severity-weighted recent score 12.4 (2.5x the average area)"
+        "5 bugs in the last 30 days; weighted by severity and recency, recent bugs score 12.4, 2.5x the average area"
     );
     assert_eq!(
         message("open_load"),
-        "5 open bugs, 2 of them Blocker/Critical; oldest open bug 110 days old (weighted open \
-         load 28.1)"
+        "5 open bugs, 2 of them Blocker/Critical; oldest open bug 110 days old (weighted by \
+         priority and age: 28.1)"
     );
     assert_eq!(
         message("inflow_trend"),
@@ -1122,14 +1122,14 @@ fn messages_use_the_singular_for_one_day_bug_and_area_period() {
         factor_message(core, "inflow_trend"),
         "inflow up 2.0x: 1 bug in the last day against 0.5 per day before (p = 0.556)"
     );
-    assert!(factor_message(core, "decayed_bugs").starts_with("1 bug in the last day, "));
+    assert!(factor_message(core, "decayed_bugs").starts_with("1 bug in the last day; "));
     assert_eq!(
         factor_message(core, "open_load"),
-        "3 open bugs, 0 of them Blocker; oldest open bug 3.0 days old (weighted open load 6.3)"
+        "3 open bugs, 0 of them Blocker; oldest open bug 3.0 days old (weighted by priority and age: 6.3)"
     );
     assert_eq!(
         factor_message(area(&report, "ui"), "open_load"),
-        "1 open bug, of priority Blocker, 0.5 days old (weighted open load 8.1)"
+        "1 open bug, of priority Blocker, 0.5 days old (weighted by priority and age: 8.1)"
     );
     let verdict = &report.backtest.verdict;
     assert!(verdict.starts_with("Over 1 cut-off (1 area-period, 1 with a bug) "), "{verdict}");
@@ -1154,6 +1154,21 @@ fn open_load_message_gives_the_age_of_the_oldest_open_bug_not_of_the_critical_on
         ),
         "{message}"
     );
+}
+
+#[test]
+fn an_area_with_no_recent_bugs_says_its_score_comes_from_earlier_ones() {
+    // c client: no bug in the 30 days to 2019-01-11, but weighted bugs from before.
+    let report = run(zookeeper(), &Params::default());
+    let message = factor_message(area(&report, "c client"), "decayed_bugs");
+    assert!(
+        message.starts_with(
+            "no bugs in the last 30 days, but earlier ones weighted by severity and recency \
+             still score "
+        ),
+        "{message}"
+    );
+    assert!(!message.contains("0 bugs"), "{message}");
 }
 
 #[test]
