@@ -10,6 +10,7 @@
 //! ever adds them. Without a DSN no client is started and nothing is sent.
 
 use std::borrow::Cow;
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -63,7 +64,10 @@ pub fn init_tracing(logs: Option<LogFormat>, sentry: bool) {
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colours only on a terminal: a log file or journald gets no escape codes.
+    let lines = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let lines = match logs {
         None => None,
         Some(LogFormat::Text) => Some(lines.boxed()),

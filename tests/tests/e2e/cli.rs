@@ -42,3 +42,20 @@ async fn analyze_of_a_synced_project_equals_analyze_of_its_files(store: TestStor
     assert_eq!(text(&from_store), text(&from_files));
 }
 both_backends!(analyze_of_a_synced_project_equals_analyze_of_its_files);
+
+/// Log lines written to a pipe (a log file, journald) carry no terminal colour codes.
+#[test]
+fn log_lines_to_a_pipe_have_no_colour_codes() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let output = binary::command(folder.path(), &[])
+        .arg("--data-dir")
+        .arg(folder.path().join("data"))
+        .args(["jobs", "run", "session-cleanup"])
+        .output()
+        .expect("bugdash runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("session-cleanup"), "a log line names the job: {stderr}");
+    assert!(!stderr.contains('\u{1b}'), "no escape codes: {stderr:?}");
+}
