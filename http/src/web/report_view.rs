@@ -381,11 +381,23 @@ pub fn trend_chart(report: &Report, drill: &Drill) -> (Svg, String) {
         point_links: Some(&links),
     });
     let slope = &report.trends.created_slope;
-    let words = format!(
+    let mut words = format!(
         "New bugs per {word}: {}.",
         slope_words(slope.per_period, &slope.direction, word, "rising", "falling")
     );
+    words.push_str(&first_period_words(report));
     (svg, words)
+}
+
+/// What the first point counts when its period starts before the window: every period is
+/// counted whole, so its numbers can exceed the window's own (empty otherwise).
+fn first_period_words(report: &Report) -> String {
+    let Some(first) = report.trends.points.first() else { return String::new() };
+    if first.start >= report.window.start.date() {
+        return String::new();
+    }
+    let word = period_word(report.trends.period);
+    format!(" The first {word} starts on {}, before the window, and is counted whole.", first.start)
 }
 
 /// The open backlog at each period's end, and its trend in words.

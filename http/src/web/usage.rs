@@ -70,7 +70,7 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
         None => None,
     };
     let Some(caller) = caller else { return response };
-    let filters = filter_names(uri.query());
+    let filters = page_filters(uri.query());
     recorder.record(Event {
         account_id: Some(caller.account_id),
         session_id: Some(caller.session_id),
@@ -87,6 +87,17 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     response
 }
 
+/// Query parameters that move around a page rather than choose what it shows.
+const NAVIGATION: [&str; 3] = ["page", "back", "next"];
+
+/// The names of the filters a page view used: its query's names without the navigation
+/// ones (a page number or the way back is not a filter anyone applied).
+fn page_filters(query: Option<&str>) -> Vec<String> {
+    let mut names = filter_names(query);
+    names.retain(|name| !NAVIGATION.contains(&name.as_str()));
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +109,13 @@ mod tests {
         assert_eq!(page_action(&Method::POST, "/admin/sync/{key}"), Action::StartSync);
         assert_eq!(page_action(&Method::POST, "/admin/users/{id}"), Action::AdminAction);
         assert_eq!(page_action(&Method::GET, "/admin/users"), Action::ApiCall);
+    }
+
+    #[test]
+    fn page_numbers_and_ways_back_are_not_recorded_as_filters() {
+        let query = "component=server&page=2&back=%2Fprojects%2FZOOKEEPER%3Fwindow%3D30&window=30";
+
+        assert_eq!(page_filters(Some(query)), ["component", "window"]);
+        assert!(page_filters(Some("page=3")).is_empty());
     }
 }

@@ -655,3 +655,19 @@ async fn project_keys_in_other_spellings_redirect_and_unreadable_ones_are_named(
     let html = unreadable.text().await.unwrap();
     assert!(html.contains("project key") && !html.contains("Invalid URL"), "{html}");
 }
+
+/// The 90 days to 2019-01-11 start on Saturday 2018-10-13: the chart's first week starts
+/// on Monday 2018-10-08 and counts all of it, which the caption says. The whole history
+/// starts with the first bug, on Monday 2008-06-09: nothing to say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trend_caption_says_when_the_first_period_starts_before_the_window() {
+    let service = Service::start(TestStore::sqlite().await, test_settings()).await;
+    let session = service.login(USER).await;
+
+    let default = text(&service, &session, "/projects/ZOOKEEPER").await;
+    let from_monday = text(&service, &session, "/projects/ZOOKEEPER?window=all").await;
+
+    let note = "The first week starts on 2018-10-08, before the window, and is counted whole.";
+    assert!(default.contains(note), "{default}");
+    assert!(!from_monday.contains("before the window"), "{from_monday}");
+}
