@@ -17,25 +17,21 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 fn full_analysis(c: &mut Criterion) {
     let base = zookeeper_issues();
     let params = Params { window: Window::All, ..Params::default() };
+    let mut cases: Vec<(&str, Vec<Issue>)> = vec![("full_with_backtest", base.clone())];
+    for size in [100_000, 1_000_000] {
+        cases.push(("full_with_backtest", scaled(&base, size)));
+    }
+    let unshared = scaled(&base, 100_000).iter().map(unshare).collect();
+    cases.push(("full_with_backtest_unshared", unshared));
     let mut group = c.benchmark_group("analysis");
-    for &size in &[base.len(), 100_000, 1_000_000] {
-        let issues = if size == base.len() { base.clone() } else { scaled(&base, size) };
+    for (name, issues) in &cases {
+        let size = issues.len();
         group.throughput(Throughput::Elements(size as u64));
         group.sample_size(if size >= 1_000_000 { 10 } else { 20 });
-        group.bench_with_input(
-            BenchmarkId::new("full_with_backtest", size),
-            &issues,
-            |b, issues| b.iter(|| analyze(issues, &params).map(|r| r.areas.len()).unwrap_or(0)),
-        );
+        group.bench_with_input(BenchmarkId::new(*name, size), issues, |b, issues| {
+            b.iter(|| analyze(issues, &params).map(|r| r.areas.len()).unwrap_or(0))
+        });
     }
-    let unshared: Vec<Issue> = scaled(&base, 100_000).iter().map(unshare).collect();
-    group.throughput(Throughput::Elements(unshared.len() as u64));
-    group.sample_size(20);
-    group.bench_with_input(
-        BenchmarkId::new("full_with_backtest_unshared", unshared.len()),
-        &unshared,
-        |b, issues| b.iter(|| analyze(issues, &params).map(|r| r.areas.len()).unwrap_or(0)),
-    );
     group.finish();
 }
 

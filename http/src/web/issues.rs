@@ -16,9 +16,9 @@ use bugdash::service::options::{params_from_pairs, FILTER_NAMES};
 
 use super::drill::{back_address, BACK};
 use super::format;
-use super::projects::{path_key, respelt, title, without_blanks};
+use super::projects::{canonical_address, path_key, title};
 use super::report_view::{jira_base, jira_link};
-use super::session::{see_other, Viewer};
+use super::session::Viewer;
 use super::view::{render, Layout, Link, Section};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::QueryPairs;
@@ -80,12 +80,8 @@ pub async fn issues(
         Ok(key) => key,
         Err(error) => return viewer.refuse(error),
     };
-    if let Some(redirect) = respelt(&typed, &key, "/issues", &uri) {
+    if let Some(redirect) = canonical_address(&typed, &key, "/issues", &uri, &pairs) {
         return redirect;
-    }
-    let path = format!("/projects/{}/issues", format::encode(&key));
-    if let Some(clean) = without_blanks(&path, &pairs) {
-        return see_other(&clean);
     }
     let back = Link {
         href: format!("/projects/{}", format::encode(&key)),

@@ -219,13 +219,10 @@ pub async fn project(
         Ok(key) => key,
         Err(error) => return viewer.refuse_with(error, Some(projects_link())),
     };
-    if let Some(redirect) = respelt(&typed, &key, "", &uri) {
+    if let Some(redirect) = canonical_address(&typed, &key, "", &uri, &pairs) {
         return redirect;
     }
     let path = format!("/projects/{}", format::encode(&key));
-    if let Some(clean) = without_blanks(&path, &pairs) {
-        return see_other(&clean);
-    }
     match project_page(&state, &viewer, &key, &pairs).await {
         Ok(page) => page,
         Err(error @ ApiError::Core(bugdash::Error::InvalidParameter { .. })) => {
@@ -257,10 +254,25 @@ pub fn path_key(path: Result<Path<String>, PathRejection>) -> ApiResult<(String,
     Ok((typed, key))
 }
 
+/// The redirect that replaces the page `/projects/{key}{rest}` asked for as `uri`, when it
+/// has another address: [`respelt`] or, failing that, the address [`without_blanks`].
+pub fn canonical_address(
+    typed: &str,
+    key: &str,
+    rest: &str,
+    uri: &Uri,
+    pairs: &[(String, String)],
+) -> Option<Response> {
+    respelt(typed, key, rest, uri).or_else(|| {
+        let path = format!("/projects/{}{rest}", format::encode(key));
+        without_blanks(&path, pairs).map(|clean| see_other(&clean))
+    })
+}
+
 /// When the path spells the key otherwise than the service (`zookeeper`, `all`), a
 /// permanent redirect to the same page and query under the service's spelling, so that one
 /// analysis has one address.
-pub fn respelt(typed: &str, key: &str, rest: &str, uri: &Uri) -> Option<Response> {
+fn respelt(typed: &str, key: &str, rest: &str, uri: &Uri) -> Option<Response> {
     if typed == key {
         return None;
     }
@@ -278,7 +290,7 @@ pub fn title(key: &str) -> String {
 }
 
 /// The address without the blank options, when some are blank (a form sends every field).
-pub fn without_blanks(path: &str, pairs: &[(String, String)]) -> Option<String> {
+fn without_blanks(path: &str, pairs: &[(String, String)]) -> Option<String> {
     if pairs.iter().all(|(_, value)| !value.trim().is_empty()) {
         return None;
     }
