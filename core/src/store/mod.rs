@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod analytics;
 mod file_lock;
+mod pg_copy;
 pub mod postgres;
 mod postgres_accounts;
 mod postgres_analytics;

@@ -3,9 +3,11 @@
 //! A batch of issues travels as one array per column and is unnested by the server, so a
 //! batch costs a handful of statements whatever its size. Issues whose content hash did
 //! not change are not rewritten at all; changed ones get their child rows deleted and
-//! inserted again in the same transaction. A bulk write keeps two batches in flight on
-//! two connections, because the server, not BugDash, is the bottleneck of an import and a
-//! second backend process uses a second core.
+//! inserted again in the same transaction, by binary `COPY` (see `pg_copy`). A bulk write
+//! keeps three batches in flight on three connections, because the server, not BugDash, is
+//! the bottleneck of an import: a second backend process uses a second core, and a third
+//! keeps both busy while one batch waits on a round trip (import of 600,000 REST issues:
+//! 43.5k issues/s with two, 45.3k with three).
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -13,6 +15,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
+use super::pg_copy::BinaryRows;
 use super::rows::{self, comments_json, failed, history_source_name, IssueRow, Prepared};
 use super::{
     stable_hash, Backend, LockHolder, ProjectInfo, ProjectVersion, Store, SyncLock, SyncRun,
@@ -25,7 +28,7 @@ use crate::{Error, Result};
 pub const DEFAULT_BATCH_SIZE: usize = 1_000;
 
 /// Batches a bulk write keeps in flight, each on a connection of its own.
-const BATCHES_IN_FLIGHT: usize = 2;
+const BATCHES_IN_FLIGHT: usize = 3;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -138,7 +141,7 @@ const UPSERT_ISSUES: &str = concat!(
     ts!("t.updated"),
     ", ",
     ts!("t.resolved"),
-    ", t.environment, t.assignee, t.reporter, t.summary, t.description, t.comments::jsonb, ",
+    ", t.environment, t.assignee, t.reporter, t.summary, t.description, t.comments, ",
     "t.history_source, t.history_complete, t.reopen_count, t.content_hash, ",
     ts!("$21"),
     " FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], ",
@@ -206,11 +209,16 @@ impl PostgresStore {
         let now = rows::now();
         let mut stats = WriteStats::default();
         for group in prepared.chunks(self.batch_size * BATCHES_IN_FLIGHT) {
-            let (first, second) = group.split_at(group.len().min(self.batch_size));
-            let (a, b) =
-                tokio::try_join!(self.commit_batch(first, now), self.commit_batch(second, now))?;
+            let (first, rest) = group.split_at(group.len().min(self.batch_size));
+            let (second, third) = rest.split_at(rest.len().min(self.batch_size));
+            let (a, b, c) = tokio::try_join!(
+                self.commit_batch(first, now),
+                self.commit_batch(second, now),
+                self.commit_batch(third, now)
+            )?;
             stats += a;
             stats += b;
+            stats += c;
         }
         Ok(stats)
     }
@@ -381,6 +389,7 @@ async fn delete_children(conn: &mut PgConnection, ids: &[i64]) -> Result<()> {
     Ok(())
 }
 
+/// Inserts child rows with binary `COPY`, one per table that has rows.
 async fn insert_children(conn: &mut PgConnection, children: &rows::Children<'_>) -> Result<()> {
     for (table, rows) in
         [("issue_components", &children.components), ("issue_labels", &children.labels)]
@@ -388,52 +397,52 @@ async fn insert_children(conn: &mut PgConnection, children: &rows::Children<'_>)
         if rows.ids.is_empty() {
             continue;
         }
-        let sql = format!(
-            "INSERT INTO {table} (issue_id, ordinal, name) \
-             SELECT * FROM UNNEST($1::int8[], $2::int4[], $3::text[])"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&rows.ids)
-            .bind(&rows.ordinals)
-            .bind(&rows.names)
-            .execute(&mut *conn)
-            .await
-            .map_err(failed("write components and labels"))?;
+        let mut body = BinaryRows::with_capacity(rows.ids.len() * 48);
+        for ((id, ordinal), name) in rows.ids.iter().zip(&rows.ordinals).zip(&rows.names) {
+            body.row(3).int8(*id).int4(*ordinal).text(name)?;
+        }
+        let sql = format!("COPY {table} (issue_id, ordinal, name) FROM STDIN (FORMAT binary)");
+        copy_in(conn, &sql, body, "write components and labels").await?;
     }
     let (versions, kinds) = &children.versions;
     if !versions.ids.is_empty() {
-        sqlx::query(
-            "INSERT INTO issue_versions (issue_id, kind, ordinal, name) \
-             SELECT * FROM UNNEST($1::int8[], $2::text[], $3::int4[], $4::text[])",
-        )
-        .bind(&versions.ids)
-        .bind(kinds)
-        .bind(&versions.ordinals)
-        .bind(&versions.names)
-        .execute(&mut *conn)
-        .await
-        .map_err(failed("write versions"))?;
+        let mut body = BinaryRows::with_capacity(versions.ids.len() * 56);
+        let rows = versions.ids.iter().zip(kinds).zip(&versions.ordinals).zip(&versions.names);
+        for (((id, kind), ordinal), name) in rows {
+            body.row(4).int8(*id).text(kind)?.int4(*ordinal).text(name)?;
+        }
+        let sql = "COPY issue_versions (issue_id, kind, ordinal, name) FROM STDIN (FORMAT binary)";
+        copy_in(conn, sql, body, "write versions").await?;
     }
     let rows::ChangeRows { ids, ordinals, at, from, to } = &children.changes;
     if !ids.is_empty() {
-        let sql = concat!(
-            "INSERT INTO issue_status_changes (issue_id, ordinal, at, from_status, to_status) ",
-            "SELECT t.id, t.ordinal, ",
-            ts!("t.at"),
-            ", t.from_status, t.to_status ",
-            "FROM UNNEST($1::int8[], $2::int4[], $3::int8[], $4::text[], $5::text[]) ",
-            "AS t(id, ordinal, at, from_status, to_status)"
-        );
-        sqlx::query(sql)
-            .bind(ids)
-            .bind(ordinals)
-            .bind(at)
-            .bind(from)
-            .bind(to)
-            .execute(&mut *conn)
-            .await
-            .map_err(failed("write status history"))?;
+        let mut body = BinaryRows::with_capacity(ids.len() * 72);
+        for ((((id, ordinal), at), from), to) in ids.iter().zip(ordinals).zip(at).zip(from).zip(to)
+        {
+            body.row(5).int8(*id).int4(*ordinal).timestamptz("status change time", *at)?;
+            body.opt_text(*from)?.text(to)?;
+        }
+        let sql = "COPY issue_status_changes (issue_id, ordinal, at, from_status, to_status) \
+                   FROM STDIN (FORMAT binary)";
+        copy_in(conn, sql, body, "write status history").await?;
     }
+    Ok(())
+}
+
+/// Runs one `COPY ... FROM STDIN` with `body`; a failure is reported as `operation`.
+async fn copy_in(
+    conn: &mut PgConnection,
+    sql: &str,
+    body: BinaryRows,
+    operation: &'static str,
+) -> Result<()> {
+    let mut copy = conn.copy_in_raw(sql).await.map_err(failed(operation))?;
+    if let Err(error) = copy.send(body.finish()).await {
+        // Ends the COPY so the connection stays usable; the transaction rolls back anyway.
+        let _ = copy.abort(format!("{operation} failed")).await;
+        return Err(failed(operation)(error));
+    }
+    copy.finish().await.map_err(failed(operation))?;
     Ok(())
 }
 

@@ -735,12 +735,17 @@ async fn importing_a_file_twice_writes_it_once(harness: Harness) {
 both_backends!(importing_a_file_twice_writes_it_once);
 
 async fn a_bad_issue_mid_file_fails_the_run_and_a_rerun_completes_it(harness: Harness) {
+    use bugdash::ingest::import::BATCH;
+
     let store = harness.store();
     let dir = tempfile::tempdir().expect("temporary folder");
     let file = dir.path().join("big.json");
     let mut records = zookeeper_records(2);
-    let good = records[2_499]["fields"]["created"].clone();
-    records[2_499]["fields"]["created"] = "9999-12-31T23:59:59.000+0000".into();
+    // The fault lies in the second batch, 500 issues into it.
+    let bad = BATCH + 499;
+    assert!(bad < records.len(), "the test needs more than {bad} records");
+    let good = records[bad]["fields"]["created"].clone();
+    records[bad]["fields"]["created"] = "9999-12-31T23:59:59.000+0000".into();
     write_array(&file, &records);
     let request = import_request(vec![file.clone()]);
 
@@ -748,19 +753,25 @@ async fn a_bad_issue_mid_file_fails_the_run_and_a_rerun_completes_it(harness: Ha
 
     let Error::Input { source_name, position, message } = &fault else { panic!("{fault:?}") };
     assert_eq!(source_name, &file.display().to_string());
-    assert_eq!(position, &Position::Record { record: 2_500, line: Some(2_501) });
+    let record = bad as u64 + 1;
+    assert_eq!(position, &Position::Record { record, line: Some(record + 1) });
     assert!(message.contains("field `created`"), "{message}");
-    // The first batch (2,000 issues) was sent before the fault was read; no more.
-    assert_eq!(harness.count("SELECT COUNT(*) FROM issues").await, 2_000);
+    // The first batch was sent before the fault was read; no more.
+    let total = records.len() as u64;
+    assert_eq!(harness.count("SELECT COUNT(*) FROM issues").await, BATCH as i64);
     let run = &store.runs(Some("ZOOKEEPER"), 1).await.expect("runs")[0];
-    assert_eq!((run.outcome.as_str(), run.issues_written), ("failed", 2_000));
-    assert!(run.errors[0].contains("record 2500 (line 2501)"), "{:?}", run.errors);
+    assert_eq!((run.outcome.as_str(), run.issues_written), ("failed", BATCH as u64));
+    let placed = format!("record {record} (line {})", record + 1);
+    assert!(run.errors[0].contains(&placed), "{:?}", run.errors);
 
-    records[2_499]["fields"]["created"] = good;
+    records[bad]["fields"]["created"] = good;
     write_array(&file, &records);
     let rerun = import_files(store, &request, &NoProgress).await.expect("fixed file");
-    assert_eq!((rerun.written.inserted, rerun.written.unchanged), (1_654, 2_000));
-    assert_eq!(harness.count("SELECT COUNT(*) FROM issues").await, 3_654);
+    assert_eq!(
+        (rerun.written.inserted, rerun.written.unchanged),
+        (total - BATCH as u64, BATCH as u64)
+    );
+    assert_eq!(harness.count("SELECT COUNT(*) FROM issues").await, total as i64);
 }
 both_backends!(a_bad_issue_mid_file_fails_the_run_and_a_rerun_completes_it);
 
