@@ -10,8 +10,8 @@
 //! - `big`: 100,000 scaled copies of the ZooKeeper bugs in SQLite, analysis only;
 //! - `recording`: the cached analysis endpoint (100 connections) of two SQLite services,
 //!   one recording usage events and one with the recorder off (`state.recorder = None`),
-//!   in alternating rounds (three each); prints each round and the difference of the
-//!   summed throughput (target: at most 5%).
+//!   in alternating rounds (three each, `BUGDASH_BENCH_ROUNDS` for more); prints each
+//!   round and the difference of the summed throughput (target: at most 5%).
 //!
 //! Phases: logins (100 accounts, 8 at once), `/api/projects`, the analysis warm (one
 //! option set, cached) at 100 and at 1,000 connections asking back to back, then 1,000
@@ -48,6 +48,7 @@ use tokio::net::TcpStream;
 
 const SCENARIOS: &str = "BUGDASH_BENCH_SERVE";
 const SECONDS: &str = "BUGDASH_BENCH_SECONDS";
+const ROUNDS: &str = "BUGDASH_BENCH_ROUNDS";
 const MEMO_MS: &str = "BUGDASH_BENCH_MEMO_MS";
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const DEFAULT_REDIS: &str = "redis://127.0.0.1:6379";
@@ -137,7 +138,7 @@ fn run_scenario(scenario: &str, phase: Duration) {
     server.block_on(setup.finish());
 }
 
-/// Rounds of each side in the `recording` scenario.
+/// Rounds of each side in the `recording` scenario unless `BUGDASH_BENCH_ROUNDS` says.
 const RECORDING_ROUNDS: usize = 3;
 
 /// The cached analysis endpoint with usage recording on against off, alternating rounds so
@@ -155,7 +156,12 @@ fn run_recording(phase: Duration) {
         let (off_cookies, _) = login_all(off.address).await;
         hammer(on.address, &on_cookies, 1, Duration::ZERO, same.clone()).await;
         hammer(off.address, &off_cookies, 1, Duration::ZERO, same.clone()).await;
-        for round in 1..=RECORDING_ROUNDS {
+        let rounds = std::env::var(ROUNDS)
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or(RECORDING_ROUNDS);
+        for round in 1..=rounds {
             let figures = hammer(on.address, &on_cookies, 100, phase, same.clone()).await;
             print_phase("recording", &format!("warm, recording on, round {round}"), &figures);
             on_total.0 += figures.latencies.len();

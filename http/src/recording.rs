@@ -125,7 +125,7 @@ pub async fn record(State(state): State<AppState>, request: Request<Body>, next:
         None => None,
     };
     if let Some(caller) = caller {
-        recorder.record(event(&seen, caller, status, seconds));
+        recorder.record(event(seen, caller, status, seconds));
     }
     response
 }
@@ -148,7 +148,8 @@ pub(crate) async fn login_caller(state: &AppState, token: Option<String>) -> Opt
     Some(Caller::of(&who))
 }
 
-fn event(seen: &Seen, caller: Caller, status: u16, seconds: f64) -> Event {
+/// The event of a request; takes what it can from `seen` rather than copying it.
+fn event(seen: Seen, caller: Caller, status: u16, seconds: f64) -> Event {
     let filters = filter_names(seen.uri.query());
     let action = action_of(&seen.method, &seen.endpoint);
     Event {
@@ -156,12 +157,13 @@ fn event(seen: &Seen, caller: Caller, status: u16, seconds: f64) -> Event {
         session_id: Some(caller.session_id),
         department: caller.department,
         project: path_parameter(&seen.endpoint, seen.uri.path(), "{key}"),
-        filters: (!filters.is_empty()).then(|| serde_json::json!(filters)),
+        filters: (!filters.is_empty())
+            .then(|| serde_json::Value::Array(filters.into_iter().map(Into::into).collect())),
         method: Some(seen.method.to_string()),
-        endpoint: Some(seen.endpoint.clone()),
+        endpoint: Some(seen.endpoint),
         status: Some(status),
         latency_ms: Some(seconds * 1000.0),
-        client_addr: seen.client_addr.clone(),
+        client_addr: seen.client_addr,
         ..Event::new(action, seen.at)
     }
 }
