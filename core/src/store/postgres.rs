@@ -211,14 +211,16 @@ impl PostgresStore {
         for group in prepared.chunks(self.batch_size * BATCHES_IN_FLIGHT) {
             let (first, rest) = group.split_at(group.len().min(self.batch_size));
             let (second, third) = rest.split_at(rest.len().min(self.batch_size));
-            let (a, b, c) = tokio::try_join!(
+            // All three run to their end even when one fails: a batch dropped in the middle
+            // of a `COPY` would leave its connection with a reply unread (see `Finished`).
+            let (a, b, c) = tokio::join!(
                 self.commit_batch(first, now),
                 self.commit_batch(second, now),
                 self.commit_batch(third, now)
-            )?;
-            stats += a;
-            stats += b;
-            stats += c;
+            );
+            stats += a?;
+            stats += b?;
+            stats += c?;
         }
         Ok(stats)
     }
@@ -239,7 +241,8 @@ impl PostgresStore {
         if batch.is_empty() {
             return Ok(WriteStats::default());
         }
-        let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
+        let mut conn = Finished::acquire(&self.pool).await?;
+        let mut tx = conn.begin().await.map_err(failed("begin a transaction"))?;
         sqlx::query(
             "SELECT set_config('synchronous_commit', 'off', true), \
              set_config('default_toast_compression', $1, true)",
@@ -250,13 +253,15 @@ impl PostgresStore {
         .map_err(failed("begin a bulk write"))?;
         let stats = write_batch(&mut tx, batch, now, self.batch_size).await?;
         tx.commit().await.map_err(failed("commit issues"))?;
+        conn.finished();
         Ok(stats)
     }
 
     /// Writes a page of a sync and its state in one transaction.
     async fn write_page(&self, issues: &[Issue], state: &SyncState) -> Result<WriteStats> {
         let prepared = rows::prepare(issues)?;
-        let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
+        let mut conn = Finished::acquire(&self.pool).await?;
+        let mut tx = conn.begin().await.map_err(failed("begin a transaction"))?;
         if self.lz4 {
             sqlx::query("SET LOCAL default_toast_compression = lz4")
                 .execute(&mut *tx)
@@ -266,7 +271,47 @@ impl PostgresStore {
         let stats = write_batch(&mut tx, &prepared, rows::now(), self.batch_size).await?;
         save_state(&mut tx, state).await?;
         tx.commit().await.map_err(failed("commit a page"))?;
+        conn.finished();
         Ok(stats)
+    }
+}
+
+/// A pooled connection that goes back to the pool only when the work on it finished, and is
+/// closed otherwise (an error, or the future holding it dropped midway).
+///
+/// A `COPY` cut short after its data went out leaves the server's reply to it unread, and
+/// sqlx's check of a returned connection does not notice: the next statement on it would
+/// read the reply meant for the one before. Closing costs a new connection after a failure,
+/// which is rare; returning a connection in that state would corrupt later work.
+struct Finished {
+    conn: sqlx::pool::PoolConnection<sqlx::Postgres>,
+    finished: bool,
+}
+
+impl Finished {
+    async fn acquire(pool: &PgPool) -> Result<Finished> {
+        let conn = pool.acquire().await.map_err(failed("connect for a write"))?;
+        Ok(Finished { conn, finished: false })
+    }
+
+    /// Begins a transaction on the connection.
+    async fn begin(
+        &mut self,
+    ) -> std::result::Result<sqlx::Transaction<'_, sqlx::Postgres>, sqlx::Error> {
+        sqlx::Connection::begin(&mut *self.conn).await
+    }
+
+    /// Marks the work done: the connection may go back to the pool.
+    fn finished(&mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.conn.close_on_drop();
+        }
     }
 }
 
@@ -436,12 +481,9 @@ async fn copy_in(
     body: BinaryRows,
     operation: &'static str,
 ) -> Result<()> {
+    // On any failure the caller's transaction fails, and `Finished` closes the connection.
     let mut copy = conn.copy_in_raw(sql).await.map_err(failed(operation))?;
-    if let Err(error) = copy.send(body.finish()).await {
-        // Ends the COPY so the connection stays usable; the transaction rolls back anyway.
-        let _ = copy.abort(format!("{operation} failed")).await;
-        return Err(failed(operation)(error));
-    }
+    copy.send(body.finish()).await.map_err(failed(operation))?;
     copy.finish().await.map_err(failed(operation))?;
     Ok(())
 }

@@ -27,8 +27,9 @@ use super::{
 use crate::model::{Issue, Timestamp};
 use crate::{Error, Result};
 
-/// Issues written per transaction by [`Store::upsert_issues`] unless configured otherwise.
-pub const DEFAULT_BATCH_SIZE: usize = 2_000;
+/// Issues written per transaction by [`Store::upsert_issues`] unless configured otherwise:
+/// the import's batch, so that a batch of `bugdash import` is one transaction.
+pub const DEFAULT_BATCH_SIZE: usize = crate::ingest::import::BATCH;
 
 /// How long a writer waits for another one before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);

@@ -806,3 +806,37 @@ async fn a_later_file_with_an_older_copy_does_not_overwrite(harness: Harness) {
     assert_eq!(stored[0].summary.as_str(), record["fields"]["summary"].as_str().expect("text"));
 }
 both_backends!(a_later_file_with_an_older_copy_does_not_overwrite);
+
+/// A status change PostgreSQL cannot hold fails its own batch with an error naming it; the
+/// batches beside it finish, nothing of the failed one is stored, and the store stays
+/// usable (a connection whose `COPY` was cut short is closed, not reused).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_change_postgres_cannot_hold_fails_only_its_batch() {
+    let harness = Harness::postgres(500).await;
+    let store = harness.store();
+    let mut issues = zookeeper();
+    let total = issues.len();
+    assert!(total > 1_500, "three batches of 500 and more are needed");
+    // The third batch of the first three in flight (issues 1,000 to 1,499) holds the fault.
+    let position = 1_234;
+    let kept = issues[position].status_history.clone();
+    let mut history = kept.to_vec();
+    history.push(StatusChange {
+        at: Timestamp::from_millis(9_300_000_000_000_000),
+        from: Some("Open".into()),
+        to: "Resolved".into(),
+    });
+    issues[position].status_history = history.into_boxed_slice();
+
+    let fault = store.upsert_issues(&issues).await.expect_err("an instant out of range");
+
+    assert!(fault.to_string().contains("status change time"), "{fault}");
+    assert_eq!(harness.count("SELECT COUNT(*) FROM issues").await, 1_000);
+    issues[position].status_history = kept;
+    let stats = store.upsert_issues(&issues).await.expect("the store is still usable");
+    assert_eq!((stats.inserted, stats.unchanged), ((total - 1_000) as u64, 1_000));
+    assert_eq!(harness.count("SELECT COUNT(*) FROM issues").await, total as i64);
+    let changes = issues.iter().map(|issue| issue.status_history.len()).sum::<usize>();
+    let stored = harness.count("SELECT COUNT(*) FROM issue_status_changes").await;
+    assert_eq!(stored, changes as i64);
+}
