@@ -29,6 +29,7 @@ pub const DEFAULT_BATCH_SIZE: usize = 1_000;
 
 /// Batches a bulk write keeps in flight, each on a connection of its own.
 const BATCHES_IN_FLIGHT: usize = 3;
+const _: () = assert!(BATCHES_IN_FLIGHT == 3, "write_batches joins three batches by name");
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
@@ -213,6 +214,9 @@ impl PostgresStore {
             let (second, third) = rest.split_at(rest.len().min(self.batch_size));
             // All three run to their end even when one fails: a batch dropped in the middle
             // of a `COPY` would leave its connection with a reply unread (see `Finished`).
+            // Spelled out for [`BATCHES_IN_FLIGHT`] = 3: `futures_util`'s `join_all` over
+            // the same three futures measured a quarter slower (600k issues, 32.5k against
+            // 42.5k issues/s).
             let (a, b, c) = tokio::join!(
                 self.commit_batch(first, now),
                 self.commit_batch(second, now),
