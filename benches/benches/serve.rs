@@ -10,8 +10,9 @@
 //! - `big`: 100,000 scaled copies of the ZooKeeper bugs in SQLite, analysis only;
 //! - `recording`: the cached analysis endpoint (100 connections) of two SQLite services,
 //!   one recording usage events and one with the recorder off (`state.recorder = None`),
-//!   in alternating rounds (three each, `BUGDASH_BENCH_ROUNDS` for more); prints each
-//!   round and the difference of the summed throughput (target: at most 5%).
+//!   in rounds of one phase each (three rounds, `BUGDASH_BENCH_ROUNDS` for more; use an
+//!   even number), the side that goes first alternating (on off, off on, ...); prints each
+//!   phase and the difference of the summed throughput (target: at most 5%).
 //!
 //! Phases: logins (100 accounts, 8 at once), `/api/projects`, the analysis warm (one
 //! option set, cached) at 100 and at 1,000 connections asking back to back, then 1,000
@@ -142,7 +143,9 @@ fn run_scenario(scenario: &str, phase: Duration) {
 const RECORDING_ROUNDS: usize = 3;
 
 /// The cached analysis endpoint with usage recording on against off, alternating rounds so
-/// that drift in the machine's load falls on both sides alike.
+/// that drift in the machine's load falls on both sides alike. Throughput falls slowly over
+/// a run (both sides, about a tenth over twelve phases on a two-core machine); with the
+/// order alternating, an even number of rounds puts the two sides at the same mean position.
 fn run_recording(phase: Duration) {
     let server = tokio::runtime::Runtime::new().expect("server runtime");
     let on = server.block_on(Setup::new("sqlite", true));
@@ -161,15 +164,22 @@ fn run_recording(phase: Duration) {
             .and_then(|n| n.parse().ok())
             .filter(|&n: &usize| n > 0)
             .unwrap_or(RECORDING_ROUNDS);
+        // Rounds alternate which side goes first (on, off, off, on, ...), so that neither
+        // side always follows the other's load (and its writer's last flush).
         for round in 1..=rounds {
-            let figures = hammer(on.address, &on_cookies, 100, phase, same.clone()).await;
-            print_phase("recording", &format!("warm, recording on, round {round}"), &figures);
-            on_total.0 += figures.latencies.len();
-            on_total.1 += figures.elapsed.as_secs_f64();
-            let figures = hammer(off.address, &off_cookies, 100, phase, same.clone()).await;
-            print_phase("recording", &format!("warm, recording off, round {round}"), &figures);
-            off_total.0 += figures.latencies.len();
-            off_total.1 += figures.elapsed.as_secs_f64();
+            let sides = if round % 2 == 1 { [true, false] } else { [false, true] };
+            for recording in sides {
+                let (address, cookies, total, name) = if recording {
+                    (on.address, &on_cookies, &mut on_total, "on")
+                } else {
+                    (off.address, &off_cookies, &mut off_total, "off")
+                };
+                let figures = hammer(address, cookies, 100, phase, same.clone()).await;
+                let label = format!("warm, recording {name}, round {round}");
+                print_phase("recording", &label, &figures);
+                total.0 += figures.latencies.len();
+                total.1 += figures.elapsed.as_secs_f64();
+            }
         }
     });
     let on_rate = on_total.0 as f64 / on_total.1.max(1e-9);
