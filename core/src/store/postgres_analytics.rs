@@ -11,9 +11,9 @@ use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::analytics::{
-    count, failed, filters_from_text, month_start, partition_month, partition_name, AnalyticsStore,
-    AuditEntry, EventQuery, JiraCallCount, JobOutcome, JobRun, NewAuditEntry, PurgeReport,
-    AUDIT_COLUMNS, EVENT_COLUMNS, JOB_RUN_COLUMNS,
+    count, failed, filters_from_text, month_start, partition_month, partition_name,
+    storable_filters, storable_text, AnalyticsStore, AuditEntry, EventQuery, JiraCallCount,
+    JobOutcome, JobRun, NewAuditEntry, PurgeReport, AUDIT_COLUMNS, EVENT_COLUMNS, JOB_RUN_COLUMNS,
 };
 use super::{stable_hash, PostgresStore};
 use crate::analytics::report::EndpointStats;
@@ -245,22 +245,24 @@ impl AnalyticsStore for PostgresStore {
         let months: BTreeSet<NaiveDate> =
             events.iter().map(|e| month_start(e.at.date(), 0)).collect();
         self.ensure_partitions(&months).await?;
-        let column = |f: fn(&Event) -> Option<String>| events.iter().map(f).collect::<Vec<_>>();
+        let column = |f: fn(&Event) -> Option<&str>| {
+            events.iter().map(|e| storable_text(f(e))).collect::<Vec<_>>()
+        };
         let filters: Vec<Option<String>> =
-            events.iter().map(|e| e.filters.as_ref().map(|f| f.to_string())).collect();
+            events.iter().map(|e| storable_filters(e.filters.as_ref())).collect();
         sqlx::query(INSERT_EVENTS)
             .bind(events.iter().map(|e| e.at.millis()).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.account_id).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.session_id).collect::<Vec<_>>())
-            .bind(column(|e| e.department.clone()))
+            .bind(column(|e| e.department.as_deref()))
             .bind(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>())
-            .bind(column(|e| e.project.clone()))
+            .bind(column(|e| e.project.as_deref()))
             .bind(filters)
-            .bind(column(|e| e.method.clone()))
-            .bind(column(|e| e.endpoint.clone()))
+            .bind(column(|e| e.method.as_deref()))
+            .bind(column(|e| e.endpoint.as_deref()))
             .bind(events.iter().map(|e| e.status.map(|s| s as i16)).collect::<Vec<_>>())
             .bind(events.iter().map(|e| e.latency_ms).collect::<Vec<_>>())
-            .bind(column(|e| e.client_addr.clone()))
+            .bind(column(|e| e.client_addr.as_deref()))
             .execute(self.pool())
             .await
             .map_err(failed("write usage events"))?;

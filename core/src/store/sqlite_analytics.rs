@@ -7,8 +7,9 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::analytics::{
-    count, failed, filters_from_text, AnalyticsStore, AuditEntry, EventQuery, JiraCallCount,
-    JobOutcome, JobRun, NewAuditEntry, PurgeReport, AUDIT_COLUMNS, EVENT_COLUMNS, JOB_RUN_COLUMNS,
+    count, failed, filters_from_text, storable_filters, storable_text, AnalyticsStore, AuditEntry,
+    EventQuery, JiraCallCount, JobOutcome, JobRun, NewAuditEntry, PurgeReport, AUDIT_COLUMNS,
+    EVENT_COLUMNS, JOB_RUN_COLUMNS,
 };
 use super::SqliteStore;
 use crate::analytics::report::EndpointStats;
@@ -192,15 +193,15 @@ impl AnalyticsStore for SqliteStore {
                 row.push_bind(e.at.millis())
                     .push_bind(e.account_id)
                     .push_bind(e.session_id)
-                    .push_bind(e.department.clone())
+                    .push_bind(storable_text(e.department.as_deref()))
                     .push_bind(e.action.as_str())
-                    .push_bind(e.project.clone())
-                    .push_bind(e.filters.as_ref().map(|f| f.to_string()))
-                    .push_bind(e.method.clone())
-                    .push_bind(e.endpoint.clone())
+                    .push_bind(storable_text(e.project.as_deref()))
+                    .push_bind(storable_filters(e.filters.as_ref()))
+                    .push_bind(storable_text(e.method.as_deref()))
+                    .push_bind(storable_text(e.endpoint.as_deref()))
                     .push_bind(e.status.map(i64::from))
                     .push_bind(e.latency_ms)
-                    .push_bind(e.client_addr.clone());
+                    .push_bind(storable_text(e.client_addr.as_deref()));
             });
             insert.build().execute(&mut *tx).await.map_err(failed("write usage events"))?;
         }

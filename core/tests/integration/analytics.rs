@@ -403,6 +403,34 @@ async fn endpoint_stats_from_the_database_equal_the_definition(backend: Backend)
     assert_eq!(empty.await.expect("stats of no events"), Vec::new());
 }
 
+/// Text PostgreSQL cannot hold (NUL, which a request can put in its path or query as `%00`)
+/// is stored with U+FFFD in its place on both backends, rather than getting the whole batch
+/// of other people's events refused.
+async fn events_with_nul_characters_are_stored_with_the_rest_of_their_batch(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let on = day(2026, 3, 2);
+    let mut hostile = event(on, 1, 1, 1, Action::AnalyzeProject);
+    hostile.project = Some("ZK\0x".into());
+    hostile.department = Some("\0".into());
+    hostile.endpoint = Some("/api/projects/{key}/analysis".into());
+    hostile.filters = Some(serde_json::json!(["a\0b", {"k\0": "v\0"}, "\\u0000"]));
+    hostile.client_addr = Some("127.0.0.1\0".into());
+    let plain = event(on, 2, 2, 2, Action::ViewIssues);
+
+    fixture.store.insert_events(&[hostile, plain.clone()]).await.expect("batch stored");
+
+    let query = EventQuery { from: at(on, 0), to: at(on, 10), account_id: None, limit: None };
+    let stored = fixture.store.events(&query).await.expect("read events");
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    let first = &stored[0];
+    assert_eq!(first.project.as_deref(), Some("ZK\u{FFFD}x"));
+    assert_eq!(first.department.as_deref(), Some("\u{FFFD}"));
+    assert_eq!(first.client_addr.as_deref(), Some("127.0.0.1\u{FFFD}"));
+    let filters = serde_json::json!(["a\u{FFFD}b", {"k\u{FFFD}": "v\u{FFFD}"}, "\\u0000"]);
+    assert_eq!(first.filters, Some(filters));
+    assert_eq!(stored[1], plain);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -428,6 +456,7 @@ on_both_backends!(
     users_see_their_own_activity_and_admins_anyones,
     the_audit_log_keeps_who_changed_what_newest_first,
     endpoint_stats_from_the_database_equal_the_definition,
+    events_with_nul_characters_are_stored_with_the_rest_of_their_batch,
 );
 
 /// The full-buffer policy: the newest events are dropped and counted, the rest written.
