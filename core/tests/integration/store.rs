@@ -840,3 +840,55 @@ async fn a_status_change_postgres_cannot_hold_fails_only_its_batch() {
     let stored = harness.count("SELECT COUNT(*) FROM issue_status_changes").await;
     assert_eq!(stored, changes as i64);
 }
+
+/// New issues go in by `COPY`, which has no `ON CONFLICT`: when another writer stores one
+/// of them after the batch looked (here a transaction still open when the batch reads),
+/// the `COPY` is undone and the batch upserts instead, keeping the newer copy, with its
+/// child rows once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_issue_another_writer_stores_first_is_upserted_not_refused() {
+    let harness = Harness::postgres(500).await;
+    let Harness::Postgres { _database: database, .. } = &harness else { unreachable!() };
+    let issues: Vec<Issue> = zookeeper().into_iter().take(20).collect();
+    let raced = &issues[7];
+    let options = pg_options(database);
+    let mut other =
+        <sqlx::PgConnection as sqlx::Connection>::connect_with(&options).await.expect("connect");
+    sqlx::query("BEGIN").execute(&mut other).await.expect("begin");
+    sqlx::query(
+        "INSERT INTO issues (id, key, project, issue_type, status, summary, history_source, \
+         history_complete, content_hash, stored_at, updated) VALUES ($1, $2, $3, 'Bug', \
+         'Open', 'an older copy', 'none', false, 1, now(), to_timestamp(0))",
+    )
+    .bind(storage_id(raced))
+    .bind(&*raced.key)
+    .bind(&*raced.project)
+    .execute(&mut other)
+    .await
+    .expect("the other writer's row");
+
+    let writer = {
+        let Harness::Postgres { store, .. } = &harness else { unreachable!() };
+        let (store, issues) = (store.clone(), issues.clone());
+        tokio::spawn(async move { store.upsert_issues(&issues).await })
+    };
+    // The batch's COPY now waits on the other writer's row; let it commit.
+    let waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                   AND query LIKE 'COPY issues %'";
+    let mut waited = 0;
+    while harness.count(waiting).await == 0 {
+        assert!(waited < 200, "the batch's COPY never waited on the other writer");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    sqlx::query("COMMIT").execute(&mut other).await.expect("commit");
+
+    writer.await.expect("writer task").expect("the batch is written despite the race");
+    let stored = harness.store().issues(&all()).await.expect("read back");
+    assert_same(&stored, &by_id(issues.clone()));
+    let changes = issues.iter().map(|issue| issue.status_history.len()).sum::<usize>();
+    let stored_changes = harness.count("SELECT COUNT(*) FROM issue_status_changes").await;
+    assert_eq!(stored_changes, changes as i64);
+    let again = harness.store().upsert_issues(&issues).await.expect("rewrite");
+    assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 20));
+}
