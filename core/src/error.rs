@@ -97,10 +97,12 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
-    /// No valid credentials: a failed login (worded the same whether or not the account
-    /// exists), or a missing, expired or revoked session or token.
-    #[error("not signed in, or the email or password is wrong")]
+    /// A missing, expired or revoked session or API token.
+    #[error("not signed in: the request carries no valid session or API token")]
     Unauthorized,
+    /// A failed login, worded the same whether or not the account exists.
+    #[error("the email or password is wrong")]
+    LoginRefused,
     /// Signed in, but the account's role does not allow this.
     #[error("this needs a role the account does not have")]
     Forbidden,

@@ -119,7 +119,7 @@ impl ApiError {
             ApiError::Core(core) => match core {
                 E::InvalidParameter { .. } => report(400, "invalid_parameter", "request", said),
                 E::Input { .. } => report(400, "invalid_input", "request", said),
-                E::Unauthorized => report(401, "unauthorized", "auth", said),
+                E::Unauthorized | E::LoginRefused => report(401, "unauthorized", "auth", said),
                 E::Forbidden => report(403, "forbidden", "auth", said),
                 E::NotFound { .. } => report(404, "not_found", "request", said),
                 E::Conflict { .. } => report(409, "conflict", "request", said),

@@ -15,7 +15,7 @@
 //!   so revoking the session revokes its tokens. Only HS256 is accepted; expiry and
 //!   not-before are checked against [`Auth`]'s clock.
 //! - **Logins** are throttled per client address and per email, answer the same
-//!   [`Error::Unauthorized`] in similar time whether or not the account exists, and are
+//!   [`Error::LoginRefused`] in similar time whether or not the account exists, and are
 //!   refused with [`Error::Capacity`] when `MAX_CONCURRENT_USERS` distinct users have live
 //!   sessions, unless the account is an admin or already has a session.
 //!

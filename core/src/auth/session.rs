@@ -131,7 +131,7 @@ impl Auth {
     }
 
     /// Signs in: throttled per client address and per email; the same
-    /// [`Error::Unauthorized`] for a wrong password, an unknown or a disabled account.
+    /// [`Error::LoginRefused`] for a wrong password, an unknown or a disabled account.
     pub async fn login(
         &self,
         email: &str,
@@ -148,7 +148,7 @@ impl Auth {
             Some(record) if matches && record.active => Account::from(record),
             _ => {
                 tracing::warn!(addr = ?client.addr, "login refused");
-                return Err(Error::Unauthorized);
+                return Err(Error::LoginRefused);
             }
         };
 

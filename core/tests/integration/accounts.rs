@@ -203,7 +203,7 @@ async fn a_failed_login_says_the_same_whether_or_not_the_account_exists(backend:
     assert_eq!(ok.token.expose().len(), 64);
     assert_eq!(ok.csrf_token.len(), 64);
     let words: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-    assert!(errors.iter().all(|e| matches!(e, Error::Unauthorized)), "{errors:?}");
+    assert!(errors.iter().all(|e| matches!(e, Error::LoginRefused)), "{errors:?}");
     assert!(words.iter().all(|w| *w == words[0]), "{words:?}");
     let who = h.auth.authenticate(ok.token.expose()).await.unwrap().expect("signed in");
     assert_eq!((who.account.id, who.session.id), (id, ok.session.id));
@@ -460,7 +460,7 @@ async fn logins_are_throttled_per_account_and_per_address_with_a_wait(backend: B
 
     for n in 0..3 {
         let error = h.auth.login("ha@example.com", &wrong, &client(&format!("10.1.0.{n}"))).await;
-        assert!(matches!(error, Err(Error::Unauthorized)), "{error:?}");
+        assert!(matches!(error, Err(Error::LoginRefused)), "{error:?}");
     }
     let right = Secret::new(PASSWORD);
     let throttled = h.auth.login("HA@example.com", &right, &client("10.1.0.9")).await.unwrap_err();
@@ -476,7 +476,7 @@ async fn logins_are_throttled_per_account_and_per_address_with_a_wait(backend: B
         }
         other => panic!("expected RateLimited, got {other:?}"),
     }
-    assert!(matches!(by_address[2], Error::Unauthorized), "{:?}", by_address[2]);
+    assert!(matches!(by_address[2], Error::LoginRefused), "{:?}", by_address[2]);
     assert!(matches!(by_address[3], Error::RateLimited { .. }), "{:?}", by_address[3]);
     let mut api = vec![];
     for _ in 0..21 {
@@ -590,7 +590,7 @@ async fn with_redis_down_logins_and_sessions_work_and_limits_still_hold() {
 
     assert!(cache.status().degraded);
     assert!(who.is_some());
-    assert!(matches!(attempts[1], Err(Error::Unauthorized)), "{:?}", attempts[1]);
+    assert!(matches!(attempts[1], Err(Error::LoginRefused)), "{:?}", attempts[1]);
     assert!(matches!(attempts[2], Err(Error::RateLimited { .. })), "{:?}", attempts[2]);
     assert!(after_logout.is_none());
 }

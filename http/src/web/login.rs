@@ -108,7 +108,7 @@ pub async fn submit(
 fn refused(error: bugdash::Error, next: String, email: String) -> ApiResult<Response> {
     use bugdash::Error as E;
     let status = match &error {
-        E::Unauthorized => StatusCode::UNAUTHORIZED,
+        E::Unauthorized | E::LoginRefused => StatusCode::UNAUTHORIZED,
         E::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
         E::Capacity { .. } => StatusCode::SERVICE_UNAVAILABLE,
         _ => return Err(error.into()),

@@ -147,6 +147,10 @@ async fn forged_expired_foreign_and_revoked_tokens_get_the_same_401(store: TestS
 
     assert_eq!(accepted, 200, "a well-formed token signed with the service's key");
     assert_eq!(anonymous_body["error"]["code"], "unauthorized");
+    // No password was sent, so the answer does not speak of one.
+    let said = anonymous_body["error"]["message"].as_str().unwrap_or_default();
+    assert!(said.contains("no valid session or API token"), "{anonymous_body}");
+    assert!(!said.contains("password"), "{anonymous_body}");
     for (attack, (status, body)) in answers {
         assert_eq!(status, 401, "{attack}: {body}");
         assert!(body["error"]["request_id"].is_string(), "{attack}: {body}");
