@@ -1,9 +1,9 @@
 //! Usage analytics: what people do with BugDash, recorded as [`Event`]s.
 //!
 //! Frontends call [`Recorder::record`] for every authenticated request and feature use. The
-//! call never waits for the database: events go into a bounded in-memory buffer that a
-//! background task writes to the store in batches (when a batch is full, or every flush
-//! interval). [`Recorder::flush`] writes everything recorded so far, and
+//! call never waits for the database: events go into a bounded in-memory buffer, encoded as
+//! they arrive into the batch being filled ([`EventRows`]), which a background task writes
+//! to the store one statement per batch (when a batch is full, or every flush interval). [`Recorder::flush`] writes everything recorded so far, and
 //! [`Recorder::shutdown`] does the same and stops the task; a service calls it on SIGTERM
 //! before it exits, so in normal operation no event is lost.
 //!
@@ -18,6 +18,9 @@
 
 pub mod report;
 pub mod rollup;
+mod rows;
+
+pub use rows::EventRows;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -246,11 +249,20 @@ struct Shared {
     counters: Counters,
 }
 
+/// The recorded events not yet written, encoded as they arrive (see [`EventRows`]).
 #[derive(Debug, Default)]
 struct Buffer {
-    events: Vec<Event>,
+    /// Batches in the order recorded; all but the last are full, the last fills.
+    batches: std::collections::VecDeque<EventRows>,
+    /// Events in `batches`.
+    events: usize,
+    /// Written batches, emptied, whose memory the next batches reuse.
+    spare: Vec<EventRows>,
     closed: bool,
 }
+
+/// Emptied batches kept for reuse; more are freed.
+const SPARE_BATCHES: usize = 4;
 
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, Buffer> {
@@ -304,14 +316,25 @@ impl Recorder {
     /// recorder stopped, the event is dropped and counted.
     pub fn record(&self, event: Event) {
         let counters = &self.inner.shared.counters;
+        let batch_size = self.inner.config.batch_size;
         let mut buffer = self.inner.shared.lock();
-        if buffer.closed || buffer.events.len() >= self.inner.config.capacity {
+        if buffer.closed || buffer.events >= self.inner.config.capacity {
             drop(buffer);
             counters.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        buffer.events.push(event);
-        let batch_ready = buffer.events.len() == self.inner.config.batch_size;
+        let filling = match buffer.batches.back() {
+            Some(batch) => batch.len() < batch_size,
+            None => false,
+        };
+        if !filling {
+            let batch = buffer.spare.pop().unwrap_or_default();
+            buffer.batches.push_back(batch);
+        }
+        buffer.events += 1;
+        let Some(batch) = buffer.batches.back_mut() else { return };
+        batch.push(&event);
+        let batch_ready = batch.len() == batch_size;
         drop(buffer);
         counters.recorded.fetch_add(1, Ordering::Relaxed);
         if batch_ready {
@@ -347,7 +370,7 @@ impl Recorder {
     /// The counters so far.
     pub fn stats(&self) -> RecorderStats {
         let c = &self.inner.shared.counters;
-        let buffered = self.inner.shared.lock().events.len();
+        let buffered = self.inner.shared.lock().events;
         RecorderStats {
             recorded: c.recorded.load(Ordering::Relaxed),
             written: c.written.load(Ordering::Relaxed),
@@ -402,28 +425,39 @@ impl Writer {
     /// batches (a partial one waits for more events or the next tick).
     async fn write_buffered(&self, partial: bool) {
         loop {
-            let batch = {
+            let mut batch = {
                 let mut buffer = self.shared.lock();
-                let size = self.config.batch_size;
-                if buffer.events.is_empty() || (!partial && buffer.events.len() < size) {
+                let ready = match buffer.batches.front() {
+                    Some(batch) => {
+                        (partial && !batch.is_empty())
+                            || batch.len() >= self.config.batch_size
+                            || buffer.batches.len() > 1
+                    }
+                    None => false,
+                };
+                let Some(batch) = ready.then(|| buffer.batches.pop_front()).flatten() else {
                     return;
-                }
-                let take = buffer.events.len().min(size);
-                let rest = buffer.events.split_off(take);
-                std::mem::replace(&mut buffer.events, rest)
+                };
+                buffer.events -= batch.len();
+                batch
             };
-            self.write(batch).await;
+            self.write(&batch).await;
+            batch.clear();
+            let mut buffer = self.shared.lock();
+            if buffer.spare.len() < SPARE_BATCHES {
+                buffer.spare.push(batch);
+            }
         }
     }
 
-    async fn write(&self, batch: Vec<Event>) {
+    async fn write(&self, batch: &EventRows) {
         let counters = &self.shared.counters;
-        let mut outcome = self.store.insert_events(&batch).await;
+        let mut outcome = self.store.insert_event_rows(batch).await;
         if let Err(error) = &outcome {
             counters.failures.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(error = %error, events = batch.len(), "analytics batch refused; retrying");
             tokio::time::sleep(RETRY_PAUSE).await;
-            outcome = self.store.insert_events(&batch).await;
+            outcome = self.store.insert_event_rows(batch).await;
         }
         let count = batch.len() as u64;
         match outcome {

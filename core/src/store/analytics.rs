@@ -4,7 +4,7 @@
 //!
 //! On PostgreSQL raw events live in monthly partitions (`analytics_events_yYYYYmMM`),
 //! created ahead by [`AnalyticsStore::prepare_event_partitions`] and on demand by
-//! [`AnalyticsStore::insert_events`] for the months of a batch; purging drops whole
+//! [`AnalyticsStore::insert_event_rows`] for the months of a batch; purging drops whole
 //! partitions. On SQLite they are one plain table. What to compute lives in
 //! [`crate::analytics`]; this layer only reads and writes rows. Instants are epoch
 //! milliseconds, days ISO dates.
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analytics::report::EndpointStats;
 use crate::analytics::rollup::DayRollup;
-use crate::analytics::Event;
+use crate::analytics::{Event, EventRows};
 use crate::model::Timestamp;
 use crate::Result;
 
@@ -150,8 +150,13 @@ pub struct AuditEntry {
 /// [`Store`](super::Store).
 #[async_trait]
 pub trait AnalyticsStore: Send + Sync {
-    /// Writes events in one transaction (creating the monthly partitions they need).
-    async fn insert_events(&self, events: &[Event]) -> Result<()>;
+    /// Writes encoded events in one statement (creating the monthly partitions they need).
+    async fn insert_event_rows(&self, rows: &EventRows) -> Result<()>;
+
+    /// Writes events in one statement; see [`AnalyticsStore::insert_event_rows`].
+    async fn insert_events(&self, events: &[Event]) -> Result<()> {
+        self.insert_event_rows(&EventRows::from_events(events)).await
+    }
 
     /// Creates the partitions of the month of `around` and of `months_ahead` months after
     /// it when missing; returns the names created (always empty on SQLite).
@@ -298,41 +303,6 @@ pub(crate) fn count(stored: i64) -> u64 {
 }
 
 /// Reads stored filter JSON; text that is not JSON is kept as a string.
-/// `text` as events store it: every NUL character, which PostgreSQL cannot hold in text or
-/// JSON and a request can carry in its path or query as `%00`, becomes U+FFFD. Both
-/// backends store events this way, so that one such request cannot get the batch of
-/// everyone's events it falls in refused.
-pub(crate) fn storable_text(text: Option<&str>) -> Option<String> {
-    text.map(|text| text.replace('\0', "\u{FFFD}"))
-}
-
-/// Filters as events store them: JSON text, NUL characters in strings and names as in
-/// [`storable_text`].
-pub(crate) fn storable_filters(filters: Option<&serde_json::Value>) -> Option<String> {
-    fn without_nul(value: &serde_json::Value) -> serde_json::Value {
-        use serde_json::Value;
-        match value {
-            Value::String(text) => Value::String(text.replace('\0', "\u{FFFD}")),
-            Value::Array(items) => Value::Array(items.iter().map(without_nul).collect()),
-            Value::Object(fields) => Value::Object(
-                fields
-                    .iter()
-                    .map(|(name, item)| (name.replace('\0', "\u{FFFD}"), without_nul(item)))
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
-    }
-    let text = filters?.to_string();
-    // serde_json writes NUL as this escape; a literal backslash before "u0000" also
-    // matches, which only costs the exact pass below.
-    if text.contains("\\u0000") {
-        filters.map(|filters| without_nul(filters).to_string())
-    } else {
-        Some(text)
-    }
-}
-
 pub(crate) fn filters_from_text(text: Option<String>) -> Option<serde_json::Value> {
     text.map(|text| serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
 }

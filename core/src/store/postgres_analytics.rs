@@ -11,14 +11,14 @@ use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::analytics::{
-    count, failed, filters_from_text, month_start, partition_month, partition_name,
-    storable_filters, storable_text, AnalyticsStore, AuditEntry, EventQuery, JiraCallCount,
-    JobOutcome, JobRun, NewAuditEntry, PurgeReport, AUDIT_COLUMNS, EVENT_COLUMNS, JOB_RUN_COLUMNS,
+    count, failed, filters_from_text, month_start, partition_month, partition_name, AnalyticsStore,
+    AuditEntry, EventQuery, JiraCallCount, JobOutcome, JobRun, NewAuditEntry, PurgeReport,
+    AUDIT_COLUMNS, EVENT_COLUMNS, JOB_RUN_COLUMNS,
 };
 use super::{stable_hash, PostgresStore};
 use crate::analytics::report::EndpointStats;
 use crate::analytics::rollup::{day_start, DayRollup, DepartmentDay, FeatureDay, ProjectDay};
-use crate::analytics::Event;
+use crate::analytics::{Event, EventRows};
 use crate::model::Timestamp;
 use crate::Result;
 
@@ -74,14 +74,12 @@ fn partition_lock_key() -> i64 {
     stable_hash(b"bugdash-analytics-partitions") as i64
 }
 
-const INSERT_EVENTS: &str = "INSERT INTO analytics_events (occurred_at, account_id, \
+/// Inserts the events of one [`EventRows`] array, `$1`, in one statement.
+const INSERT_EVENT_ROWS: &str = "INSERT INTO analytics_events (occurred_at, account_id, \
      session_id, department, action, project, filters, method, endpoint, status, latency_ms, \
-     client_addr) SELECT t.occurred_at, t.account_id, t.session_id, t.department, t.action, \
-     t.project, t.filters::jsonb, t.method, t.endpoint, t.status, t.latency_ms, t.client_addr \
-     FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::text[], $6::text[], \
-     $7::text[], $8::text[], $9::text[], $10::int2[], $11::float8[], $12::text[]) AS \
-     t(occurred_at, account_id, session_id, department, action, project, filters, method, \
-     endpoint, status, latency_ms, client_addr)";
+     client_addr) SELECT (r ->> 0)::int8, (r ->> 1)::int8, (r ->> 2)::int8, r ->> 3, r ->> 4, \
+     r ->> 5, NULLIF(r -> 6, 'null'::jsonb), r ->> 7, r ->> 8, (r ->> 9)::int2, \
+     (r ->> 10)::float8, r ->> 11 FROM jsonb_array_elements($1::text::jsonb) AS r";
 
 impl PostgresStore {
     /// Creates the partitions of the months starting on `months` that are missing.
@@ -238,31 +236,13 @@ fn day_of(text: &str) -> Result<NaiveDate> {
 
 #[async_trait]
 impl AnalyticsStore for PostgresStore {
-    async fn insert_events(&self, events: &[Event]) -> Result<()> {
-        if events.is_empty() {
+    async fn insert_event_rows(&self, rows: &EventRows) -> Result<()> {
+        if rows.is_empty() {
             return Ok(());
         }
-        let months: BTreeSet<NaiveDate> =
-            events.iter().map(|e| month_start(e.at.date(), 0)).collect();
-        self.ensure_partitions(&months).await?;
-        let column = |f: fn(&Event) -> Option<&str>| {
-            events.iter().map(|e| storable_text(f(e))).collect::<Vec<_>>()
-        };
-        let filters: Vec<Option<String>> =
-            events.iter().map(|e| storable_filters(e.filters.as_ref())).collect();
-        sqlx::query(INSERT_EVENTS)
-            .bind(events.iter().map(|e| e.at.millis()).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| e.account_id).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| e.session_id).collect::<Vec<_>>())
-            .bind(column(|e| e.department.as_deref()))
-            .bind(events.iter().map(|e| e.action.as_str()).collect::<Vec<_>>())
-            .bind(column(|e| e.project.as_deref()))
-            .bind(filters)
-            .bind(column(|e| e.method.as_deref()))
-            .bind(column(|e| e.endpoint.as_deref()))
-            .bind(events.iter().map(|e| e.status.map(|s| s as i16)).collect::<Vec<_>>())
-            .bind(events.iter().map(|e| e.latency_ms).collect::<Vec<_>>())
-            .bind(column(|e| e.client_addr.as_deref()))
+        self.ensure_partitions(&rows.months().iter().copied().collect()).await?;
+        sqlx::query(INSERT_EVENT_ROWS)
+            .bind(rows.json())
             .execute(self.pool())
             .await
             .map_err(failed("write usage events"))?;

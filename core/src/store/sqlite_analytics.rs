@@ -7,14 +7,13 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::analytics::{
-    count, failed, filters_from_text, storable_filters, storable_text, AnalyticsStore, AuditEntry,
-    EventQuery, JiraCallCount, JobOutcome, JobRun, NewAuditEntry, PurgeReport, AUDIT_COLUMNS,
-    EVENT_COLUMNS, JOB_RUN_COLUMNS,
+    count, failed, filters_from_text, AnalyticsStore, AuditEntry, EventQuery, JiraCallCount,
+    JobOutcome, JobRun, NewAuditEntry, PurgeReport, AUDIT_COLUMNS, EVENT_COLUMNS, JOB_RUN_COLUMNS,
 };
 use super::SqliteStore;
 use crate::analytics::report::EndpointStats;
 use crate::analytics::rollup::{DayRollup, DepartmentDay, FeatureDay, ProjectDay};
-use crate::analytics::Event;
+use crate::analytics::{Event, EventRows};
 use crate::model::Timestamp;
 use crate::Result;
 
@@ -103,8 +102,15 @@ impl SqliteStore {
     }
 }
 
-/// Rows per INSERT statement: 12 parameters each, well under SQLite's limit of 32,766.
-const ROWS_PER_INSERT: usize = 500;
+/// Inserts the events of one [`EventRows`] array, `?1`, in one statement. `jsonb_each`
+/// parses the array once and hands each row over in SQLite's binary JSON, which `->>`
+/// reads without parsing again; `->` gives the filters back as JSON text, and `null` as
+/// NULL.
+const INSERT_EVENT_ROWS: &str = "INSERT INTO analytics_events (occurred_at, account_id, \
+     session_id, department, action, project, filters, method, endpoint, status, latency_ms, \
+     client_addr) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
+     value ->> 5, NULLIF(value -> 6, 'null'), value ->> 7, value ->> 8, value ->> 9, \
+     value ->> 10, value ->> 11 FROM jsonb_each(?1)";
 
 /// Inserts the rows of `rollup` (whose old rows are gone) in `tx`.
 async fn insert_rollup_rows(
@@ -180,32 +186,16 @@ fn day_of(text: &str) -> Result<NaiveDate> {
 
 #[async_trait]
 impl AnalyticsStore for SqliteStore {
-    async fn insert_events(&self, events: &[Event]) -> Result<()> {
-        let mut tx = self
-            .pool()
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(failed("begin a write transaction"))?;
-        for chunk in events.chunks(ROWS_PER_INSERT) {
-            let mut insert =
-                sqlx::QueryBuilder::new(format!("INSERT INTO analytics_events ({EVENT_COLUMNS}) "));
-            insert.push_values(chunk, |mut row, e| {
-                row.push_bind(e.at.millis())
-                    .push_bind(e.account_id)
-                    .push_bind(e.session_id)
-                    .push_bind(storable_text(e.department.as_deref()))
-                    .push_bind(e.action.as_str())
-                    .push_bind(storable_text(e.project.as_deref()))
-                    .push_bind(storable_filters(e.filters.as_ref()))
-                    .push_bind(storable_text(e.method.as_deref()))
-                    .push_bind(storable_text(e.endpoint.as_deref()))
-                    .push_bind(e.status.map(i64::from))
-                    .push_bind(e.latency_ms)
-                    .push_bind(storable_text(e.client_addr.as_deref()));
-            });
-            insert.build().execute(&mut *tx).await.map_err(failed("write usage events"))?;
+    async fn insert_event_rows(&self, rows: &EventRows) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
         }
-        tx.commit().await.map_err(failed("write usage events"))
+        sqlx::query(INSERT_EVENT_ROWS)
+            .bind(rows.json())
+            .execute(self.pool())
+            .await
+            .map_err(failed("write usage events"))?;
+        Ok(())
     }
 
     async fn prepare_event_partitions(&self, _: Timestamp, _: u32) -> Result<Vec<String>> {
