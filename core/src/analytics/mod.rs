@@ -264,6 +264,10 @@ struct Buffer {
 /// Emptied batches kept for reuse; more are freed.
 const SPARE_BATCHES: usize = 4;
 
+/// An emptied batch larger than this (bytes) is freed rather than kept, so that a batch of
+/// unusually long events (long query strings) does not stay allocated four times over.
+const SPARE_BATCH_BYTES: usize = 1 << 20;
+
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, Buffer> {
         // A panic while holding this lock leaves a list of events, valid as it is.
@@ -444,7 +448,7 @@ impl Writer {
             self.write(&batch).await;
             batch.clear();
             let mut buffer = self.shared.lock();
-            if buffer.spare.len() < SPARE_BATCHES {
+            if buffer.spare.len() < SPARE_BATCHES && batch.capacity() <= SPARE_BATCH_BYTES {
                 buffer.spare.push(batch);
             }
         }

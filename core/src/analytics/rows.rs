@@ -9,7 +9,9 @@
 //!
 //! A row is `[occurred_at_ms, account_id, session_id, department, action, project, filters,
 //! method, endpoint, status, latency_ms, client_addr]`, absent values as `null`; `filters` is
-//! the JSON value itself, every other field a number or a string. A NUL character, which
+//! the JSON value itself, every other field a number or a string (a `filters` of JSON
+//! `null` is stored as no filters, and a latency that is not a finite number as none). A
+//! NUL character, which
 //! PostgreSQL cannot hold in text or JSON, becomes U+FFFD, so that one hostile request path
 //! cannot get a whole batch refused.
 
@@ -140,6 +142,11 @@ impl EventRows {
     /// The first day of each month (UTC) some event falls in, in order of first appearance.
     pub fn months(&self) -> &[NaiveDate] {
         &self.months
+    }
+
+    /// Bytes of memory the rows hold, used or not.
+    pub fn capacity(&self) -> usize {
+        self.json.capacity()
     }
 
     /// Removes every event and keeps the memory, for the next batch.

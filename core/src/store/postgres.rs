@@ -450,7 +450,13 @@ async fn copy_new_issue_rows(
     }
     .await;
     match outcome {
-        Ok(_) => Ok(true),
+        Ok(_) => {
+            sqlx::query("RELEASE SAVEPOINT new_issue_rows")
+                .execute(&mut *conn)
+                .await
+                .map_err(failed("write new issues"))?;
+            Ok(true)
+        }
         Err(sqlx::Error::Database(fault)) if fault.is_unique_violation() => {
             sqlx::query("ROLLBACK TO SAVEPOINT new_issue_rows")
                 .execute(&mut *conn)

@@ -74,11 +74,13 @@ fn partition_lock_key() -> i64 {
     stable_hash(b"bugdash-analytics-partitions") as i64
 }
 
-/// Inserts the events of one [`EventRows`] array, `$1`, in one statement.
+/// Inserts the events of one [`EventRows`] array, `$1`, in one statement. A status above
+/// 32,767 (an HTTP status never is) is stored wrapped into `smallint` and read back as the
+/// same `u16`, rather than failing the batch.
 const INSERT_EVENT_ROWS: &str = "INSERT INTO analytics_events (occurred_at, account_id, \
      session_id, department, action, project, filters, method, endpoint, status, latency_ms, \
      client_addr) SELECT (r ->> 0)::int8, (r ->> 1)::int8, (r ->> 2)::int8, r ->> 3, r ->> 4, \
-     r ->> 5, NULLIF(r -> 6, 'null'::jsonb), r ->> 7, r ->> 8, (r ->> 9)::int2, \
+     r ->> 5, NULLIF(r -> 6, 'null'::jsonb), r ->> 7, r ->> 8, ((r ->> 9)::int4 - CASE WHEN (r ->> 9)::int4 > 32767 THEN 65536 ELSE 0 END)::int2, \
      (r ->> 10)::float8, r ->> 11 FROM jsonb_array_elements($1::text::jsonb) AS r";
 
 impl PostgresStore {

@@ -403,6 +403,33 @@ async fn endpoint_stats_from_the_database_equal_the_definition(backend: Backend)
     assert_eq!(empty.await.expect("stats of no events"), Vec::new());
 }
 
+/// Values at the edges read back as written (a status beyond `smallint`, the largest
+/// ids, a day-long and a fraction-of-a-millisecond latency), on both backends; filters of JSON null and a latency
+/// that is not a number read back as absent. None of them fails its batch.
+async fn events_at_the_edges_read_back_as_written(backend: Backend) {
+    let fixture = fixture(backend).await;
+    let on = day(2026, 3, 3);
+    let mut edge = event(on, 1, i64::MAX, i64::MIN, Action::ApiCall);
+    edge.status = Some(40_000);
+    edge.latency_ms = Some(86_400_000.5);
+    edge.filters = Some(serde_json::json!({"nested": [1, 2.5, null, true, "x"]}));
+    let mut tiny = event(on, 2, 2, 2, Action::ApiCall);
+    tiny.status = Some(u16::MAX);
+    tiny.latency_ms = Some(0.25);
+    let mut absent = event(on, 3, 3, 3, Action::ApiCall);
+    absent.filters = Some(serde_json::Value::Null);
+    absent.latency_ms = Some(f64::NAN);
+    let written = [edge.clone(), tiny.clone(), absent.clone()];
+
+    fixture.store.insert_events(&written).await.expect("batch stored");
+
+    let query = EventQuery { from: at(on, 0), to: at(on, 10), account_id: None, limit: None };
+    let stored = fixture.store.events(&query).await.expect("read events");
+    absent.filters = None;
+    absent.latency_ms = None;
+    assert_eq!(stored, [edge, tiny, absent]);
+}
+
 /// Text PostgreSQL cannot hold (NUL, which a request can put in its path or query as `%00`)
 /// is stored with U+FFFD in its place on both backends, rather than getting the whole batch
 /// of other people's events refused.
@@ -457,6 +484,7 @@ on_both_backends!(
     the_audit_log_keeps_who_changed_what_newest_first,
     endpoint_stats_from_the_database_equal_the_definition,
     events_with_nul_characters_are_stored_with_the_rest_of_their_batch,
+    events_at_the_edges_read_back_as_written,
 );
 
 /// The full-buffer policy: the newest events are dropped and counted, the rest written.
