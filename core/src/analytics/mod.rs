@@ -3,8 +3,9 @@
 //! Frontends call [`Recorder::record`] for every authenticated request and feature use. The
 //! call never waits for the database: events go into a bounded in-memory buffer, encoded as
 //! they arrive into the batch being filled ([`EventRows`]), which a background task writes
-//! to the store one statement per batch (when a batch is full, or every flush interval). [`Recorder::flush`] writes everything recorded so far, and
-//! [`Recorder::shutdown`] does the same and stops the task; a service calls it on SIGTERM
+//! to the store one statement per batch (when a batch is full, or every flush interval).
+//! [`Recorder::flush`] writes everything recorded so far, and [`Recorder::shutdown`] does
+//! the same and stops the task; a service calls it on SIGTERM
 //! before it exits, so in normal operation no event is lost.
 //!
 //! **Full buffer policy.** When the buffer holds [`RecorderConfig::capacity`] events the
@@ -327,18 +328,17 @@ impl Recorder {
             counters.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let filling = match buffer.batches.back() {
-            Some(batch) => batch.len() < batch_size,
-            None => false,
+        let mut batch = match buffer.batches.pop_back() {
+            Some(filling) if filling.len() < batch_size => filling,
+            full => {
+                buffer.batches.extend(full);
+                buffer.spare.pop().unwrap_or_default()
+            }
         };
-        if !filling {
-            let batch = buffer.spare.pop().unwrap_or_default();
-            buffer.batches.push_back(batch);
-        }
-        buffer.events += 1;
-        let Some(batch) = buffer.batches.back_mut() else { return };
         batch.push(&event);
         let batch_ready = batch.len() == batch_size;
+        buffer.batches.push_back(batch);
+        buffer.events += 1;
         drop(buffer);
         counters.recorded.fetch_add(1, Ordering::Relaxed);
         if batch_ready {
@@ -431,17 +431,14 @@ impl Writer {
         loop {
             let mut batch = {
                 let mut buffer = self.shared.lock();
-                let ready = match buffer.batches.front() {
-                    Some(batch) => {
-                        (partial && !batch.is_empty())
-                            || batch.len() >= self.config.batch_size
-                            || buffer.batches.len() > 1
-                    }
-                    None => false,
-                };
-                let Some(batch) = ready.then(|| buffer.batches.pop_front()).flatten() else {
+                // Every batch but the last is full, so the first tells.
+                let ready = buffer.batches.front().is_some_and(|batch| {
+                    batch.len() >= self.config.batch_size || (partial && !batch.is_empty())
+                });
+                if !ready {
                     return;
-                };
+                }
+                let Some(batch) = buffer.batches.pop_front() else { return };
                 buffer.events -= batch.len();
                 batch
             };

@@ -47,6 +47,14 @@ impl BinaryRows {
         self
     }
 
+    /// A nullable `int8` field.
+    pub fn opt_int8(&mut self, value: Option<i64>) -> &mut Self {
+        match value {
+            Some(value) => self.int8(value),
+            None => self.null(),
+        }
+    }
+
     /// An `int4` field.
     pub fn int4(&mut self, value: i32) -> &mut Self {
         self.bytes.extend_from_slice(&4i32.to_be_bytes());
@@ -98,6 +106,14 @@ impl BinaryRows {
                 )
             })?;
         Ok(self.int8(micros))
+    }
+
+    /// A nullable `timestamptz` field; see [`BinaryRows::timestamptz`].
+    pub fn opt_timestamptz(&mut self, what: &str, millis: Option<i64>) -> Result<&mut Self> {
+        match millis {
+            Some(millis) => self.timestamptz(what, millis),
+            None => Ok(self.null()),
+        }
     }
 
     /// The finished body.

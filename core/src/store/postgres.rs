@@ -407,13 +407,6 @@ async fn copy_new_issue_rows(
     for &position in positions {
         let prepared = &batch[position];
         let issue = &*prepared.issue;
-        let instant = |body: &mut BinaryRows, what: &str, at: Option<Timestamp>| match at {
-            Some(at) => body.timestamptz(what, at.millis()).map(|_| ()),
-            None => {
-                body.null();
-                Ok(())
-            }
-        };
         body.row(22).int8(prepared.id);
         body.text(&issue.key)?
             .text(&issue.project)?
@@ -421,18 +414,14 @@ async fn copy_new_issue_rows(
             .text(&issue.status)?;
         body.opt_text(issue.status_category.map(StatusCategory::as_str))?;
         body.opt_text(issue.priority.as_deref())?.opt_text(issue.resolution.as_deref())?;
-        instant(&mut body, "created time", issue.created)?;
-        instant(&mut body, "updated time", issue.updated)?;
-        instant(&mut body, "resolved time", issue.resolved)?;
+        body.opt_timestamptz("created time", issue.created.map(Timestamp::millis))?;
+        body.opt_timestamptz("updated time", issue.updated.map(Timestamp::millis))?;
+        body.opt_timestamptz("resolved time", issue.resolved.map(Timestamp::millis))?;
         body.opt_text(issue.environment.as_deref())?;
         body.opt_text(issue.assignee.as_deref())?.opt_text(issue.reporter.as_deref())?;
         body.text(&issue.summary)?.opt_text(issue.description.as_deref())?;
         body.text(&comments_json(issue))?.text(history_source_name(issue.history_source))?;
-        body.boolean(issue.history_complete);
-        match issue.reopen_count {
-            Some(count) => body.int8(i64::from(count)),
-            None => body.null(),
-        };
+        body.boolean(issue.history_complete).opt_int8(issue.reopen_count.map(i64::from));
         body.int8(prepared.hash).timestamptz("storage time", now.millis())?;
     }
     sqlx::query("SAVEPOINT new_issue_rows")
@@ -443,14 +432,8 @@ async fn copy_new_issue_rows(
                resolution, created, updated, resolved, environment, assignee, reporter, summary, \
                description, comments, history_source, history_complete, reopen_count, \
                content_hash, stored_at) FROM STDIN (FORMAT binary)";
-    let outcome = async {
-        let mut copy = conn.copy_in_raw(sql).await?;
-        copy.send(body.finish()).await?;
-        copy.finish().await
-    }
-    .await;
-    match outcome {
-        Ok(_) => {
+    match copy_raw(conn, sql, body).await {
+        Ok(()) => {
             sqlx::query("RELEASE SAVEPOINT new_issue_rows")
                 .execute(&mut *conn)
                 .await
@@ -575,9 +558,20 @@ async fn copy_in(
     operation: &'static str,
 ) -> Result<()> {
     // On any failure the caller's transaction fails, and `Finished` closes the connection.
-    let mut copy = conn.copy_in_raw(sql).await.map_err(failed(operation))?;
-    copy.send(body.finish()).await.map_err(failed(operation))?;
-    copy.finish().await.map_err(failed(operation))?;
+    copy_raw(conn, sql, body).await.map_err(failed(operation))
+}
+
+/// Runs one `COPY ... FROM STDIN` with `body`, giving back sqlx's own error. A failure the
+/// server reports leaves the connection ready for the next statement (`finish` reads the
+/// server's error and then its ready message).
+async fn copy_raw(
+    conn: &mut PgConnection,
+    sql: &str,
+    body: BinaryRows,
+) -> std::result::Result<(), sqlx::Error> {
+    let mut copy = conn.copy_in_raw(sql).await?;
+    copy.send(body.finish()).await?;
+    copy.finish().await?;
     Ok(())
 }
 
