@@ -2,19 +2,24 @@
 //!
 //! Each run asks for the project's issues updated since the watermark minus an overlap,
 //! written in epoch milliseconds so the bound does not depend on the time zone of the JIRA
-//! account. Every page is written together with a checkpoint (the query and the cursor of
-//! the next page) in one transaction, so a process killed at any moment resumes from the
-//! last written page: a page is never lost, and writing one twice changes nothing because
-//! issues are upserted by id.
+//! account. Every page is followed by a checkpoint (the query and the cursor of the next
+//! page), saved only once that page and every page before it are written, so a process
+//! killed at any moment resumes after written pages only: a page is never lost, and
+//! writing one twice changes nothing because issues are upserted by id. Where the store
+//! writes one page at a time (SQLite), page and checkpoint go in one transaction; where it
+//! writes several side by side (PostgreSQL), pages written after the last checkpoint are
+//! simply written again on resume (see `PageWrites`).
 //!
 //! A census, run on `--full` syncs and whenever the last one is older than the configured
 //! interval, compares the ids JIRA holds with the ids stored: stored issues JIRA no longer
 //! returns are looked up one by one (gone: marked removed; found under another key or
 //! project: a move, stored as an update), and ids JIRA holds that the store lacks are
-//! fetched.
+//! fetched. The listing of JIRA's ids is read beside the pages, with at most half the
+//! client's requests in flight until the pages are all read (see `Listing`); the
+//! comparison waits for the pages to be written.
 //!
-//! Pages are fetched ahead of the writes (see [`super::pages`]) but written strictly in
-//! order, so the checkpoint saved with a page covers only that page and those before it.
+//! Pages are fetched ahead of the writes (see [`super::pages`]) and taken strictly in
+//! order.
 //!
 //! Offset paging over a result set ordered by `updated` skips an issue whenever an issue
 //! already read is updated or deleted before the last page: the run notices (an id seen
@@ -22,9 +27,14 @@
 //! after a reading in which nothing moved.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesOrdered, StreamExt};
 use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
 
 use super::pages::Pages;
 use super::{Progress, ProgressSink};
@@ -97,15 +107,140 @@ struct Pass {
 }
 
 impl Pass {
-    fn observe(&mut self, issues: &[Issue], total: Option<u64>) {
+    /// Notes a page's issues and total; true when the page holds an issue this reading
+    /// had already seen.
+    fn observe(&mut self, issues: &[Issue], total: Option<u64>) -> bool {
+        let mut repeated = false;
         for id in issues.iter().filter_map(|issue| issue.id) {
-            self.shifted |= !self.seen.insert(id);
+            repeated |= !self.seen.insert(id);
         }
+        self.shifted |= repeated;
         match (self.first_total, total) {
             (None, Some(total)) => self.first_total = Some(total),
             (Some(first), Some(total)) => self.shifted |= first != total,
             _ => {}
         }
+        repeated
+    }
+}
+
+/// What writing a page did, once it and its checkpoint are saved.
+struct Written {
+    stats: WriteStats,
+    issues: u64,
+    total: Option<u64>,
+}
+
+/// The pages being written, oldest first, up to [`Store::page_writes_in_flight`] at once.
+///
+/// Writes run side by side, but each page's checkpoint is saved only once every page
+/// before it is written and checkpointed, so a process killed at any moment leaves a
+/// checkpoint covering written pages only (pages written after it are written again on
+/// resume, which changes nothing). With several in flight, issues go in through
+/// [`Store::upsert_issues`], whose commits need not reach the disk at once: the durable
+/// commit of a later checkpoint makes them durable too, since a database's log reaches the
+/// disk in order.
+///
+/// Everything a page's write waits for (its database work, the checkpoint of the page
+/// before) happens inside its own future, and the futures are polled whenever the sync
+/// waits on this: a write waiting for another that is not polled would hold its
+/// connection and locks for ever.
+struct PageWrites<'a> {
+    store: &'a dyn Store,
+    progress: &'a dyn ProgressSink,
+    in_flight: usize,
+    running: FuturesOrdered<BoxFuture<'a, Result<Written>>>,
+    /// Fires when the newest page pushed has been written and checkpointed.
+    last_checkpoint: Option<oneshot::Receiver<()>>,
+    done: u64,
+}
+
+impl<'a> PageWrites<'a> {
+    fn new(store: &'a dyn Store, progress: &'a dyn ProgressSink) -> Self {
+        PageWrites {
+            store,
+            progress,
+            in_flight: store.page_writes_in_flight().max(1),
+            running: FuturesOrdered::new(),
+            last_checkpoint: None,
+            done: 0,
+        }
+    }
+
+    /// Starts writing a page, once fewer than the allowed number are being written.
+    async fn push(
+        &mut self,
+        issues: Vec<Issue>,
+        state: SyncState,
+        total: Option<u64>,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        while self.running.len() >= self.in_flight {
+            self.complete_oldest(report).await?;
+        }
+        let store = self.store;
+        let alone = self.in_flight == 1;
+        let previous = self.last_checkpoint.take();
+        let (checkpointed, next) = oneshot::channel();
+        self.last_checkpoint = Some(next);
+        self.running.push_back(Box::pin(async move {
+            let stats = if alone {
+                store.save_page(&issues, &state).await?
+            } else {
+                let stats = store.upsert_issues(&issues).await?;
+                if let Some(previous) = previous {
+                    // A closed channel means the page before failed: this checkpoint
+                    // would then cover a page that is not written.
+                    previous.await.map_err(|_| Error::Store {
+                        operation: "save the sync checkpoint".into(),
+                        source: "the page before it was not written".into(),
+                    })?;
+                }
+                store.save_sync_state(&state).await?;
+                stats
+            };
+            // The next page's write may have been dropped already; it then needs no word.
+            checkpointed.send(()).ok();
+            Ok(Written { stats, issues: issues.len() as u64, total })
+        }));
+        Ok(())
+    }
+
+    /// Waits for every page being written.
+    async fn finish(&mut self, report: &mut SyncReport) -> Result<()> {
+        while !self.running.is_empty() {
+            self.complete_oldest(report).await?;
+        }
+        Ok(())
+    }
+
+    /// Waits for `work` while the pages keep being written.
+    async fn while_waiting<T>(
+        &mut self,
+        work: impl std::future::Future<Output = T>,
+        report: &mut SyncReport,
+    ) -> Result<T> {
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                biased;
+                Some(written) = self.running.next() => self.count(written?, report),
+                value = &mut work => return Ok(value),
+            }
+        }
+    }
+
+    async fn complete_oldest(&mut self, report: &mut SyncReport) -> Result<()> {
+        if let Some(written) = self.running.next().await {
+            self.count(written?, report);
+        }
+        Ok(())
+    }
+
+    fn count(&mut self, written: Written, report: &mut SyncReport) {
+        add(&mut report.written, written.stats);
+        self.done += written.issues;
+        self.progress.update(&Progress { stage: "syncing", done: self.done, total: written.total });
     }
 }
 
@@ -210,12 +345,17 @@ async fn run(
     // page clears the time of the previous one, so a run killed during the census leaves
     // the next run a census to make.
     let census_owed = census_due(&state, request);
+    // The census's listing of the ids JIRA holds is read beside the pages, sharing the
+    // client's requests in flight, rather than after them.
+    let listing = census_owed.then(|| Listing::start(client, project));
     let mut pass = Pass::default();
     let mut may_restart_cursor = report.resumed;
     let mut pages = Pages::new(client, &checkpoint.jql);
+    let mut writes = PageWrites::new(store, progress);
     loop {
-        // The pages after this one are already being fetched while it is written.
-        let page = match pages.page(&checkpoint.cursor).await {
+        // The pages after this one are already being fetched, and those before it may
+        // still be being written, while it is waited for.
+        let page = match writes.while_waiting(pages.page(&checkpoint.cursor), report).await? {
             Ok(page) => page,
             Err(error) if may_restart_cursor && is_bad_request(&error) => {
                 // The saved cursor is no longer valid (Cloud page tokens expire): the
@@ -226,14 +366,20 @@ async fn run(
                 report.restarts += 1;
                 continue;
             }
-            Err(error) => return Err(error),
+            Err(error) => {
+                // The pages read before the one that failed are written and checkpointed,
+                // so that the next run carries on after them.
+                writes.finish(report).await?;
+                return Err(error);
+            }
         };
         may_restart_cursor = false;
         report.pages += 1;
         report.received += page.issues.len() as u64;
-        pass.observe(&page.issues, page.total);
+        let repeated = pass.observe(&page.issues, page.total);
         checkpoint.max_updated = checkpoint.max_updated.max(latest_update(&page.issues));
         let mut finished = false;
+        let end_of_reading = page.next.is_none();
         match page.next {
             Some(next) => checkpoint.cursor = next,
             None if pass.shifted && report.restarts < MAX_RESTARTS => {
@@ -252,21 +398,31 @@ async fn run(
         if finished && census_owed {
             state.last_census = None;
         }
-        // The count goes into the same transaction as the page, so a killed run neither
-        // loses nor repeats it.
+        // The count is saved with the page's checkpoint, so a killed run neither loses nor
+        // repeats it.
         state.issues_written += page.issues.len() as u64;
-        let stats = store.save_page(&page.issues, &state).await?;
-        add(&mut report.written, stats);
-        let total = page.total;
-        progress.update(&Progress { stage: "syncing", done: report.received, total });
+        if repeated {
+            // An issue read a second time goes in after its first copy is written, so
+            // that pages written side by side never hold the same issue.
+            writes.finish(report).await?;
+        }
+        writes.push(page.issues, state.clone(), page.total, report).await?;
+        if let Some(listing) = listing.as_ref().filter(|_| finished) {
+            listing.widen();
+        }
+        if end_of_reading {
+            // A new reading starts over from the first page, whose issues may be among
+            // those still being written.
+            writes.finish(report).await?;
+        }
         if finished {
             report.unsettled = pass.shifted;
             break;
         }
     }
     report.watermark = state.watermark;
-    if census_owed {
-        census(store, client, project, report).await?;
+    if let Some(listing) = listing {
+        census(store, client, project, listing, report).await?;
         state.last_census = Some(now());
     }
     store.save_sync_state(&state).await
@@ -330,26 +486,80 @@ fn census_due(state: &SyncState, request: &SyncRequest) -> bool {
     }
 }
 
+/// The ids JIRA holds for a project, read in the background beside the pages; dropping
+/// it stops the reading.
+///
+/// While the pages are read the listing has at most half the client's requests in flight
+/// (at least one), so that it never holds up the pages, whose reads would otherwise take
+/// turns with its own for the client's bound; once they are all read, it widens to the
+/// whole bound.
+struct Listing {
+    task: tokio::task::JoinHandle<Result<Vec<u64>>>,
+    window: Arc<AtomicUsize>,
+    max_in_flight: usize,
+}
+
+impl Listing {
+    fn start(client: &JiraClient, project: &str) -> Listing {
+        let max_in_flight = client.config().max_in_flight;
+        let window = Arc::new(AtomicUsize::new((max_in_flight / 2).max(1)));
+        let task = {
+            let (client, window) = (client.clone(), Arc::clone(&window));
+            let jql = updated_since_jql(project, Timestamp::from_millis(0), Duration::ZERO);
+            tokio::spawn(async move { client.search_ids_within(&jql, &window).await })
+        };
+        Listing { task, window, max_in_flight }
+    }
+
+    /// Lets the listing use the client's whole bound: the pages are all read.
+    fn widen(&self) {
+        self.window.store(self.max_in_flight, Ordering::Relaxed);
+    }
+
+    async fn ids(mut self) -> Result<Vec<u64>> {
+        self.widen();
+        match (&mut self.task).await {
+            Ok(ids) => ids,
+            Err(fault) => Err(crate::jira::client::JiraError::Network {
+                endpoint: "the census's id search".to_owned(),
+                detail: format!("the listing task failed: {fault}"),
+            }
+            .into()),
+        }
+    }
+}
+
+impl Drop for Listing {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// Compares the ids JIRA holds for the project with the ids stored, both ways.
+///
+/// The listing was read while the pages were, so JIRA may have changed between the two:
+/// every id on which they disagree is looked up on its own, and the answer decides. A
+/// stored issue missing from the listing that is still in the project (created after
+/// the listing was read) is neither removed nor moved.
 async fn census(
     store: &dyn Store,
     client: &JiraClient,
     project: &str,
+    listing: Listing,
     report: &mut SyncReport,
 ) -> Result<()> {
     report.census = true;
-    let jql = updated_since_jql(project, Timestamp::from_millis(0), Duration::ZERO);
-    let in_jira: BTreeSet<i64> =
-        client.search_ids(&jql).await?.into_iter().map(|id| id as i64).collect();
+    let in_jira: BTreeSet<i64> = listing.ids().await?.into_iter().map(|id| id as i64).collect();
     let stored: BTreeSet<i64> = store.issue_ids(project).await?.into_iter().collect();
 
     let mut gone = Vec::new();
     for id in stored.iter().filter(|id| **id > 0 && !in_jira.contains(id)) {
         match client.issue(&id.to_string()).await? {
             None => gone.push(*id),
-            Some(moved) => {
-                add(&mut report.written, store.upsert_issues(&[moved]).await?);
-                report.moved += 1;
+            Some(issue) => {
+                let moved = !issue.project.eq_ignore_ascii_case(project);
+                add(&mut report.written, store.upsert_issues(&[issue]).await?);
+                report.moved += u64::from(moved);
             }
         }
     }

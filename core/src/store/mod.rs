@@ -167,6 +167,16 @@ pub trait Store: AccountStore + AnalyticsStore + Send + Sync {
     /// at any moment leaves either both or neither; otherwise as [`Store::upsert_issues`].
     async fn save_page(&self, issues: &[Issue], state: &SyncState) -> Result<WriteStats>;
 
+    /// How many pages a sync may have being written at once. With one (the default), each
+    /// page goes in with its checkpoint through [`Store::save_page`]. With more, each page's
+    /// issues go in through [`Store::upsert_issues`] while later pages are written beside
+    /// them, and the page's checkpoint through [`Store::save_sync_state`] once it and every
+    /// page before it are written, so a checkpoint still covers only written pages. A store
+    /// that cannot write side by side (one writer at a time) gains nothing from more.
+    fn page_writes_in_flight(&self) -> usize {
+        1
+    }
+
     /// Issues of the given projects (all projects when empty), not counting removed ones,
     /// ordered by id.
     async fn issues(&self, projects: &[String]) -> Result<Vec<Issue>>;

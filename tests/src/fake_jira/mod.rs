@@ -75,7 +75,8 @@ impl FakeJira {
     /// Injects `fault` into the next `times` search requests for the page at `position`:
     /// Data Center's `startAt`, or the offset a Cloud page token stands for (0 for the
     /// first page). Unlike a fault armed once some pages are written, it hits the same
-    /// page however far ahead the client reads.
+    /// page however far ahead the client reads. Searches for ids alone (a census) are
+    /// never hit.
     pub fn inject_at_position(&self, position: u64, fault: Fault, times: usize) {
         self.shared.arm_at_position(position, fault, times);
     }

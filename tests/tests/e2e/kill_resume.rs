@@ -108,6 +108,43 @@ fn run_to_end(folder: &Path, settings: &[(&str, String)], args: &[&str]) -> Valu
     serde_json::from_slice(&output.stdout).expect("a JSON report")
 }
 
+/// How many issues, from the first in the source's order, the stored checkpoint says
+/// were written: the offset of its next page, or 0 before the first checkpoint (a store
+/// that writes pages side by side may have written some before it saved one).
+async fn checkpointed_issues(store: &dyn Store, round: usize) -> u64 {
+    let state = store.sync_state("ZOOKEEPER").await.unwrap();
+    let checkpoint = state.and_then(|state| state.checkpoint);
+    match checkpoint {
+        Some(checkpoint) => checkpoint_offset(&checkpoint),
+        None if round == 0 => 0,
+        None => panic!("no checkpoint left by kill {round}, after pages were written"),
+    }
+}
+
+/// Every issue the checkpoint covers is stored: the pages before it, in the order the
+/// source serves the project's issues. Pages after it may be stored too (written beside the pages before
+/// them), at most as many as the store writes at once.
+fn assert_checkpoint_covers_only_stored_pages(
+    fake: &FakeJira,
+    stored: &[i64],
+    covered: u64,
+    store: &dyn Store,
+) {
+    let source: Vec<i64> = fake
+        .issues()
+        .iter()
+        .filter(|issue| issue["fields"]["project"]["key"] == "ZOOKEEPER")
+        .map(|issue| issue["id"].as_str().and_then(|id| id.parse().ok()).expect("a numeric id"))
+        .collect();
+    let covered = usize::try_from(covered).expect("a count");
+    let missing: Vec<&i64> =
+        source[..covered].iter().filter(|id| stored.binary_search(id).is_err()).collect();
+    assert!(missing.is_empty(), "the checkpoint covers {covered} issues, {missing:?} not stored");
+    let beyond = stored.len().saturating_sub(covered);
+    let allowed = store.page_writes_in_flight() * 50;
+    assert!(beyond <= allowed, "{beyond} issues stored past the checkpoint, at most {allowed}");
+}
+
 /// The offset of the next page according to the stored checkpoint: Data Center's
 /// `startAt`, or the offset the fake encodes in its Cloud token (`CAE<hex>Z…`).
 fn checkpoint_offset(checkpoint: &Value) -> u64 {
@@ -134,13 +171,17 @@ async fn killed_syncs_resume_to_the_source(flavor: Flavor, store: TestStore) {
         let extra = Duration::from_millis(extra);
         kill_when_stored(&mut child, store.store(), issues, extra, &folder.path().join(&log)).await;
 
-        let stored = stored_ids(store.store(), "ZOOKEEPER").await.len();
-        let state = store.store().sync_state("ZOOKEEPER").await.unwrap().expect("a sync state");
-        let checkpoint = state.checkpoint.expect("a killed sync leaves its checkpoint");
-        assert!(stored >= issues && stored < 1827, "{stored} issues stored at kill {round}");
-        assert_eq!(checkpoint_offset(&checkpoint), stored as u64, "checkpoint and pages disagree");
+        let stored = stored_ids(store.store(), "ZOOKEEPER").await;
+        assert!(
+            stored.len() >= issues && stored.len() < 1827,
+            "{} stored at kill {round}",
+            stored.len()
+        );
+        let covered = checkpointed_issues(store.store(), round).await;
+        assert_checkpoint_covers_only_stored_pages(&fake, &stored, covered, store.store());
     }
     let before_last = stored_ids(store.store(), "ZOOKEEPER").await.len() as u64;
+    let checkpointed = checkpointed_issues(store.store(), kills.len()).await;
 
     let output = binary::command(folder.path(), &settings)
         .args(["sync", "--project", "ZOOKEEPER", "--format", "json"])
@@ -151,7 +192,8 @@ async fn killed_syncs_resume_to_the_source(flavor: Flavor, store: TestStore) {
     assert!(output.status.success(), "the last sync failed: {stderr}");
     let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
     assert_eq!(report["resumed"], true);
-    assert_eq!(report["received"].as_u64(), Some(1827 - before_last));
+    // Pages written after the last checkpoint are read again, and change nothing.
+    assert_eq!(report["received"].as_u64(), Some(1827 - checkpointed));
     assert_eq!(report["written"]["inserted"].as_u64(), Some(1827 - before_last));
     assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
     let runs = store.store().runs(Some("ZOOKEEPER"), 10).await.unwrap();
@@ -171,8 +213,10 @@ async fn a_data_center_sync_killed_three_times_resumes_to_the_source(store: Test
 }
 both_backends!(a_data_center_sync_killed_three_times_resumes_to_the_source);
 
-/// Census pages are answered this slowly, so that a kill lands inside the census.
-const SLOW_CENSUS_PAGE: Duration = Duration::from_millis(1500);
+/// Census pages are answered this slowly, so that a kill lands inside the census. The
+/// census's listing is read beside the pages, which must all be written before its first
+/// page is answered.
+const SLOW_CENSUS_PAGE: Duration = Duration::from_secs(6);
 
 /// A full sync killed during its census, after every page was written: the census is
 /// owed, and the next (incremental) run makes it, finding the deletions and the move.
@@ -198,6 +242,13 @@ async fn killed_census_is_made_by_the_next_run(flavor: Flavor, store: TestStore)
     let log = folder.path().join("census.log");
     wait_for(&mut child, &log, "a census page", || fake.id_searches_arrived() > censuses_before)
         .await;
+    // The state saved with the last page marks the census owed.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while store.store().sync_state("ZOOKEEPER").await.unwrap().unwrap().last_census.is_some() {
+        assert!(child.try_wait().unwrap().is_none(), "bugdash ended before it was killed");
+        assert!(Instant::now() < deadline, "the pages were not all written within 60 s");
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
     tokio::time::sleep(Duration::from_millis(50)).await;
     kill(&mut child);
 

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -228,8 +229,21 @@ impl JiraClient {
     /// Data Center's pages are fetched side by side within the in-flight bound once the
     /// first page has shown the total and the server's cap; Cloud's follow their tokens.
     pub async fn search_ids(&self, jql: &str) -> crate::Result<Vec<u64>> {
+        let window = AtomicUsize::new(self.inner.config.max_in_flight);
+        self.search_ids_within(jql, &window).await
+    }
+
+    /// [`JiraClient::search_ids`] with at most `window` of Data Center's pages in flight,
+    /// read again each time one of them is answered: whoever shares the client's bound
+    /// (a sync reading its pages beside the listing) keeps the rest of it, and widens the
+    /// window when done.
+    pub async fn search_ids_within(
+        &self,
+        jql: &str,
+        window: &AtomicUsize,
+    ) -> crate::Result<Vec<u64>> {
         match self.first_cursor().await? {
-            Cursor::Offset(_) => self.data_center_ids(jql).await,
+            Cursor::Offset(_) => self.data_center_ids(jql, window).await,
             first => self.cloud_ids(jql, first).await,
         }
     }
@@ -260,16 +274,21 @@ impl JiraClient {
 
     /// Data Center ids: read once more when the total moved while the pages were read
     /// (offsets then shifted and an id may have been skipped), then taken as they are.
-    async fn data_center_ids(&self, jql: &str) -> crate::Result<Vec<u64>> {
-        let (ids, steady) = self.data_center_ids_once(jql).await?;
+    async fn data_center_ids(&self, jql: &str, window: &AtomicUsize) -> crate::Result<Vec<u64>> {
+        let (ids, steady) = self.data_center_ids_once(jql, window).await?;
         if steady {
             return Ok(ids);
         }
-        Ok(self.data_center_ids_once(jql).await?.0)
+        Ok(self.data_center_ids_once(jql, window).await?.0)
     }
 
-    /// One reading of the ids; true when every page reported the same total.
-    async fn data_center_ids_once(&self, jql: &str) -> crate::Result<(Vec<u64>, bool)> {
+    /// One reading of the ids, at most `window` pages at a time; true when every page
+    /// reported the same total.
+    async fn data_center_ids_once(
+        &self,
+        jql: &str,
+        window: &AtomicUsize,
+    ) -> crate::Result<(Vec<u64>, bool)> {
         let first = self.id_page_at(jql, 0).await?;
         let stride = first.ids.len() as u64;
         let total = first.total.unwrap_or(stride);
@@ -279,14 +298,22 @@ impl JiraClient {
         }
         // Searches for ids alone ask for far larger pages; the server caps them silently,
         // and the first page shows by how much.
+        let mut starts = (stride..total).step_by(stride as usize);
         let mut spans = JoinSet::new();
-        for start in (stride..total).step_by(stride as usize) {
-            let (client, jql) = (self.clone(), jql.to_owned());
-            let end = (start + stride).min(total);
-            spans.spawn(async move { client.id_span(&jql, start, end).await });
-        }
+        // No more pages wait for the client's bound than the window allows, so that other
+        // requests of the client take turns with them rather than queue behind them all.
+        let mut fill = |spans: &mut JoinSet<_>| {
+            while spans.len() < window.load(Ordering::Relaxed).max(1) {
+                let Some(start) = starts.next() else { break };
+                let (client, jql) = (self.clone(), jql.to_owned());
+                let end = (start + stride).min(total);
+                spans.spawn(async move { client.id_span(&jql, start, end).await });
+            }
+        };
+        fill(&mut spans);
         let mut steady = true;
         while let Some(joined) = spans.join_next().await {
+            fill(&mut spans);
             let span = joined.map_err(|fault| JiraError::Network {
                 endpoint: DATA_CENTER_SEARCH.to_owned(),
                 detail: format!("a census task failed: {fault}"),
