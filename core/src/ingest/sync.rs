@@ -14,9 +14,8 @@
 //! interval, compares the ids JIRA holds with the ids stored: stored issues JIRA no longer
 //! returns are looked up one by one (gone: marked removed; found under another key or
 //! project: a move, stored as an update), and ids JIRA holds that the store lacks are
-//! fetched. The listing of JIRA's ids is read beside the pages, with at most half the
-//! client's requests in flight until the pages are all read (see `Listing`); the
-//! comparison waits for the pages to be written.
+//! fetched. The listing of JIRA's ids is read once the pages are all read, while the
+//! last of them are written (see `Listing`); the comparison waits for the writes.
 //!
 //! Pages are fetched ahead of the writes (see [`super::pages`]) and taken strictly in
 //! order.
@@ -27,8 +26,6 @@
 //! after a reading in which nothing moved.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -124,11 +121,13 @@ impl Pass {
     }
 }
 
-/// What writing a page did, once it and its checkpoint are saved.
+/// What writing a page did.
 struct Written {
     stats: WriteStats,
     issues: u64,
     total: Option<u64>,
+    /// False for a page written after one that failed: its checkpoint was not saved.
+    checkpointed: bool,
 }
 
 /// The pages being written, oldest first, up to [`Store::page_writes_in_flight`] at once.
@@ -145,6 +144,9 @@ struct Written {
 /// before) happens inside its own future, and the futures are polled whenever the sync
 /// waits on this: a write waiting for another that is not polled would hold its
 /// connection and locks for ever.
+///
+/// When a write fails, the writes after it are still awaited and counted (their issues
+/// are stored, without a checkpoint) before the failure is returned.
 struct PageWrites<'a> {
     store: &'a dyn Store,
     progress: &'a dyn ProgressSink,
@@ -184,24 +186,24 @@ impl<'a> PageWrites<'a> {
         let (checkpointed, next) = oneshot::channel();
         self.last_checkpoint = Some(next);
         self.running.push_back(Box::pin(async move {
-            let stats = if alone {
-                store.save_page(&issues, &state).await?
-            } else {
-                let stats = store.upsert_issues(&issues).await?;
-                if let Some(previous) = previous {
-                    // A closed channel means the page before failed: this checkpoint
-                    // would then cover a page that is not written.
-                    previous.await.map_err(|_| Error::Store {
-                        operation: "save the sync checkpoint".into(),
-                        source: "the page before it was not written".into(),
-                    })?;
-                }
-                store.save_sync_state(&state).await?;
-                stats
+            let issues_count = issues.len() as u64;
+            if alone {
+                let stats = store.save_page(&issues, &state).await?;
+                return Ok(Written { stats, issues: issues_count, total, checkpointed: true });
+            }
+            let stats = store.upsert_issues(&issues).await?;
+            // A closed channel means the page before failed: a checkpoint saved now would
+            // cover a page that is not written, so none is, and none after it either.
+            let before_written = match previous {
+                Some(previous) => previous.await.is_ok(),
+                None => true,
             };
-            // The next page's write may have been dropped already; it then needs no word.
-            checkpointed.send(()).ok();
-            Ok(Written { stats, issues: issues.len() as u64, total })
+            if before_written {
+                store.save_sync_state(&state).await?;
+                // The next page's write may have been dropped already; it needs no word.
+                checkpointed.send(()).ok();
+            }
+            Ok(Written { stats, issues: issues_count, total, checkpointed: before_written })
         }));
         Ok(())
     }
@@ -224,23 +226,72 @@ impl<'a> PageWrites<'a> {
         loop {
             tokio::select! {
                 biased;
-                Some(written) = self.running.next() => self.count(written?, report),
+                Some(written) = self.running.next() => self.take(written, report).await?,
                 value = &mut work => return Ok(value),
             }
         }
     }
 
     async fn complete_oldest(&mut self, report: &mut SyncReport) -> Result<()> {
-        if let Some(written) = self.running.next().await {
-            self.count(written?, report);
+        match self.running.next().await {
+            Some(written) => self.take(written, report).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a finished write; on a failure, first waits for and counts those after it.
+    async fn take(&mut self, written: Result<Written>, report: &mut SyncReport) -> Result<()> {
+        let written = match written {
+            Ok(written) => written,
+            Err(failure) => {
+                while let Some(later) = self.running.next().await {
+                    if let Ok(later) = later {
+                        add(&mut report.written, later.stats);
+                    }
+                }
+                return Err(failure);
+            }
+        };
+        add(&mut report.written, written.stats);
+        if written.checkpointed {
+            self.done += written.issues;
+            let progress = Progress { stage: "syncing", done: self.done, total: written.total };
+            self.progress.update(&progress);
         }
         Ok(())
     }
+}
 
-    fn count(&mut self, written: Written, report: &mut SyncReport) {
-        add(&mut report.written, written.stats);
-        self.done += written.issues;
-        self.progress.update(&Progress { stage: "syncing", done: self.done, total: written.total });
+/// The ids JIRA holds for a project, read in the background while the last pages are
+/// written; dropping it stops the reading.
+///
+/// It is started once every page is read, not earlier: an issue deleted or moved away
+/// while the pages are read must be missing from it, for the census to look the issue
+/// up and find it gone.
+struct Listing(tokio::task::JoinHandle<Result<Vec<u64>>>);
+
+impl Listing {
+    fn start(client: &JiraClient, project: &str) -> Listing {
+        let client = client.clone();
+        let jql = updated_since_jql(project, Timestamp::from_millis(0), Duration::ZERO);
+        Listing(tokio::spawn(async move { client.search_ids(&jql).await }))
+    }
+
+    async fn ids(mut self) -> Result<Vec<u64>> {
+        match (&mut self.0).await {
+            Ok(ids) => ids,
+            Err(fault) => Err(crate::jira::client::JiraError::Network {
+                endpoint: "the census's id search".to_owned(),
+                detail: format!("the listing task failed: {fault}"),
+            }
+            .into()),
+        }
+    }
+}
+
+impl Drop for Listing {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -345,9 +396,7 @@ async fn run(
     // page clears the time of the previous one, so a run killed during the census leaves
     // the next run a census to make.
     let census_owed = census_due(&state, request);
-    // The census's listing of the ids JIRA holds is read beside the pages, sharing the
-    // client's requests in flight, rather than after them.
-    let listing = census_owed.then(|| Listing::start(client, project));
+    let mut listing = None;
     let mut pass = Pass::default();
     let mut may_restart_cursor = report.resumed;
     let mut pages = Pages::new(client, &checkpoint.jql);
@@ -368,8 +417,11 @@ async fn run(
             }
             Err(error) => {
                 // The pages read before the one that failed are written and checkpointed,
-                // so that the next run carries on after them.
-                writes.finish(report).await?;
+                // so that the next run carries on after them. JIRA's fault stopped the
+                // run, so it is the one reported.
+                if let Err(fault) = writes.finish(report).await {
+                    tracing::warn!(error = %fault, "a page read before JIRA failed was not written");
+                }
                 return Err(error);
             }
         };
@@ -385,6 +437,7 @@ async fn run(
             None if pass.shifted && report.restarts < MAX_RESTARTS => {
                 // Issues read earlier changed while the pages were read, so offsets moved
                 // and an issue may have been skipped: read the query once more.
+                writes.finish(report).await?;
                 checkpoint.cursor = client.first_cursor().await?;
                 report.restarts += 1;
                 pass = Pass::default();
@@ -407,8 +460,9 @@ async fn run(
             writes.finish(report).await?;
         }
         writes.push(page.issues, state.clone(), page.total, report).await?;
-        if let Some(listing) = listing.as_ref().filter(|_| finished) {
-            listing.widen();
+        if finished && census_owed {
+            // Read while the last pages are written.
+            listing = Some(Listing::start(client, project));
         }
         if end_of_reading {
             // A new reading starts over from the first page, whose issues may be among
@@ -486,61 +540,11 @@ fn census_due(state: &SyncState, request: &SyncRequest) -> bool {
     }
 }
 
-/// The ids JIRA holds for a project, read in the background beside the pages; dropping
-/// it stops the reading.
-///
-/// While the pages are read the listing has at most half the client's requests in flight
-/// (at least one), so that it never holds up the pages, whose reads would otherwise take
-/// turns with its own for the client's bound; once they are all read, it widens to the
-/// whole bound.
-struct Listing {
-    task: tokio::task::JoinHandle<Result<Vec<u64>>>,
-    window: Arc<AtomicUsize>,
-    max_in_flight: usize,
-}
-
-impl Listing {
-    fn start(client: &JiraClient, project: &str) -> Listing {
-        let max_in_flight = client.config().max_in_flight;
-        let window = Arc::new(AtomicUsize::new((max_in_flight / 2).max(1)));
-        let task = {
-            let (client, window) = (client.clone(), Arc::clone(&window));
-            let jql = updated_since_jql(project, Timestamp::from_millis(0), Duration::ZERO);
-            tokio::spawn(async move { client.search_ids_within(&jql, &window).await })
-        };
-        Listing { task, window, max_in_flight }
-    }
-
-    /// Lets the listing use the client's whole bound: the pages are all read.
-    fn widen(&self) {
-        self.window.store(self.max_in_flight, Ordering::Relaxed);
-    }
-
-    async fn ids(mut self) -> Result<Vec<u64>> {
-        self.widen();
-        match (&mut self.task).await {
-            Ok(ids) => ids,
-            Err(fault) => Err(crate::jira::client::JiraError::Network {
-                endpoint: "the census's id search".to_owned(),
-                detail: format!("the listing task failed: {fault}"),
-            }
-            .into()),
-        }
-    }
-}
-
-impl Drop for Listing {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
 /// Compares the ids JIRA holds for the project with the ids stored, both ways.
 ///
-/// The listing was read while the pages were, so JIRA may have changed between the two:
-/// every id on which they disagree is looked up on its own, and the answer decides. A
-/// stored issue missing from the listing that is still in the project (created after
-/// the listing was read) is neither removed nor moved.
+/// JIRA may change while the listing is read: every id on which the listing and the
+/// store disagree is looked up on its own, and the answer decides. A stored issue missing
+/// from the listing that is still in the project is neither removed nor moved.
 async fn census(
     store: &dyn Store,
     client: &JiraClient,

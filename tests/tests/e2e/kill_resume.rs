@@ -116,7 +116,7 @@ async fn checkpointed_issues(store: &dyn Store, round: usize) -> u64 {
     let checkpoint = state.and_then(|state| state.checkpoint);
     match checkpoint {
         Some(checkpoint) => checkpoint_offset(&checkpoint),
-        None if round == 0 => 0,
+        None if round == 0 && store.page_writes_in_flight() > 1 => 0,
         None => panic!("no checkpoint left by kill {round}, after pages were written"),
     }
 }
@@ -141,7 +141,11 @@ fn assert_checkpoint_covers_only_stored_pages(
         source[..covered].iter().filter(|id| stored.binary_search(id).is_err()).collect();
     assert!(missing.is_empty(), "the checkpoint covers {covered} issues, {missing:?} not stored");
     let beyond = stored.len().saturating_sub(covered);
-    let allowed = store.page_writes_in_flight() * 50;
+    // A store writing one page at a time writes it with its checkpoint.
+    let allowed = match store.page_writes_in_flight() {
+        1 => 0,
+        pages => pages * 50,
+    };
     assert!(beyond <= allowed, "{beyond} issues stored past the checkpoint, at most {allowed}");
 }
 
@@ -214,8 +218,8 @@ async fn a_data_center_sync_killed_three_times_resumes_to_the_source(store: Test
 both_backends!(a_data_center_sync_killed_three_times_resumes_to_the_source);
 
 /// Census pages are answered this slowly, so that a kill lands inside the census. The
-/// census's listing is read beside the pages, which must all be written before its first
-/// page is answered.
+/// census's listing is read while the last pages are written, which must be done before
+/// its first page is answered.
 const SLOW_CENSUS_PAGE: Duration = Duration::from_secs(6);
 
 /// A full sync killed during its census, after every page was written: the census is

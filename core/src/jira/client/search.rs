@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -228,22 +227,12 @@ impl JiraClient {
     ///
     /// Data Center's pages are fetched side by side within the in-flight bound once the
     /// first page has shown the total and the server's cap; Cloud's follow their tokens.
+    /// No more of its pages wait for the client's bound than the bound itself, so that
+    /// other requests of the same client take turns with them rather than queue behind
+    /// them all.
     pub async fn search_ids(&self, jql: &str) -> crate::Result<Vec<u64>> {
-        let window = AtomicUsize::new(self.inner.config.max_in_flight);
-        self.search_ids_within(jql, &window).await
-    }
-
-    /// [`JiraClient::search_ids`] with at most `window` of Data Center's pages in flight,
-    /// read again each time one of them is answered: whoever shares the client's bound
-    /// (a sync reading its pages beside the listing) keeps the rest of it, and widens the
-    /// window when done.
-    pub async fn search_ids_within(
-        &self,
-        jql: &str,
-        window: &AtomicUsize,
-    ) -> crate::Result<Vec<u64>> {
         match self.first_cursor().await? {
-            Cursor::Offset(_) => self.data_center_ids(jql, window).await,
+            Cursor::Offset(_) => self.data_center_ids(jql).await,
             first => self.cloud_ids(jql, first).await,
         }
     }
@@ -274,7 +263,8 @@ impl JiraClient {
 
     /// Data Center ids: read once more when the total moved while the pages were read
     /// (offsets then shifted and an id may have been skipped), then taken as they are.
-    async fn data_center_ids(&self, jql: &str, window: &AtomicUsize) -> crate::Result<Vec<u64>> {
+    async fn data_center_ids(&self, jql: &str) -> crate::Result<Vec<u64>> {
+        let window = self.inner.config.max_in_flight.max(1);
         let (ids, steady) = self.data_center_ids_once(jql, window).await?;
         if steady {
             return Ok(ids);
@@ -287,7 +277,7 @@ impl JiraClient {
     async fn data_center_ids_once(
         &self,
         jql: &str,
-        window: &AtomicUsize,
+        window: usize,
     ) -> crate::Result<(Vec<u64>, bool)> {
         let first = self.id_page_at(jql, 0).await?;
         let stride = first.ids.len() as u64;
@@ -303,7 +293,7 @@ impl JiraClient {
         // No more pages wait for the client's bound than the window allows, so that other
         // requests of the client take turns with them rather than queue behind them all.
         let mut fill = |spans: &mut JoinSet<_>| {
-            while spans.len() < window.load(Ordering::Relaxed).max(1) {
+            while spans.len() < window {
                 let Some(start) = starts.next() else { break };
                 let (client, jql) = (self.clone(), jql.to_owned());
                 let end = (start + stride).min(total);
