@@ -507,3 +507,75 @@ async fn a_full_buffer_drops_the_newest_events_and_counts_them() {
     let minutes: Vec<i64> = stored.unwrap().iter().map(|e| e.at.millis() / 60_000 % 1440).collect();
     assert_eq!(minutes, (0..10).collect::<Vec<_>>(), "the oldest ten were kept");
 }
+
+/// The SQLite migration that stores events as JSON rows copies the events already stored:
+/// every column reads back through the view as it was, NULLs and JSON filters included.
+#[tokio::test]
+async fn sqlite_events_stored_before_the_json_rows_migration_read_back_unchanged() {
+    const JSON_ROWS: &str = "20261206100000";
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join("old.db"))
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.expect("open SQLite");
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite");
+    let mut files: Vec<_> = std::fs::read_dir(&folder)
+        .expect("the SQLite migrations")
+        .map(|entry| entry.expect("a migration").path())
+        .collect();
+    files.sort();
+    let (before, after): (Vec<_>, Vec<_>) = files.into_iter().partition(|path| {
+        path.file_name().and_then(|name| name.to_str()).is_some_and(|name| name < JSON_ROWS)
+    });
+    let apply = |path: std::path::PathBuf| {
+        let pool = pool.clone();
+        async move {
+            let sql = std::fs::read_to_string(&path).expect("a migration file");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await.expect("migration runs");
+        }
+    };
+    for path in before {
+        apply(path).await;
+    }
+    sqlx::raw_sql(
+        "INSERT INTO analytics_events (occurred_at, account_id, session_id, department, \
+         action, project, filters, method, endpoint, status, latency_ms, client_addr) VALUES \
+         (1764000000001, 7, 70, 'Platform', 'analyze_project', 'ZK', '[\"window\",\"area\"]', \
+          'GET', '/api/projects/{key}/analysis', 200, 0.25, '127.0.0.1'), \
+         (1764000000002, NULL, NULL, NULL, 'login', NULL, NULL, NULL, NULL, NULL, NULL, NULL)",
+    )
+    .execute(&pool)
+    .await
+    .expect("old-style events stored");
+    let columns = "occurred_at, account_id, session_id, department, action, project, filters, \
+                   method, endpoint, status, latency_ms, client_addr";
+    let read = |pool: sqlx::SqlitePool| async move {
+        let sql = format!(
+            "SELECT json_array({columns}, typeof(account_id), typeof(status), \
+             typeof(latency_ms)) FROM analytics_events ORDER BY occurred_at"
+        );
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&pool)
+            .await
+            .expect("events read");
+        rows
+    };
+    let stored = read(pool.clone()).await;
+
+    for path in after {
+        apply(path).await;
+    }
+
+    assert_eq!(read(pool.clone()).await, stored);
+    assert_eq!(stored.len(), 2);
+    let first = concat!(
+        r#"[1764000000001,7,70,"Platform","analyze_project","ZK","[\"window\",\"area\"]","#,
+        r#""GET","/api/projects/{key}/analysis",200,0.25,"127.0.0.1","integer","integer","real"]"#
+    );
+    assert_eq!(stored[0], first);
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM analytics_event_rows")
+        .fetch_one(&pool)
+        .await
+        .expect("the new table");
+    assert_eq!(rows, 2);
+}
