@@ -103,11 +103,14 @@ impl SqliteStore {
 }
 
 /// Inserts the events of one [`EventRows`] array, `?1`, in one statement. `jsonb_each`
-/// parses the array once and hands each row over in SQLite's binary JSON, stored as it
-/// is beside its time; the view `analytics_events` reads the columns out of it (see the
-/// migration `20261206100000_events_as_json_rows`).
-const INSERT_EVENT_ROWS: &str =
-    "INSERT INTO analytics_event_rows (occurred_at, data) SELECT value ->> 0, value FROM jsonb_each(?1)";
+/// parses the array once and hands each row over in SQLite's binary JSON, which `->>`
+/// reads without parsing again; `->` gives the filters back as JSON text, and `null` as
+/// NULL.
+const INSERT_EVENT_ROWS: &str = "INSERT INTO analytics_events (occurred_at, account_id, \
+     session_id, department, action, project, filters, method, endpoint, status, latency_ms, \
+     client_addr) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
+     value ->> 5, NULLIF(value -> 6, 'null'), value ->> 7, value ->> 8, value ->> 9, \
+     value ->> 10, value ->> 11 FROM jsonb_each(?1)";
 
 /// Inserts the rows of `rollup` (whose old rows are gone) in `tx`.
 async fn insert_rollup_rows(
@@ -253,7 +256,7 @@ impl AnalyticsStore for SqliteStore {
 
     async fn purge_events(&self, before: Timestamp) -> Result<PurgeReport> {
         let mut report = PurgeReport::default();
-        let done = sqlx::query("DELETE FROM analytics_event_rows WHERE occurred_at < ?1")
+        let done = sqlx::query("DELETE FROM analytics_events WHERE occurred_at < ?1")
             .bind(before.millis())
             .execute(self.pool())
             .await
