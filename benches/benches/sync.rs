@@ -3,11 +3,11 @@
 //! SQLite and PostgreSQL with `sync_project`. Prints issues per second, pages, API calls
 //! and the wall time beside the latency's lower bound, calls × 50 ms / concurrency.
 //!
-//! A sync fetches pages ahead of its writes, and the census's id listing beside them.
-//! Cloud's next page needs the token of the one before, so its pages form one chain
-//! (concurrency 1), and the census's id pages another beside it: the bound is the longer
-//! chain's latency added up. Data Center's offsets, and its census pages, share the
-//! client's in-flight bound (4), which divides the latency of all calls by 4. The
+//! A sync fetches pages ahead of its writes, and the census's id listing once the pages
+//! are read. Cloud's next page needs the token of the one before, so its pages form one
+//! chain (concurrency 1), and the census's id pages another after it: the bound is the
+//! calls' latency added up. Data Center's offsets, and its census pages, are fetched up
+//! to the client's in-flight bound (4) at once, which divides the bound by 4. The
 //! difference between the wall time and the bound is BugDash's own time (reading,
 //! writing, comparing the census).
 //!
@@ -107,16 +107,12 @@ async fn measure(scenario: &str, store: &dyn Store, client: &JiraClient, request
     let report = sync_project(store, client, request, &NoProgress).await.expect("sync");
     let wall = began.elapsed().as_secs_f64();
     let census_calls = report.api_calls.saturating_sub(report.pages);
-    let latency = LATENCY.as_secs_f64();
-    let (concurrency, calls_bound) = match client.config().deployment {
-        Some(Deployment::DataCenter) => {
-            let in_flight = client.config().max_in_flight as f64;
-            (in_flight, report.api_calls as f64 * latency / in_flight)
-        }
-        // The page chain and the census's chain of id pages run side by side.
-        _ => (1.0, report.pages.max(census_calls) as f64 * latency),
+    let concurrency = match client.config().deployment {
+        Some(Deployment::DataCenter) => client.config().max_in_flight as f64,
+        _ => 1.0,
     };
-    let pages_bound = report.pages as f64 * latency / concurrency;
+    let pages_bound = report.pages as f64 * LATENCY.as_secs_f64() / concurrency;
+    let calls_bound = report.api_calls as f64 * LATENCY.as_secs_f64() / concurrency;
     println!(
         "sync/{scenario}  {} issues  {:>7.0} issues/s  {} pages  {} API calls ({census_calls} \
          census)  wall {wall:.1} s  bound {calls_bound:.1} s (pages alone {pages_bound:.1} s, \
