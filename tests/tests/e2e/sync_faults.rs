@@ -139,3 +139,38 @@ async fn a_data_center_sync_out_of_retries_on_503_resumes_at_the_saved_offset(st
     cut_sync_resumes_from_its_checkpoint(store.store(), cut, exhausted).await;
 }
 both_backends!(a_data_center_sync_out_of_retries_on_503_resumes_at_the_saved_offset);
+
+/// On PostgreSQL pages are written side by side. When one page's write fails (slowly,
+/// here, so that the pages after it are written first), the pages written beside it are
+/// stored without a checkpoint; the failed run still counts them, so its record says what
+/// it wrote, and the checkpoint stays before the failed page.
+#[tokio::test]
+async fn a_failed_page_write_counts_the_pages_written_beside_it_postgres() {
+    let store = TestStore::postgres().await;
+    let (fake, client) = fake_and_client(Flavor::DataCenter).await;
+    let keys = crate::common::source_keys_in_search_order();
+    let refused = &keys[420];
+    let pool = sqlx::PgPool::connect(&store.url).await.expect("the test database");
+    let trigger = format!(
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN \
+         IF NEW.key = '{refused}' THEN PERFORM pg_sleep(0.5); \
+         RAISE EXCEPTION 'refused for the test'; END IF; \
+         RETURN NEW; END $$ LANGUAGE plpgsql; \
+         CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON issues \
+         FOR EACH ROW EXECUTE FUNCTION refuse();"
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(trigger)).execute(&pool).await.expect("the trigger");
+    fake.set_page_latency(std::time::Duration::from_millis(20));
+
+    let failure = sync_project(store.store(), &client, &plain_request(), &NoProgress).await;
+
+    assert!(failure.is_err(), "the refused issue fails its page");
+    let stored = stored_ids(store.store(), "ZOOKEEPER").await.len() as u64;
+    let runs = store.store().runs(Some("ZOOKEEPER"), 5).await.unwrap();
+    assert_eq!(runs[0].outcome, "failed");
+    assert_eq!(runs[0].issues_written, stored, "every stored issue is counted");
+    let state = store.store().sync_state("ZOOKEEPER").await.unwrap().unwrap();
+    let checkpoint = state.checkpoint.expect("the checkpoint is kept");
+    assert_eq!(checkpoint["cursor"], json!({ "offset": 400 }));
+    assert!(stored >= 400, "the pages before the failed one are stored ({stored})");
+}
