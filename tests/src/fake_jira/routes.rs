@@ -169,10 +169,11 @@ async fn cloud_search(State(shared): AppState, Query(params): Params) -> Respons
     let with_changelog = wants_changelog(&params);
 
     let (docs, matched) = page_docs(&shared, jql, &clauses, start, size);
+    let shape = Shape::new(fields, with_changelog, &shared.base_url);
     let end = start.min(matched) + docs.len();
     let page = CloudPage {
         is_last: end >= matched,
-        issues: shape_all(&docs, fields, with_changelog, &shared.base_url),
+        issues: shape_all(&docs, &shape),
         next_page_token: (end < matched).then(|| make_token(end, jql, epoch)),
     };
     serialized_answer(&page)
@@ -196,9 +197,10 @@ async fn offset_search(State(shared): AppState, Query(params): Params) -> Respon
     let with_changelog = wants_changelog(&params);
 
     let (docs, total) = page_docs(&shared, jql, &clauses, start, size);
+    let shape = Shape::new(fields, with_changelog, &shared.base_url);
     let page = OffsetPage {
         expand: "schema,names",
-        issues: shape_all(&docs, fields, with_changelog, &shared.base_url),
+        issues: shape_all(&docs, &shape),
         max_results: size,
         start_at: start,
         total,
@@ -224,13 +226,8 @@ fn page_docs(
     (docs, found.len())
 }
 
-fn shape_all<'a>(
-    docs: &'a [Arc<Value>],
-    fields: Option<&'a str>,
-    with_changelog: bool,
-    base_url: &'a str,
-) -> Vec<Shaped<'a>> {
-    docs.iter().map(|doc| Shaped::new(doc, fields, with_changelog, base_url)).collect()
+fn shape_all<'a>(docs: &'a [Arc<Value>], shape: &'a Shape<'a>) -> Vec<Shaped<'a>> {
+    docs.iter().map(|doc| Shaped { doc, shape }).collect()
 }
 
 /// A page of Cloud's search. Keys in the order serde_json's map gives them.
@@ -320,8 +317,27 @@ async fn changelog(
 /// `*all` / `*navigable`, only the id when no fields are named on Cloud), and the
 /// recorded changelog when asked for.
 fn shaped(doc: &Value, fields: Option<&str>, with_changelog: bool, base_url: &str) -> Value {
-    let issue = Shaped::new(doc, fields, with_changelog, base_url);
-    serde_json::to_value(issue).unwrap_or(Value::Null)
+    let shape = Shape::new(fields, with_changelog, base_url);
+    serde_json::to_value(Shaped { doc, shape: &shape }).unwrap_or(Value::Null)
+}
+
+/// What a request asks of each issue, read once for a whole page.
+struct Shape<'a> {
+    /// The fields named, and whether they include everything; `None` for ids alone.
+    fields: Option<(Vec<&'a str>, bool)>,
+    with_changelog: bool,
+    base_url: &'a str,
+}
+
+impl<'a> Shape<'a> {
+    fn new(fields: Option<&'a str>, with_changelog: bool, base_url: &'a str) -> Self {
+        let fields = fields.map(|fields| {
+            let named: Vec<&str> = fields.split(',').map(str::trim).collect();
+            let everything = named.iter().any(|name| matches!(*name, "*all" | "*navigable"));
+            (named, everything)
+        });
+        Shape { fields, with_changelog, base_url }
+    }
 }
 
 /// [`shaped`], serialized straight from the stored document rather than from a copy:
@@ -329,39 +345,20 @@ fn shaped(doc: &Value, fields: Option<&str>, with_changelog: bool, base_url: &st
 /// whose figures should show BugDash's time rather than the fake's.
 struct Shaped<'a> {
     doc: &'a Value,
-    /// The fields named, and whether they include everything.
-    fields: Option<(Vec<&'a str>, bool)>,
-    with_changelog: bool,
-    base_url: &'a str,
-}
-
-impl<'a> Shaped<'a> {
-    fn new(
-        doc: &'a Value,
-        fields: Option<&'a str>,
-        with_changelog: bool,
-        base_url: &'a str,
-    ) -> Self {
-        let fields = fields.map(|fields| {
-            let named: Vec<&str> = fields.split(',').map(str::trim).collect();
-            let everything = named.iter().any(|name| matches!(*name, "*all" | "*navigable"));
-            (named, everything)
-        });
-        Shaped { doc, fields, with_changelog, base_url }
-    }
+    shape: &'a Shape<'a>,
 }
 
 impl Serialize for Shaped<'_> {
     /// Keys in the order serde_json's map gives them (sorted), as when the fake built a map.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let doc = self.doc;
-        let Some((named, everything)) = &self.fields else {
+        let Some((named, everything)) = &self.shape.fields else {
             let mut issue = serializer.serialize_map(Some(1))?;
             issue.serialize_entry("id", &doc["id"])?;
             return issue.end();
         };
         let mut issue = serializer.serialize_map(None)?;
-        if self.with_changelog {
+        if self.shape.with_changelog {
             if let Some(changelog) = doc.get("changelog") {
                 issue.serialize_entry("changelog", changelog)?;
             }
@@ -374,8 +371,11 @@ impl Serialize for Shaped<'_> {
         }
         issue.serialize_entry("id", &doc["id"])?;
         issue.serialize_entry("key", &doc["key"])?;
-        let self_url =
-            format!("{}/rest/api/2/issue/{}", self.base_url, doc["id"].as_str().unwrap_or(""));
+        let self_url = format!(
+            "{}/rest/api/2/issue/{}",
+            self.shape.base_url,
+            doc["id"].as_str().unwrap_or("")
+        );
         issue.serialize_entry("self", &self_url)?;
         issue.end()
     }
