@@ -12,7 +12,15 @@
 //!   one recording usage events and one with the recorder off (`state.recorder = None`),
 //!   in rounds of one phase each (three rounds, `BUGDASH_BENCH_ROUNDS` for more; use an
 //!   even number), the side that goes first alternating (on off, off on, ...); prints each
-//!   phase and the difference of the summed throughput (target: at most 5%).
+//!   phase and the difference of the summed throughput (target: at most 5%);
+//! - `requests`: one SQLite service (one account), recording on unless
+//!   `BUGDASH_BENCH_RECORDING=off`, asked for the cached analysis exactly
+//!   `BUGDASH_BENCH_REQUESTS` times (default 10,000) over 4 connections, then its recorder
+//!   flushed, so that every event is written before the program ends. Meant to run under
+//!   `valgrind --tool=callgrind`, twice per side with two request counts: the difference of
+//!   the instruction totals over the difference of the counts is what one request costs,
+//!   the writer's share of its event included, free of the machine's load (see
+//!   docs/performance.md).
 //!
 //! Phases: logins (100 accounts, 8 at once), `/api/projects`, the analysis warm (one
 //! option set, cached) at 100 and at 1,000 connections asking back to back, then 1,000
@@ -51,6 +59,8 @@ const SCENARIOS: &str = "BUGDASH_BENCH_SERVE";
 const SECONDS: &str = "BUGDASH_BENCH_SECONDS";
 const ROUNDS: &str = "BUGDASH_BENCH_ROUNDS";
 const MEMO_MS: &str = "BUGDASH_BENCH_MEMO_MS";
+const REQUESTS: &str = "BUGDASH_BENCH_REQUESTS";
+const RECORDING: &str = "BUGDASH_BENCH_RECORDING";
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const DEFAULT_REDIS: &str = "redis://127.0.0.1:6379";
 const USERS: usize = 100;
@@ -87,9 +97,13 @@ fn run_scenario(scenario: &str, phase: Duration) {
         run_recording(phase);
         return;
     }
+    if scenario == "requests" {
+        run_requests();
+        return;
+    }
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let server = tokio::runtime::Runtime::new().expect("server runtime");
-    let setup = server.block_on(Setup::new(scenario, true));
+    let setup = server.block_on(Setup::new(scenario, true, USERS));
     let address = setup.address;
     let client = tokio::runtime::Runtime::new().expect("load generator runtime");
     client.block_on(async {
@@ -148,8 +162,8 @@ const RECORDING_ROUNDS: usize = 3;
 /// order alternating, an even number of rounds puts the two sides at the same mean position.
 fn run_recording(phase: Duration) {
     let server = tokio::runtime::Runtime::new().expect("server runtime");
-    let on = server.block_on(Setup::new("sqlite", true));
-    let off = server.block_on(Setup::new("sqlite", false));
+    let on = server.block_on(Setup::new("sqlite", true, USERS));
+    let off = server.block_on(Setup::new("sqlite", false, USERS));
     let client = tokio::runtime::Runtime::new().expect("load generator runtime");
     let (mut on_total, mut off_total) = ((0usize, 0.0f64), (0usize, 0.0f64));
     client.block_on(async {
@@ -194,17 +208,77 @@ fn run_recording(phase: Duration) {
     server.block_on(off.finish());
 }
 
+/// Requests of the `requests` scenario unless `BUGDASH_BENCH_REQUESTS` says.
+const COUNTED_REQUESTS: u64 = 10_000;
+
+/// Connections of the `requests` scenario, sharing the requests evenly.
+const COUNTED_CONNECTIONS: u64 = 4;
+
+/// A fixed number of cached analyses, then the recorder's last events written: a run whose
+/// work depends on the request count only, for counting instructions (module docs).
+fn run_requests() {
+    let requests =
+        std::env::var(REQUESTS).ok().and_then(|n| n.parse().ok()).unwrap_or(COUNTED_REQUESTS);
+    let recording = std::env::var(RECORDING).map_or(true, |value| value != "off");
+    let server = tokio::runtime::Runtime::new().expect("server runtime");
+    let setup = server.block_on(Setup::new("sqlite", recording, 1));
+    let client = tokio::runtime::Runtime::new().expect("load generator runtime");
+    let address = setup.address;
+    let (answered, failures) = client.block_on(async move {
+        let cookie = login(address, 0).await.0;
+        let path = format!("/api/projects/{}/analysis?{WARM}", setup.project);
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\n\r\n");
+        let mut first = Connection::open(address).await;
+        let answer = first.send(request.as_bytes()).await.expect("first analysis answered");
+        assert_eq!(answer.status, 200, "the first analysis");
+        let tasks: Vec<_> = (0..COUNTED_CONNECTIONS)
+            .map(|n| {
+                let request = request.clone();
+                let share =
+                    requests / COUNTED_CONNECTIONS + u64::from(n < requests % COUNTED_CONNECTIONS);
+                tokio::spawn(async move {
+                    let mut connection = Connection::open(address).await;
+                    let mut failures = 0u64;
+                    for _ in 0..share {
+                        match connection.send(request.as_bytes()).await {
+                            Ok(answer) if answer.status == 200 => {}
+                            _ => failures += 1,
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        let mut failures = 0;
+        for task in tasks {
+            failures += task.await.expect("connection task");
+        }
+        (requests, failures)
+    });
+    if let Some(recorder) = &setup.recorder {
+        server.block_on(recorder.flush()).expect("events written");
+    }
+    let written = setup.recorder.as_ref().map_or(0, |recorder| recorder.stats().written);
+    println!(
+        "serve/requests: {answered} cached analyses, {failures} failed, recording {}, \
+         {written} events written",
+        if recording { "on" } else { "off" }
+    );
+}
+
 /// A running service and what to tear down after it.
 struct Setup {
     address: SocketAddr,
     project: &'static str,
+    recorder: Option<bugdash::analytics::Recorder>,
     database: Option<(PgConnectOptions, String)>,
     _folder: tempfile::TempDir,
 }
 
 impl Setup {
-    /// The service of `scenario`, recording usage events unless `recording` is false.
-    async fn new(scenario: &str, recording: bool) -> Setup {
+    /// The service of `scenario` with `users` accounts, recording usage events unless
+    /// `recording` is false.
+    async fn new(scenario: &str, recording: bool, users: usize) -> Setup {
         let folder = tempfile::tempdir().expect("temporary folder");
         let mut settings = Settings::from_sources(None, None, &|_| None).expect("settings");
         settings.limits.login_per_minute = 1_000_000;
@@ -228,8 +302,8 @@ impl Setup {
         let store = store::open(&url).await.expect("open the store");
         let project = if scenario == "big" { "BIG" } else { "ZOOKEEPER" };
         load(store.as_ref(), project).await;
-        let address = serve(store, settings, recording).await;
-        Setup { address, project, database, _folder: folder }
+        let (address, recorder) = serve(store, settings, recording, users).await;
+        Setup { address, project, recorder, database, _folder: folder }
     }
 
     async fn finish(self) {
@@ -275,13 +349,18 @@ async fn load(store: &dyn Store, project: &str) {
     }
 }
 
-/// Starts the service with `USERS` accounts on this runtime, its usage recorder off unless
-/// `recording`; returns its address.
-async fn serve(store: Arc<dyn Store>, settings: Settings, recording: bool) -> SocketAddr {
+/// Starts the service with `users` accounts on this runtime, its usage recorder off unless
+/// `recording`; returns its address and recorder.
+async fn serve(
+    store: Arc<dyn Store>,
+    settings: Settings,
+    recording: bool,
+    users: usize,
+) -> (SocketAddr, Option<bugdash::analytics::Recorder>) {
     let prefix = format!("bugdash-bench:{}:", std::process::id());
     let cache = bugdash::cache::open_with_prefix(&settings.cache, &prefix).await.expect("cache");
     let auth = Auth::new(Arc::clone(&store), Arc::clone(&cache), &settings).await.expect("auth");
-    for n in 0..USERS {
+    for n in 0..users {
         let account = NewAccount {
             email: format!("user{n}@example.com"),
             name: format!("User {n}"),
@@ -302,9 +381,10 @@ async fn serve(store: Arc<dyn Store>, settings: Settings, recording: bool) -> So
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
+    let recorder = state.recorder.clone();
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, service).await });
-    address
+    (address, recorder)
 }
 
 /// What one phase measured.

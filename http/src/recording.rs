@@ -13,9 +13,10 @@
 //! reads the new session back from the cookie it sets, one more session lookup on a path
 //! that already hashes a password.
 //!
-//! Recording only puts the event in the [`Recorder`](bugdash::analytics::Recorder)'s
-//! buffer; it never waits for the database.
+//! Recording only copies the event into the [`Recorder`]'s buffer; it never waits for the
+//! database, and the event borrows what the request already holds.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -24,7 +25,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
-use bugdash::analytics::{Action, Event};
+use bugdash::analytics::{Action, EventRef, FiltersRef, Recorder};
 use bugdash::auth::{Authenticated, Clock, SystemClock};
 use bugdash::model::Timestamp;
 
@@ -79,14 +80,62 @@ pub fn note_caller(extensions: &axum::http::Extensions, who: &Authenticated) {
     }
 }
 
-/// What the layer knows about a request before it is answered.
-struct Seen {
-    method: Method,
-    endpoint: String,
-    uri: Uri,
+/// What a layer knows about a request before it is answered.
+pub(crate) struct Seen {
+    pub(crate) method: Method,
+    /// The route template, or [`UNMATCHED`].
+    pub(crate) endpoint: String,
+    pub(crate) uri: Uri,
     client_addr: Option<String>,
     at: Timestamp,
-    started: Instant,
+    pub(crate) started: Instant,
+}
+
+impl Seen {
+    /// What `parts` say of a request arriving now.
+    pub(crate) fn of(parts: &axum::http::request::Parts, state: &AppState) -> Seen {
+        Seen {
+            method: parts.method.clone(),
+            endpoint: parts
+                .extensions
+                .get::<MatchedPath>()
+                .map_or_else(|| UNMATCHED.to_owned(), |path| path.as_str().to_owned()),
+            uri: parts.uri.clone(),
+            client_addr: client_of(parts, state).addr.map(|addr| addr.to_string()),
+            at: SystemClock.now(),
+            started: Instant::now(),
+        }
+    }
+
+    /// Records the request as `caller`'s `action` with `filters`, answered with `status`
+    /// after `seconds`. The event borrows everything it names (see
+    /// [`Recorder::record_ref`]): recording allocates only for filter names or a project
+    /// key that had to be percent-decoded.
+    pub(crate) fn record(
+        &self,
+        recorder: &Recorder,
+        caller: &Caller,
+        action: Action,
+        filters: &[Cow<'_, str>],
+        status: u16,
+        seconds: f64,
+    ) {
+        let project = path_parameter(&self.endpoint, self.uri.path(), "{key}");
+        recorder.record_ref(&EventRef {
+            at: self.at,
+            account_id: Some(caller.account_id),
+            session_id: Some(caller.session_id),
+            department: caller.department.as_deref(),
+            action,
+            project: project.as_deref(),
+            filters: FiltersRef::Names(filters),
+            method: Some(self.method.as_str()),
+            endpoint: Some(&self.endpoint),
+            status: Some(status),
+            latency_ms: Some(seconds * 1000.0),
+            client_addr: self.client_addr.as_deref(),
+        });
+    }
 }
 
 /// Counts every request in the metrics and records authenticated ones as events.
@@ -94,17 +143,7 @@ pub async fn record(State(state): State<AppState>, request: Request<Body>, next:
     let (mut parts, body) = request.into_parts();
     let slot = CallerSlot::default();
     parts.extensions.insert(slot.clone());
-    let seen = Seen {
-        method: parts.method.clone(),
-        endpoint: parts
-            .extensions
-            .get::<MatchedPath>()
-            .map_or_else(|| UNMATCHED.to_owned(), |path| path.as_str().to_owned()),
-        uri: parts.uri.clone(),
-        client_addr: client_of(&parts, &state).addr.map(|addr| addr.to_string()),
-        at: SystemClock.now(),
-        started: Instant::now(),
-    };
+    let seen = Seen::of(&parts, &state);
 
     let response = next.run(Request::from_parts(parts, body)).await;
 
@@ -116,16 +155,19 @@ pub async fn record(State(state): State<AppState>, request: Request<Body>, next:
         state.metrics.observe_rate_limited(if login { "login" } else { "api" });
     }
     let Some(recorder) = &state.recorder else { return response };
+    let signed_in;
     let caller = match slot.get() {
-        Some(caller) => Some(caller.clone()),
+        Some(caller) => Some(caller),
         None if seen.endpoint == "/api/auth/login" && response.status().is_success() => {
-            let token = session_token(&response);
-            login_caller(&state, token).await
+            signed_in = login_caller(&state, session_token(&response)).await;
+            signed_in.as_ref()
         }
         None => None,
     };
     if let Some(caller) = caller {
-        recorder.record(event(seen, caller, status, seconds));
+        let action = action_of(&seen.method, &seen.endpoint);
+        let filters = filter_names(seen.uri.query());
+        seen.record(recorder, caller, action, &filters, status, seconds);
     }
     response
 }
@@ -148,30 +190,10 @@ pub(crate) async fn login_caller(state: &AppState, token: Option<String>) -> Opt
     Some(Caller::of(&who))
 }
 
-/// The event of a request; takes what it can from `seen` rather than copying it.
-fn event(seen: Seen, caller: Caller, status: u16, seconds: f64) -> Event {
-    let filters = filter_names(seen.uri.query());
-    let action = action_of(&seen.method, &seen.endpoint);
-    Event {
-        account_id: Some(caller.account_id),
-        session_id: Some(caller.session_id),
-        department: caller.department,
-        project: path_parameter(&seen.endpoint, seen.uri.path(), "{key}"),
-        filters: (!filters.is_empty())
-            .then(|| serde_json::Value::Array(filters.into_iter().map(Into::into).collect())),
-        method: Some(seen.method.to_string()),
-        endpoint: Some(seen.endpoint),
-        status: Some(status),
-        latency_ms: Some(seconds * 1000.0),
-        client_addr: seen.client_addr,
-        ..Event::new(action, seen.at)
-    }
-}
-
 /// The distinct query parameter names, in order of first use; values are left out, as
 /// they may name people (an assignee) and would make the events a second issue store.
-pub fn filter_names(query: Option<&str>) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
+pub fn filter_names(query: Option<&str>) -> Vec<Cow<'_, str>> {
+    let mut names: Vec<Cow<'_, str>> = Vec::new();
     for pair in query.unwrap_or_default().split('&').filter(|pair| !pair.is_empty()) {
         let name = pair.split('=').next().unwrap_or_default();
         let name = percent_decode(name);
@@ -182,7 +204,11 @@ pub fn filter_names(query: Option<&str>) -> Vec<String> {
     names
 }
 
-fn percent_decode(text: &str) -> String {
+/// `text` with `+` as a space and `%XX` escapes decoded; borrowed when it has neither.
+fn percent_decode(text: &str) -> Cow<'_, str> {
+    if !text.contains(['%', '+']) {
+        return Cow::Borrowed(text);
+    }
     let text = text.replace('+', " ");
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -200,11 +226,11 @@ fn percent_decode(text: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// The raw path segment standing where `template` has `parameter`.
-pub fn path_parameter(template: &str, path: &str, parameter: &str) -> Option<String> {
+/// The path segment standing where `template` has `parameter`, percent-decoded.
+pub fn path_parameter<'a>(template: &str, path: &'a str, parameter: &str) -> Option<Cow<'a, str>> {
     let index = template.split('/').position(|segment| segment == parameter)?;
     let value = path.split('/').nth(index)?;
     (!value.is_empty()).then(|| percent_decode(value))

@@ -1,9 +1,11 @@
 //! Usage analytics: what people do with BugDash, recorded as [`Event`]s.
 //!
 //! Frontends call [`Recorder::record`] for every authenticated request and feature use. The
-//! call never waits for the database: events go into a bounded in-memory buffer, encoded as
+//! call never waits for the database: events go into a bounded in-memory buffer, copied as
 //! they arrive into the batch being filled ([`EventRows`]), which a background task writes
-//! to the store one statement per batch (when a batch is full, or every flush interval).
+//! to the store one transaction per batch (when a batch is full, or every flush interval).
+//! [`Recorder::record_ref`] takes an event whose texts are borrowed, so that a request
+//! records without allocating.
 //! [`Recorder::flush`] writes everything recorded so far, and [`Recorder::shutdown`] does
 //! the same and stops the task; a service calls it on SIGTERM
 //! before it exits, so in normal operation no event is lost.
@@ -21,7 +23,7 @@ pub mod report;
 pub mod rollup;
 mod rows;
 
-pub use rows::EventRows;
+pub use rows::{EventRef, EventRows, FiltersRef, RowRef};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -320,6 +322,11 @@ impl Recorder {
     /// another request putting its event in the buffer). When the buffer is full or the
     /// recorder stopped, the event is dropped and counted.
     pub fn record(&self, event: Event) {
+        self.record_ref(&event.as_ref());
+    }
+
+    /// Buffers a copy of `event`, as [`Recorder::record`] does.
+    pub fn record_ref(&self, event: &EventRef<'_>) {
         let counters = &self.inner.shared.counters;
         let batch_size = self.inner.config.batch_size;
         let mut buffer = self.inner.shared.lock();
@@ -335,7 +342,7 @@ impl Recorder {
                 buffer.spare.pop().unwrap_or_default()
             }
         };
-        batch.push(&event);
+        batch.push_ref(event);
         let batch_ready = batch.len() == batch_size;
         buffer.batches.push_back(batch);
         buffer.events += 1;

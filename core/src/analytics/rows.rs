@@ -1,31 +1,145 @@
-//! Usage events encoded for the store: one JSON array that both backends unpack in a single
-//! statement.
+//! Usage events buffered for the store: fixed-size rows whose text lives in one shared
+//! string, so that recording an event allocates nothing of its own.
 //!
-//! The recorder encodes each event into the batch it is filling as the event is recorded,
-//! so that the buffer holds bytes rather than events with a dozen owned strings each: the
-//! writer task frees nothing the request threads allocated, and it hands the database one
-//! parameter per batch instead of twelve per event (SQLite's per-event cost of binding,
-//! measured by `benches/examples/events_write.rs`, was most of its cost of writing).
+//! The recorder copies each event, as it is recorded, into the batch it is filling: the
+//! numbers into a [`Row`], every text into the batch's one `text` buffer, the row keeping
+//! where. The writer task frees nothing the request threads allocated (emptied batches
+//! are reused), and each backend reads the rows back without parsing them:
+//! SQLite binds every field of a row to a prepared multi-row insert, PostgreSQL receives
+//! the batch as one JSON array ([`EventRows::to_json`], built on the writer's thread).
+//! Counted with callgrind (`BUGDASH_BENCH_SERVE=requests`, docs/performance.md), SQLite
+//! unpacking a JSON array with `jsonb_each` and `->>` cost more than the rest of the
+//! recording together.
 //!
-//! A row is `[occurred_at_ms, account_id, session_id, department, action, project, filters,
-//! method, endpoint, status, latency_ms, client_addr]`, absent values as `null`; `filters` is
-//! the JSON value itself, every other field a number or a string (a `filters` of JSON
-//! `null` is stored as no filters, and a latency that is not a finite number as none). A
-//! NUL character, which
-//! PostgreSQL cannot hold in text or JSON, becomes U+FFFD, so that one hostile request path
-//! cannot get a whole batch refused.
+//! A `filters` value is kept as its JSON text (`null` counts as no filters); a latency
+//! that is not a finite number as none. A NUL character, which PostgreSQL cannot hold in
+//! text or JSON, becomes U+FFFD in every text, so that one hostile request path cannot get
+//! a whole batch refused.
+
+use std::borrow::Cow;
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 
-use super::Event;
+use super::{Action, Event};
 use crate::model::Timestamp;
 
-/// A batch of events as a JSON array of rows (see the module documentation).
+/// The filters of an event being recorded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FiltersRef<'a> {
+    /// None applied.
+    None,
+    /// A JSON value, as given (`null` counts as none).
+    Value(&'a serde_json::Value),
+    /// Names, stored as a JSON array of strings (none when empty).
+    Names(&'a [Cow<'a, str>]),
+}
+
+/// An event being recorded, borrowing its texts: what [`EventRows::push_ref`] copies. A
+/// request builds one from what it has at hand without allocating; [`Event::as_ref`]
+/// gives one of an owned event.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventRef<'a> {
+    /// When it happened.
+    pub at: Timestamp,
+    /// The account, when signed in.
+    pub account_id: Option<i64>,
+    /// The session, when signed in.
+    pub session_id: Option<i64>,
+    /// The account's department at the time.
+    pub department: Option<&'a str>,
+    /// What was done.
+    pub action: Action,
+    /// The project it concerned.
+    pub project: Option<&'a str>,
+    /// Filters applied.
+    pub filters: FiltersRef<'a>,
+    /// HTTP method, for requests.
+    pub method: Option<&'a str>,
+    /// Route template, never the raw path.
+    pub endpoint: Option<&'a str>,
+    /// HTTP status answered.
+    pub status: Option<u16>,
+    /// Time to answer, in milliseconds.
+    pub latency_ms: Option<f64>,
+    /// Client address.
+    pub client_addr: Option<&'a str>,
+}
+
+impl Event {
+    /// The event borrowed, as [`EventRows::push_ref`] takes it.
+    pub fn as_ref(&self) -> EventRef<'_> {
+        EventRef {
+            at: self.at,
+            account_id: self.account_id,
+            session_id: self.session_id,
+            department: self.department.as_deref(),
+            action: self.action,
+            project: self.project.as_deref(),
+            filters: self.filters.as_ref().map_or(FiltersRef::None, FiltersRef::Value),
+            method: self.method.as_deref(),
+            endpoint: self.endpoint.as_deref(),
+            status: self.status,
+            latency_ms: self.latency_ms,
+            client_addr: self.client_addr.as_deref(),
+        }
+    }
+}
+
+/// Where one text of a row lies in the batch's `text`: `start..end`; `None` for no text.
+type Span = Option<(usize, usize)>;
+
+/// One event of a batch; its texts are spans of the batch's `text`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Row {
+    at: i64,
+    account_id: Option<i64>,
+    session_id: Option<i64>,
+    latency_ms: Option<f64>,
+    status: Option<u16>,
+    action: Action,
+    department: Span,
+    project: Span,
+    filters: Span,
+    method: Span,
+    endpoint: Span,
+    client_addr: Span,
+}
+
+/// One stored event as a backend reads it from a batch (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowRef<'a> {
+    /// When it happened, epoch milliseconds.
+    pub at: i64,
+    /// The account.
+    pub account_id: Option<i64>,
+    /// The session.
+    pub session_id: Option<i64>,
+    /// The department.
+    pub department: Option<&'a str>,
+    /// What was done.
+    pub action: Action,
+    /// The project.
+    pub project: Option<&'a str>,
+    /// The filters as JSON text.
+    pub filters: Option<&'a str>,
+    /// HTTP method.
+    pub method: Option<&'a str>,
+    /// Route template.
+    pub endpoint: Option<&'a str>,
+    /// HTTP status.
+    pub status: Option<u16>,
+    /// Latency in milliseconds, a finite number.
+    pub latency_ms: Option<f64>,
+    /// Client address.
+    pub client_addr: Option<&'a str>,
+}
+
+/// A batch of events (see the module documentation).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRows {
-    /// Always a complete JSON array: `[]`, or `[` rows separated by `,` `]`.
-    json: String,
-    count: usize,
+    rows: Vec<Row>,
+    /// Every text of every row, one after the other.
+    text: String,
     /// The first day of every month an event falls in, in order of first appearance.
     months: Vec<NaiveDate>,
     /// The instants (ms) of the month last added to `months`, to skip the date arithmetic
@@ -42,19 +156,12 @@ impl Default for EventRows {
 impl EventRows {
     /// No events.
     pub fn new() -> EventRows {
-        EventRows::with_capacity(0)
-    }
-
-    /// No events, with room for about `bytes` bytes of rows.
-    pub fn with_capacity(bytes: usize) -> EventRows {
-        let mut json = String::with_capacity(bytes.max(2));
-        json.push_str("[]");
-        EventRows { json, count: 0, months: Vec::new(), last_month: 0..0 }
+        EventRows { rows: Vec::new(), text: String::new(), months: Vec::new(), last_month: 0..0 }
     }
 
     /// The rows of `events`, in order.
     pub fn from_events(events: &[Event]) -> EventRows {
-        let mut rows = EventRows::with_capacity(events.len() * 160);
+        let mut rows = EventRows::new();
         for event in events {
             rows.push(event);
         }
@@ -63,44 +170,106 @@ impl EventRows {
 
     /// Adds `event` as the last row.
     pub fn push(&mut self, event: &Event) {
-        let json = &mut self.json;
-        json.pop(); // the closing bracket
-        if self.count > 0 {
-            json.push(',');
-        }
-        json.push('[');
-        push_int(json, event.at.millis());
-        json.push(',');
-        push_opt_int(json, event.account_id);
-        json.push(',');
-        push_opt_int(json, event.session_id);
-        json.push(',');
-        push_opt_str(json, event.department.as_deref());
-        json.push(',');
-        push_str(json, event.action.as_str());
-        json.push(',');
-        push_opt_str(json, event.project.as_deref());
-        json.push(',');
-        match &event.filters {
-            Some(filters) => push_value(json, filters),
-            None => json.push_str("null"),
-        }
-        json.push(',');
-        push_opt_str(json, event.method.as_deref());
-        json.push(',');
-        push_opt_str(json, event.endpoint.as_deref());
-        json.push(',');
-        push_opt_int(json, event.status.map(i64::from));
-        json.push(',');
-        match event.latency_ms {
-            Some(ms) => push_float(json, ms),
-            None => json.push_str("null"),
-        }
-        json.push(',');
-        push_opt_str(json, event.client_addr.as_deref());
-        json.push_str("]]");
-        self.count += 1;
+        self.push_ref(&event.as_ref());
+    }
+
+    /// Adds `event` as the last row, copying its texts.
+    pub fn push_ref(&mut self, event: &EventRef<'_>) {
+        let text = &mut self.text;
+        let filters = match event.filters {
+            FiltersRef::None | FiltersRef::Value(serde_json::Value::Null) => None,
+            FiltersRef::Names([]) => None,
+            FiltersRef::Value(value) => Some(span(text, |text| push_value(text, value))),
+            FiltersRef::Names(names) => Some(span(text, |text| {
+                text.push('[');
+                for (i, name) in names.iter().enumerate() {
+                    if i > 0 {
+                        text.push(',');
+                    }
+                    push_str(text, name);
+                }
+                text.push(']');
+            })),
+        };
+        let row = Row {
+            at: event.at.millis(),
+            account_id: event.account_id,
+            session_id: event.session_id,
+            latency_ms: event.latency_ms.filter(|ms| ms.is_finite()),
+            status: event.status,
+            action: event.action,
+            department: plain(text, event.department),
+            project: plain(text, event.project),
+            filters,
+            method: plain(text, event.method),
+            endpoint: plain(text, event.endpoint),
+            client_addr: plain(text, event.client_addr),
+        };
+        self.rows.push(row);
         self.note_month(event.at);
+    }
+
+    /// The events, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = RowRef<'_>> + '_ {
+        let text = |span: Span| span.map(|(start, end)| &self.text[start..end]);
+        self.rows.iter().map(move |row| RowRef {
+            at: row.at,
+            account_id: row.account_id,
+            session_id: row.session_id,
+            department: text(row.department),
+            action: row.action,
+            project: text(row.project),
+            filters: text(row.filters),
+            method: text(row.method),
+            endpoint: text(row.endpoint),
+            status: row.status,
+            latency_ms: row.latency_ms,
+            client_addr: text(row.client_addr),
+        })
+    }
+
+    /// The events as one JSON array of rows `[occurred_at_ms, account_id, session_id,
+    /// department, action, project, filters, method, endpoint, status, latency_ms,
+    /// client_addr]`, absent values as `null` and `filters` as the JSON value itself.
+    pub fn to_json(&self) -> String {
+        let mut json = String::with_capacity(self.text.len() * 2 + self.rows.len() * 64 + 2);
+        json.push('[');
+        for (i, row) in self.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push('[');
+            push_int(&mut json, row.at);
+            json.push(',');
+            push_opt_int(&mut json, row.account_id);
+            json.push(',');
+            push_opt_int(&mut json, row.session_id);
+            json.push(',');
+            push_opt_str(&mut json, row.department);
+            json.push(',');
+            push_str(&mut json, row.action.as_str());
+            json.push(',');
+            push_opt_str(&mut json, row.project);
+            json.push(',');
+            // Valid JSON already: written by `push_value` or as an array of strings.
+            json.push_str(row.filters.unwrap_or("null"));
+            json.push(',');
+            push_opt_str(&mut json, row.method);
+            json.push(',');
+            push_opt_str(&mut json, row.endpoint);
+            json.push(',');
+            push_opt_int(&mut json, row.status.map(i64::from));
+            json.push(',');
+            match row.latency_ms {
+                Some(ms) => push_float(&mut json, ms),
+                None => json.push_str("null"),
+            }
+            json.push(',');
+            push_opt_str(&mut json, row.client_addr);
+            json.push(']');
+        }
+        json.push(']');
+        json
     }
 
     fn note_month(&mut self, at: Timestamp) {
@@ -126,17 +295,12 @@ impl EventRows {
 
     /// Events held.
     pub fn len(&self) -> usize {
-        self.count
+        self.rows.len()
     }
 
     /// Whether there are no events.
     pub fn is_empty(&self) -> bool {
-        self.count == 0
-    }
-
-    /// The rows as one JSON array.
-    pub fn json(&self) -> &str {
-        &self.json
+        self.rows.is_empty()
     }
 
     /// The first day of each month (UTC) some event falls in, in order of first appearance.
@@ -146,17 +310,36 @@ impl EventRows {
 
     /// Bytes of memory the rows hold, used or not.
     pub fn capacity(&self) -> usize {
-        self.json.capacity()
+        self.text.capacity() + self.rows.capacity() * std::mem::size_of::<Row>()
     }
 
     /// Removes every event and keeps the memory, for the next batch.
     pub fn clear(&mut self) {
-        self.json.clear();
-        self.json.push_str("[]");
-        self.count = 0;
+        self.rows.clear();
+        self.text.clear();
         self.months.clear();
         self.last_month = 0..0;
     }
+}
+
+/// The span of what `write` appends to `text`.
+fn span(text: &mut String, write: impl FnOnce(&mut String)) -> (usize, usize) {
+    let start = text.len();
+    write(text);
+    (start, text.len())
+}
+
+/// Appends `value` as it is, NUL as U+FFFD; its span, or `None` for no text.
+fn plain(text: &mut String, value: Option<&str>) -> Span {
+    let value = value?;
+    Some(span(text, |text| {
+        let mut pieces = value.split('\0');
+        text.push_str(pieces.next().unwrap_or_default());
+        for piece in pieces {
+            text.push('\u{FFFD}');
+            text.push_str(piece);
+        }
+    }))
 }
 
 fn push_int(json: &mut String, value: i64) {
@@ -272,7 +455,7 @@ mod tests {
     fn rows_are_a_json_array_of_the_fields_in_column_order() {
         let rows = EventRows::from_events(&[event(1_764_000_000_000), event(5)]);
 
-        let parsed: serde_json::Value = serde_json::from_str(rows.json()).expect("valid JSON");
+        let parsed: serde_json::Value = serde_json::from_str(&rows.to_json()).expect("valid JSON");
         let first = &parsed[0];
         assert_eq!(parsed.as_array().map(Vec::len), Some(2));
         assert_eq!(first[0], 1_764_000_000_000i64);
@@ -288,11 +471,40 @@ mod tests {
     #[test]
     fn no_events_is_an_empty_array_and_clearing_returns_to_it() {
         let mut rows = EventRows::new();
-        assert_eq!(rows.json(), "[]");
+        assert_eq!(rows.to_json(), "[]");
         rows.push(&event(0));
         rows.clear();
 
-        assert_eq!((rows.json(), rows.len(), rows.months().len()), ("[]", 0, 0));
+        assert_eq!((rows.to_json().as_str(), rows.len(), rows.months().len()), ("[]", 0, 0));
+        assert_eq!(rows.iter().count(), 0);
+    }
+
+    #[test]
+    fn rows_read_back_the_texts_as_recorded_with_nul_replaced() {
+        let names = [Cow::Borrowed("window"), Cow::Owned("a\"b".to_owned())];
+        let base = event(3);
+        let recorded = EventRef {
+            project: Some("ZK\0"),
+            filters: FiltersRef::Names(&names),
+            endpoint: Some("/api/projects/{key}/analysis"),
+            latency_ms: Some(f64::NAN),
+            ..base.as_ref()
+        };
+        let mut rows = EventRows::new();
+        rows.push_ref(&recorded);
+        rows.push_ref(&EventRef { filters: FiltersRef::Names(&[]), ..recorded });
+
+        let read: Vec<RowRef<'_>> = rows.iter().collect();
+        let first = read[0];
+        assert_eq!(first.department, Some("Plat\"form\\\n\u{1}\u{FFFD}é"));
+        assert_eq!(first.project, Some("ZK\u{FFFD}"));
+        assert_eq!(first.filters, Some(r#"["window","a\"b"]"#));
+        assert_eq!((first.session_id, first.method, first.latency_ms), (None, None, None));
+        assert_eq!((first.at, first.account_id, first.status), (3, Some(7), Some(200)));
+        assert_eq!(read[1].filters, None, "no names is no filters");
+        let null = serde_json::Value::Null;
+        rows.push_ref(&EventRef { filters: FiltersRef::Value(&null), ..recorded });
+        assert_eq!(rows.iter().nth(2).map(|row| row.filters), Some(None), "null is no filters");
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod rows;
 pub mod sqlite;
 mod sqlite_accounts;
 mod sqlite_analytics;
+mod sqlite_events;
 
 use std::sync::Arc;
 

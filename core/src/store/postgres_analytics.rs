@@ -74,7 +74,7 @@ fn partition_lock_key() -> i64 {
     stable_hash(b"bugdash-analytics-partitions") as i64
 }
 
-/// Inserts the events of one [`EventRows`] array, `$1`, in one statement. A status above
+/// Inserts the events of one [`EventRows::to_json`] array, `$1`, in one statement. A status above
 /// 32,767 (an HTTP status never is) is stored wrapped into `smallint` and read back as the
 /// same `u16`, rather than failing the batch.
 const INSERT_EVENT_ROWS: &str = "INSERT INTO analytics_events (occurred_at, account_id, \
@@ -244,7 +244,7 @@ impl AnalyticsStore for PostgresStore {
         }
         self.ensure_partitions(&rows.months().iter().copied().collect()).await?;
         sqlx::query(INSERT_EVENT_ROWS)
-            .bind(rows.json())
+            .bind(rows.to_json())
             .execute(self.pool())
             .await
             .map_err(failed("write usage events"))?;

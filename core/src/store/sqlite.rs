@@ -45,6 +45,9 @@ pub struct SqliteStore {
     file: Option<PathBuf>,
     /// Sync locks of an in-memory database, which no other process can open.
     memory_locks: MemoryLocks,
+    /// The usage events' own connection; `None` for an in-memory database, whose events
+    /// go through the pool.
+    pub(super) events: Option<super::sqlite_events::EventWriter>,
 }
 
 /// JSON text of rows for `json_each`.
@@ -89,11 +92,14 @@ impl SqliteStore {
             .map_err(failed("open the SQLite database"))?;
         // The absolute path, so a later change of working folder cannot move the locks.
         let file = (!in_memory).then(|| std::fs::canonicalize(&file).unwrap_or(file));
+        let events =
+            file.as_deref().map(|file| super::sqlite_events::EventWriter::new(file, BUSY_TIMEOUT));
         Ok(SqliteStore {
             pool,
             batch_size: DEFAULT_BATCH_SIZE,
             file,
             memory_locks: MemoryLocks::default(),
+            events,
         })
     }
 
@@ -110,10 +116,13 @@ impl SqliteStore {
 
     /// Closes every connection; later calls fail.
     pub async fn close(&self) {
+        if let Some(events) = &self.events {
+            events.close();
+        }
         self.pool.close().await;
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    pub(super) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(failed("begin a write transaction"))
     }
 

@@ -1,6 +1,8 @@
 //! [`AnalyticsStore`] on SQLite: events in one plain table, written in multi-row inserts
 //! inside one `BEGIN IMMEDIATE` transaction per batch; purges delete rows.
 
+use std::borrow::Cow;
+
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use sqlx::sqlite::SqliteRow;
@@ -13,7 +15,7 @@ use super::analytics::{
 use super::SqliteStore;
 use crate::analytics::report::EndpointStats;
 use crate::analytics::rollup::{DayRollup, DepartmentDay, FeatureDay, ProjectDay};
-use crate::analytics::{Event, EventRows};
+use crate::analytics::{Event, EventRows, RowRef};
 use crate::model::Timestamp;
 use crate::Result;
 
@@ -102,15 +104,29 @@ impl SqliteStore {
     }
 }
 
-/// Inserts the events of one [`EventRows`] array, `?1`, in one statement. `jsonb_each`
-/// parses the array once and hands each row over in SQLite's binary JSON, which `->>`
-/// reads without parsing again; `->` gives the filters back as JSON text, and `null` as
-/// NULL.
-const INSERT_EVENT_ROWS: &str = "INSERT INTO analytics_events (occurred_at, account_id, \
-     session_id, department, action, project, filters, method, endpoint, status, latency_ms, \
-     client_addr) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
-     value ->> 5, NULLIF(value -> 6, 'null'), value ->> 7, value ->> 8, value ->> 9, \
-     value ->> 10, value ->> 11 FROM jsonb_each(?1)";
+/// Events per `INSERT` statement, 12 parameters each (SQLite allows 32,766 per statement).
+/// A full statement's text is always the same, so the connection keeps it prepared.
+const EVENTS_PER_STATEMENT: usize = 100;
+
+/// `INSERT INTO analytics_events` of `events` rows of parameters.
+fn insert_events_sql(events: usize) -> String {
+    const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    let mut sql = String::from(
+        "INSERT INTO analytics_events (occurred_at, account_id, session_id, department, \
+         action, project, filters, method, endpoint, status, latency_ms, client_addr) VALUES ",
+    );
+    for n in 0..events {
+        if n > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(ROW);
+    }
+    sql
+}
+
+/// The statement of a full [`EVENTS_PER_STATEMENT`], built once.
+static INSERT_FULL_EVENTS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| insert_events_sql(EVENTS_PER_STATEMENT));
 
 /// Inserts the rows of `rollup` (whose old rows are gone) in `tx`.
 async fn insert_rollup_rows(
@@ -186,15 +202,43 @@ fn day_of(text: &str) -> Result<NaiveDate> {
 
 #[async_trait]
 impl AnalyticsStore for SqliteStore {
+    /// One transaction per batch, each row's fields bound as they are (see
+    /// `sqlite_events.rs`); a database in memory is written through the pool, in multi-row
+    /// inserts.
     async fn insert_event_rows(&self, rows: &EventRows) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
-        sqlx::query(INSERT_EVENT_ROWS)
-            .bind(rows.json())
-            .execute(self.pool())
-            .await
-            .map_err(failed("write usage events"))?;
+        if let Some(writer) = &self.events {
+            return writer.write(rows).await;
+        }
+        let events: Vec<RowRef<'_>> = rows.iter().collect();
+        let mut tx = self.begin_write().await?;
+        for chunk in events.chunks(EVENTS_PER_STATEMENT) {
+            let sql = if chunk.len() == EVENTS_PER_STATEMENT {
+                Cow::Borrowed(INSERT_FULL_EVENTS.as_str())
+            } else {
+                Cow::Owned(insert_events_sql(chunk.len()))
+            };
+            let mut insert = sqlx::query(AssertSqlSafe(sql));
+            for event in chunk {
+                insert = insert
+                    .bind(event.at)
+                    .bind(event.account_id)
+                    .bind(event.session_id)
+                    .bind(event.department)
+                    .bind(event.action.as_str())
+                    .bind(event.project)
+                    .bind(event.filters)
+                    .bind(event.method)
+                    .bind(event.endpoint)
+                    .bind(event.status.map(i64::from))
+                    .bind(event.latency_ms)
+                    .bind(event.client_addr);
+            }
+            insert.execute(&mut *tx).await.map_err(failed("write usage events"))?;
+        }
+        tx.commit().await.map_err(failed("write usage events"))?;
         Ok(())
     }
 

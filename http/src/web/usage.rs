@@ -6,19 +6,15 @@
 //! The identity comes the same way: the page extractor notes the caller in the request's
 //! [`CallerSlot`], and a successful sign-in is read back from the cookie it sets.
 
-use std::time::Instant;
+use std::borrow::Cow;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
-use bugdash::analytics::{Action, Event};
-use bugdash::auth::{Clock, SystemClock};
+use bugdash::analytics::Action;
 
-use crate::extract::client_of;
-use crate::recording::{
-    filter_names, login_caller, path_parameter, session_token, CallerSlot, UNMATCHED,
-};
+use crate::recording::{filter_names, login_caller, session_token, CallerSlot, Seen};
 use crate::state::AppState;
 
 /// The action a page request of `method` on the route `template` stands for.
@@ -41,49 +37,31 @@ pub async fn record(State(state): State<AppState>, request: Request, next: Next)
     let (mut parts, body) = request.into_parts();
     let slot = CallerSlot::default();
     parts.extensions.insert(slot.clone());
-    let method = parts.method.clone();
-    let endpoint = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map_or_else(|| UNMATCHED.to_owned(), |path| path.as_str().to_owned());
-    let uri = parts.uri.clone();
-    let client_addr = client_of(&parts, &state).addr.map(|addr| addr.to_string());
-    let at = SystemClock.now();
-    let started = Instant::now();
+    let seen = Seen::of(&parts, &state);
 
     let response = next.run(Request::from_parts(parts, body)).await;
 
-    let seconds = started.elapsed().as_secs_f64();
+    let seconds = seen.started.elapsed().as_secs_f64();
     let status = response.status().as_u16();
-    state.metrics.observe_request(method.as_str(), &endpoint, status, seconds);
+    state.metrics.observe_request(seen.method.as_str(), &seen.endpoint, status, seconds);
     if status == 429 {
-        let login = endpoint == "/login";
+        let login = seen.endpoint == "/login";
         state.metrics.observe_rate_limited(if login { "login" } else { "api" });
     }
     let Some(recorder) = &state.recorder else { return response };
+    let signed_in;
     let caller = match slot.get() {
-        Some(caller) => Some(caller.clone()),
-        None if endpoint == "/login" && response.status() == StatusCode::SEE_OTHER => {
-            let token = session_token(&response);
-            login_caller(&state, token).await
+        Some(caller) => Some(caller),
+        None if seen.endpoint == "/login" && response.status() == StatusCode::SEE_OTHER => {
+            signed_in = login_caller(&state, session_token(&response)).await;
+            signed_in.as_ref()
         }
         None => None,
     };
     let Some(caller) = caller else { return response };
-    let filters = page_filters(uri.query());
-    recorder.record(Event {
-        account_id: Some(caller.account_id),
-        session_id: Some(caller.session_id),
-        department: caller.department,
-        project: path_parameter(&endpoint, uri.path(), "{key}"),
-        filters: (!filters.is_empty()).then(|| serde_json::json!(filters)),
-        method: Some(method.to_string()),
-        endpoint: Some(endpoint.clone()),
-        status: Some(status),
-        latency_ms: Some(seconds * 1000.0),
-        client_addr,
-        ..Event::new(page_action(&method, &endpoint), at)
-    });
+    let action = page_action(&seen.method, &seen.endpoint);
+    let filters = page_filters(seen.uri.query());
+    seen.record(recorder, caller, action, &filters, status, seconds);
     response
 }
 
@@ -92,9 +70,9 @@ const NAVIGATION: [&str; 3] = ["page", "back", "next"];
 
 /// The names of the filters a page view used: its query's names without the navigation
 /// ones (a page number or the way back is not a filter anyone applied).
-fn page_filters(query: Option<&str>) -> Vec<String> {
+fn page_filters(query: Option<&str>) -> Vec<Cow<'_, str>> {
     let mut names = filter_names(query);
-    names.retain(|name| !NAVIGATION.contains(&name.as_str()));
+    names.retain(|name| !NAVIGATION.contains(&name.as_ref()));
     names
 }
 
