@@ -31,7 +31,15 @@ const INSERT_EVENT: &str = "INSERT INTO analytics_events (occurred_at, account_i
 pub(crate) struct EventWriter {
     file: PathBuf,
     busy_timeout: std::time::Duration,
-    connection: Arc<Mutex<Option<Connection>>>,
+    state: Arc<Mutex<State>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Open since the last batch that succeeded.
+    connection: Option<Connection>,
+    /// Set by [`EventWriter::close`]: later batches fail, as the pool's calls do.
+    closed: bool,
 }
 
 impl EventWriter {
@@ -41,7 +49,7 @@ impl EventWriter {
         EventWriter {
             file: file.to_path_buf(),
             busy_timeout,
-            connection: Arc::new(Mutex::new(None)),
+            state: Arc::new(Mutex::new(State::default())),
         }
     }
 
@@ -54,26 +62,31 @@ impl EventWriter {
             .map_err(|e| Error::Internal(format!("the usage event writer stopped: {e}")))?
     }
 
-    /// Closes the connection (a later batch opens a new one).
+    /// Closes the connection; later batches fail.
     pub(crate) fn close(&self) {
-        drop(self.lock().take());
+        let mut state = self.lock();
+        state.closed = true;
+        drop(state.connection.take());
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Connection>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A panic while holding the lock leaves a connection or none, valid either way.
-        self.connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write_now(&self, rows: &EventRows) -> Result<()> {
-        let mut slot = self.lock();
-        let mut connection = match slot.take() {
+        let mut state = self.lock();
+        if state.closed {
+            return Err(Error::Internal("the SQLite store is closed".into()));
+        }
+        let mut connection = match state.connection.take() {
             Some(connection) => connection,
             None => self.open().map_err(|e| Error::store("open SQLite for usage events", e))?,
         };
         let outcome = insert(&mut connection, rows);
         // A connection that failed a batch is closed rather than trusted with the next.
         if outcome.is_ok() {
-            *slot = Some(connection);
+            state.connection = Some(connection);
         }
         outcome.map_err(|e| Error::store("write usage events", e))
     }

@@ -14,6 +14,7 @@ use bugdash::model::Timestamp;
 use bugdash::store::accounts::{NewAccountRecord, SessionRecord};
 use bugdash::store::analytics::EventQuery;
 use bugdash::store::analytics::NewAuditEntry;
+use bugdash::store::AnalyticsStore;
 use bugdash::store::{Backend, PostgresStore, SqliteStore, Store};
 use chrono::NaiveDate;
 
@@ -506,4 +507,79 @@ async fn a_full_buffer_drops_the_newest_events_and_counts_them() {
     let stored = fixture.store.events(&EventQuery::between(at(on, 0), at(on, 100))).await;
     let minutes: Vec<i64> = stored.unwrap().iter().map(|e| e.at.millis() / 60_000 % 1440).collect();
     assert_eq!(minutes, (0..10).collect::<Vec<_>>(), "the oldest ten were kept");
+}
+
+/// `n` events of one day, a second apart, with every text field set; the last ones varied.
+fn many_events(on: NaiveDate, n: i64) -> Vec<Event> {
+    (0..n)
+        .map(|i| Event {
+            at: Timestamp::from_millis(at(on, 0).millis() + i * 1000),
+            department: Some(format!("dept {}", i % 3)),
+            project: Some("ZOOKEEPER".into()),
+            filters: Some(serde_json::json!(["window", format!("f{i}")])),
+            method: Some("GET".into()),
+            endpoint: Some("/api/projects/{key}/analysis".into()),
+            status: Some(200 + (i % 3) as u16),
+            latency_ms: Some(i as f64 / 4.0),
+            client_addr: Some(format!("10.0.0.{}", i % 250)),
+            ..event(on, 0, i % 7 + 1, i % 11 + 1, Action::AnalyzeProject)
+        })
+        .collect()
+}
+
+/// A database in memory has no file for the events' own connection, so its events go
+/// through the pool in multi-row inserts of 100: a batch of 250 (two full statements and a
+/// partial one) and the edge values read back as written, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sqlite_store_in_memory_writes_events_through_its_pool() {
+    let store = SqliteStore::connect("sqlite::memory:").await.expect("in-memory SQLite");
+    store.migrate().await.expect("migrate");
+    let on = day(2026, 3, 4);
+    let mut written = many_events(on, 250);
+    let mut edge = event(on, 0, i64::MAX, i64::MIN, Action::ApiCall);
+    edge.at = Timestamp::from_millis(at(on, 0).millis() + 250_000);
+    edge.status = Some(u16::MAX);
+    edge.project = Some("ZK\0".into());
+    written.push(edge.clone());
+
+    store.insert_events(&written).await.expect("batch stored");
+
+    let stored = store.events(&EventQuery::between(at(on, 0), at(on, 60))).await.unwrap();
+    edge.project = Some("ZK\u{FFFD}".into());
+    *written.last_mut().unwrap() = edge;
+    assert_eq!(stored.len(), 251);
+    assert_eq!(stored, written);
+}
+
+/// A batch SQLite refuses part way (a trigger aborting on one row) leaves none of its
+/// events stored and is reported as a failed write of usage events; the next batch is
+/// written whole. Once the store is closed, batches fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sqlite_batch_refused_part_way_stores_none_of_its_events() {
+    let fixture = fixture(Backend::Sqlite).await;
+    let sqlite = SqliteStore::connect(&fixture.url).await.expect("second handle");
+    sqlx::query(
+        "CREATE TRIGGER refuse BEFORE INSERT ON analytics_events WHEN NEW.project = 'REFUSE' \
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+    )
+    .execute(sqlite.pool())
+    .await
+    .expect("trigger");
+    let on = day(2026, 3, 5);
+    let mut refused = many_events(on, 300);
+    refused[200].project = Some("REFUSE".into());
+
+    let error = fixture.store.insert_events(&refused).await.expect_err("refused");
+
+    let cause = std::error::Error::source(&error).map(ToString::to_string).unwrap_or_default();
+    assert!(error.to_string().contains("write usage events"), "{error}");
+    assert!(cause.contains("refused by the test"), "{cause}");
+    let query = EventQuery::between(at(on, 0), at(on, 60 * 24));
+    assert_eq!(fixture.store.events(&query).await.unwrap(), [], "none of the batch");
+    let accepted = many_events(on, 120);
+    fixture.store.insert_events(&accepted).await.expect("the next batch");
+    assert_eq!(fixture.store.events(&query).await.unwrap(), accepted);
+    sqlite.close().await;
+    sqlite.insert_events(&accepted).await.expect_err("a closed store writes nothing");
+    assert_eq!(fixture.store.events(&query).await.unwrap(), accepted, "nothing doubled");
 }
