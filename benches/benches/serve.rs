@@ -12,7 +12,8 @@
 //!   one recording usage events and one with the recorder off (`state.recorder = None`),
 //!   in rounds of one phase each (three rounds, `BUGDASH_BENCH_ROUNDS` for more; use an
 //!   even number), the side that goes first alternating (on off, off on, ...); prints each
-//!   phase and the difference of the summed throughput (target: at most 5%);
+//!   phase, the difference of the summed throughput (target: at most 5%), and the mean of
+//!   the rounds' differences with its 95% confidence interval;
 //! - `requests`: one SQLite service (one account), recording on unless
 //!   `BUGDASH_BENCH_RECORDING=off`, asked for the cached analysis exactly
 //!   `BUGDASH_BENCH_REQUESTS` times (default 10,000) over 4 connections, then its recorder
@@ -166,6 +167,8 @@ fn run_recording(phase: Duration) {
     let off = server.block_on(Setup::new("sqlite", false, USERS));
     let client = tokio::runtime::Runtime::new().expect("load generator runtime");
     let (mut on_total, mut off_total) = ((0usize, 0.0f64), (0usize, 0.0f64));
+    // Per round, the share of the off side's throughput the on side lacked.
+    let mut costs = Vec::new();
     client.block_on(async {
         let warm = format!("/api/projects/{}/analysis?{WARM}", on.project);
         let same = move |_| warm.clone();
@@ -182,6 +185,7 @@ fn run_recording(phase: Duration) {
         // side always follows the other's load (and its writer's last flush).
         for round in 1..=rounds {
             let sides = if round % 2 == 1 { [true, false] } else { [false, true] };
+            let mut rates = [0.0f64; 2];
             for recording in sides {
                 let (address, cookies, total, name) = if recording {
                     (on.address, &on_cookies, &mut on_total, "on")
@@ -193,7 +197,11 @@ fn run_recording(phase: Duration) {
                 print_phase("recording", &label, &figures);
                 total.0 += figures.latencies.len();
                 total.1 += figures.elapsed.as_secs_f64();
+                rates[usize::from(recording)] =
+                    figures.latencies.len() as f64 / figures.elapsed.as_secs_f64().max(1e-9);
             }
+            let [off_rate, on_rate] = rates;
+            costs.push((off_rate - on_rate) / off_rate.max(1e-9) * 100.0);
         }
     });
     let on_rate = on_total.0 as f64 / on_total.1.max(1e-9);
@@ -203,6 +211,13 @@ fn run_recording(phase: Duration) {
         "serve/recording on {on_rate:.0} req/s, off {off_rate:.0} req/s: recording costs \
          {difference:.1}% of throughput (target <= 5%)"
     );
+    if let Some((mean, half_width)) = mean_and_interval(&costs) {
+        println!(
+            "serve/recording per-round cost {mean:.1}% +- {half_width:.1}% (95% interval of \
+             the mean over {} rounds, each round's sides back to back)",
+            costs.len()
+        );
+    }
     drop(client);
     server.block_on(on.finish());
     server.block_on(off.finish());
@@ -264,6 +279,25 @@ fn run_requests() {
          {written} events written",
         if recording { "on" } else { "off" }
     );
+}
+
+/// The mean of `values` and the half-width of its 95% confidence interval (Student's t);
+/// `None` below two values.
+fn mean_and_interval(values: &[f64]) -> Option<(f64, f64)> {
+    let n = values.len();
+    if n < 2 {
+        return None;
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    // Two-sided 95% quantiles of Student's t for 1..=30 degrees of freedom, then 1.96.
+    const T95: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    let t = T95.get(n - 2).copied().unwrap_or(1.96);
+    Some((mean, t * (variance / n as f64).sqrt()))
 }
 
 /// A running service and what to tear down after it.

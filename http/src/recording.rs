@@ -206,7 +206,7 @@ pub fn filter_names(query: Option<&str>) -> Vec<Cow<'_, str>> {
 
 /// `text` with `+` as a space and `%XX` escapes decoded; borrowed when it has neither.
 fn percent_decode(text: &str) -> Cow<'_, str> {
-    if !text.contains(['%', '+']) {
+    if !text.bytes().any(|byte| byte == b'%' || byte == b'+') {
         return Cow::Borrowed(text);
     }
     let text = text.replace('+', " ");

@@ -335,16 +335,15 @@ impl Recorder {
             counters.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let mut batch = match buffer.batches.pop_back() {
-            Some(filling) if filling.len() < batch_size => filling,
-            full => {
-                buffer.batches.extend(full);
-                buffer.spare.pop().unwrap_or_default()
-            }
-        };
+        if buffer.batches.back().is_none_or(|last| last.len() >= batch_size) {
+            let fresh = buffer.spare.pop().unwrap_or_default();
+            buffer.batches.push_back(fresh);
+        }
+        // The batch being filled, in place: moving it out of the queue and back cost more
+        // than the copy of the event itself. There is one, made just above when needed.
+        let Some(batch) = buffer.batches.back_mut() else { return };
         batch.push_ref(event);
         let batch_ready = batch.len() == batch_size;
-        buffer.batches.push_back(batch);
         buffer.events += 1;
         drop(buffer);
         counters.recorded.fetch_add(1, Ordering::Relaxed);

@@ -333,6 +333,10 @@ fn span(text: &mut String, write: impl FnOnce(&mut String)) -> (usize, usize) {
 fn plain(text: &mut String, value: Option<&str>) -> Span {
     let value = value?;
     Some(span(text, |text| {
+        if !value.as_bytes().contains(&0) {
+            text.push_str(value);
+            return;
+        }
         let mut pieces = value.split('\0');
         text.push_str(pieces.next().unwrap_or_default());
         for piece in pieces {
