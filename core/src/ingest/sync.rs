@@ -459,11 +459,12 @@ async fn run(
             // that pages written side by side never hold the same issue.
             writes.finish(report).await?;
         }
-        writes.push(page.issues, state.clone(), page.total, report).await?;
         if finished && census_owed {
-            // Read while the last pages are written.
+            // Every page is read: the listing is read while the last pages are written,
+            // started before this one waits for room among the writes.
             listing = Some(Listing::start(client, project));
         }
+        writes.push(page.issues, state.clone(), page.total, report).await?;
         if end_of_reading {
             // A new reading starts over from the first page, whose issues may be among
             // those still being written.
