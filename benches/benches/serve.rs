@@ -268,14 +268,14 @@ fn run_requests() {
         for task in tasks {
             failures += task.await.expect("connection task");
         }
-        (requests, failures)
+        (requests - failures, failures)
     });
     if let Some(recorder) = &setup.recorder {
         server.block_on(recorder.flush()).expect("events written");
     }
     let written = setup.recorder.as_ref().map_or(0, |recorder| recorder.stats().written);
     println!(
-        "serve/requests: {answered} cached analyses, {failures} failed, recording {}, \
+        "serve/requests: {answered} cached analyses answered, {failures} failed, recording {}, \
          {written} events written",
         if recording { "on" } else { "off" }
     );

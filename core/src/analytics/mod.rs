@@ -341,7 +341,10 @@ impl Recorder {
         }
         // The batch being filled, in place: moving it out of the queue and back cost more
         // than the copy of the event itself. There is one, made just above when needed.
-        let Some(batch) = buffer.batches.back_mut() else { return };
+        let Some(batch) = buffer.batches.back_mut() else {
+            counters.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
         batch.push_ref(event);
         let batch_ready = batch.len() == batch_size;
         buffer.events += 1;

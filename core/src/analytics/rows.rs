@@ -4,9 +4,9 @@
 //! The recorder copies each event, as it is recorded, into the batch it is filling: the
 //! numbers into a [`Row`], every text into the batch's one `text` buffer, the row keeping
 //! where. The writer task frees nothing the request threads allocated (emptied batches
-//! are reused), and each backend reads the rows back without parsing them:
-//! SQLite binds every field of a row to a prepared multi-row insert, PostgreSQL receives
-//! the batch as one JSON array ([`EventRows::to_json`], built on the writer's thread).
+//! are reused), and each backend reads the rows back without parsing them: SQLite binds
+//! every field of a row to a prepared insert, PostgreSQL receives the batch as one JSON
+//! array ([`EventRows::to_json`], built on the writer's thread).
 //! Counted with callgrind (`BUGDASH_BENCH_SERVE=requests`, docs/performance.md), SQLite
 //! unpacking a JSON array with `jsonb_each` and `->>` cost more than the rest of the
 //! recording together.
@@ -357,8 +357,8 @@ fn push_opt_int(json: &mut String, value: Option<i64>) {
     }
 }
 
-/// A finite number as the shortest text that reads back the same; JSON has no NaN or
-/// infinity, so those are `null`.
+/// A number as the shortest text that reads back the same. Rows hold finite latencies
+/// only; JSON has no NaN or infinity, so this writes `null` for them all the same.
 fn push_float(json: &mut String, value: f64) {
     if value.is_finite() {
         json.push_str(ryu::Buffer::new().format_finite(value));

@@ -90,6 +90,14 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(failed("open the SQLite database"))?;
+        // SQLite itself says whether the database is a file: a URL can also ask for memory
+        // with `?mode=memory`, which the name does not show.
+        let opened: String =
+            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_one(&pool)
+                .await
+                .map_err(failed("open the SQLite database"))?;
+        let in_memory = in_memory || opened.is_empty();
         // The absolute path, so a later change of working folder cannot move the locks.
         let file = (!in_memory).then(|| std::fs::canonicalize(&file).unwrap_or(file));
         let events =
@@ -116,8 +124,9 @@ impl SqliteStore {
 
     /// Closes every connection; later calls fail.
     pub async fn close(&self) {
-        if let Some(events) = &self.events {
-            events.close();
+        if let Some(events) = self.events.clone() {
+            // Waits for a batch being written, which may wait for SQLite's write lock.
+            let _ = tokio::task::spawn_blocking(move || events.close()).await;
         }
         self.pool.close().await;
     }

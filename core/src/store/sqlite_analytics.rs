@@ -1,5 +1,6 @@
-//! [`AnalyticsStore`] on SQLite: events in one plain table, written in multi-row inserts
-//! inside one `BEGIN IMMEDIATE` transaction per batch; purges delete rows.
+//! [`AnalyticsStore`] on SQLite: events in one plain table, written one `BEGIN IMMEDIATE`
+//! transaction per batch (on a connection of their own, see `sqlite_events.rs`; through
+//! the pool in multi-row inserts for a database in memory); purges delete rows.
 
 use std::borrow::Cow;
 

@@ -532,7 +532,8 @@ fn many_events(on: NaiveDate, n: i64) -> Vec<Event> {
 /// partial one) and the edge values read back as written, in order.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_sqlite_store_in_memory_writes_events_through_its_pool() {
-    let store = SqliteStore::connect("sqlite::memory:").await.expect("in-memory SQLite");
+    let url = "sqlite::memory:";
+    let store = SqliteStore::connect(url).await.expect("in-memory SQLite");
     store.migrate().await.expect("migrate");
     let on = day(2026, 3, 4);
     let mut written = many_events(on, 250);
@@ -547,8 +548,8 @@ async fn an_sqlite_store_in_memory_writes_events_through_its_pool() {
     let stored = store.events(&EventQuery::between(at(on, 0), at(on, 60))).await.unwrap();
     edge.project = Some("ZK\u{FFFD}".into());
     *written.last_mut().unwrap() = edge;
-    assert_eq!(stored.len(), 251);
-    assert_eq!(stored, written);
+    assert_eq!(stored.len(), 251, "{url}");
+    assert_eq!(stored, written, "{url}");
 }
 
 /// A batch SQLite refuses part way (a trigger aborting on one row) leaves none of its
