@@ -150,10 +150,11 @@ pub struct AuditEntry {
 /// [`Store`](super::Store).
 #[async_trait]
 pub trait AnalyticsStore: Send + Sync {
-    /// Writes encoded events in one statement (creating the monthly partitions they need).
+    /// Writes a batch of events in one transaction, all or none (creating the monthly
+    /// partitions they need).
     async fn insert_event_rows(&self, rows: &EventRows) -> Result<()>;
 
-    /// Writes events in one statement; see [`AnalyticsStore::insert_event_rows`].
+    /// Writes events as one batch; see [`AnalyticsStore::insert_event_rows`].
     async fn insert_events(&self, events: &[Event]) -> Result<()> {
         self.insert_event_rows(&EventRows::from_events(events)).await
     }
