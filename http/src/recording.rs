@@ -15,6 +15,8 @@
 //!
 //! Recording only copies the event into the [`Recorder`]'s buffer; it never waits for the
 //! database, and the event borrows what the request already holds.
+//!
+//! [`Event`]: bugdash::analytics::Event
 
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};

@@ -7,9 +7,11 @@
 //! cannot be added (the same person is active on several days): a week or month reports
 //! the most active users of any one of its days (`peak_daily_active_users`).
 //!
-//! Latency percentiles are computed by the database ([`Store::endpoint_stats`]), so a
+//! Latency percentiles are computed by the database ([`AnalyticsStore::endpoint_stats`]), so a
 //! report over months reads one row per endpoint, not the months' events. One user's
 //! activity reads that user's raw events, at most the requested number.
+//!
+//! [`AnalyticsStore::endpoint_stats`]: crate::store::analytics::AnalyticsStore::endpoint_stats
 
 use std::collections::BTreeMap;
 

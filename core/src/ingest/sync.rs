@@ -17,7 +17,7 @@
 //! fetched. The listing of JIRA's ids is read once the pages are all read, while the
 //! last of them are written (see `Listing`); the comparison waits for the writes.
 //!
-//! Pages are fetched ahead of the writes (see [`super::pages`]) and taken strictly in
+//! Pages are fetched ahead of the writes (see `ingest::pages`) and taken strictly in
 //! order.
 //!
 //! Offset paging over a result set ordered by `updated` skips an issue whenever an issue

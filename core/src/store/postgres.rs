@@ -706,7 +706,7 @@ impl Store for PostgresStore {
         self.write_page(issues, state).await
     }
 
-    /// As many pages as [`BATCHES_IN_FLIGHT`] batches of an import: a sync of 100k issues
+    /// As many pages as `BATCHES_IN_FLIGHT` batches of an import: a sync of 100k issues
     /// from a Data Center fake wrote them at 22k issues/s one page at a time.
     fn page_writes_in_flight(&self) -> usize {
         BATCHES_IN_FLIGHT

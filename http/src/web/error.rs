@@ -8,6 +8,8 @@
 //!
 //! One refusal is worded for people rather than as the API words it: a form refused for
 //! its CSRF token or its origin (see [`FORM_REFUSED`]), since a person cannot send headers.
+//!
+//! [`ApiError`]: crate::error::ApiError
 
 use askama::Template;
 use axum::body::Body;

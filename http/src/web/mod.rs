@@ -61,7 +61,7 @@ pub const PAGES: [(&str, &str); 13] = [
 /// matches answers as the API does (JSON), any other as a page (HTML).
 const API_PREFIXES: [&str; 4] = ["/api", "/metrics", "/healthz", "/readyz"];
 
-/// True for a path that belongs to the pages rather than to the API (see [`API_PREFIXES`]).
+/// True for a path that belongs to the pages rather than to the API (see `API_PREFIXES`).
 pub fn is_page_path(path: &str) -> bool {
     !API_PREFIXES.iter().any(|prefix| {
         path.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
