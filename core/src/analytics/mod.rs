@@ -252,12 +252,14 @@ struct Shared {
     counters: Counters,
 }
 
-/// The recorded events not yet written, encoded as they arrive (see [`EventRows`]).
+/// The recorded events not yet written, copied as they arrive (see [`EventRows`]).
 #[derive(Debug, Default)]
 struct Buffer {
-    /// Batches in the order recorded; all but the last are full, the last fills.
-    batches: std::collections::VecDeque<EventRows>,
-    /// Events in `batches`.
+    /// Full batches in the order recorded.
+    full: std::collections::VecDeque<EventRows>,
+    /// The batch being filled, after every full one.
+    filling: EventRows,
+    /// Events in `full` and `filling`.
     events: usize,
     /// Written batches, emptied, whose memory the next batches reuse.
     spare: Vec<EventRows>,
@@ -329,26 +331,23 @@ impl Recorder {
     pub fn record_ref(&self, event: &EventRef<'_>) {
         let counters = &self.inner.shared.counters;
         let batch_size = self.inner.config.batch_size;
-        let mut buffer = self.inner.shared.lock();
-        if buffer.closed || buffer.events >= self.inner.config.capacity {
-            drop(buffer);
+        let mut guard = self.inner.shared.lock();
+        if guard.closed || guard.events >= self.inner.config.capacity {
+            drop(guard);
             counters.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        if buffer.batches.back().is_none_or(|last| last.len() >= batch_size) {
-            let fresh = buffer.spare.pop().unwrap_or_default();
-            buffer.batches.push_back(fresh);
-        }
-        // The batch being filled, in place: moving it out of the queue and back cost more
-        // than the copy of the event itself. There is one, made just above when needed.
-        let Some(batch) = buffer.batches.back_mut() else {
-            counters.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
-        };
-        batch.push_ref(event);
-        let batch_ready = batch.len() == batch_size;
+        // Filled in place: moving the batch out and back cost more than copying the event.
+        let buffer = &mut *guard;
+        buffer.filling.push_ref(event);
         buffer.events += 1;
-        drop(buffer);
+        let batch_ready = buffer.filling.len() >= batch_size;
+        if batch_ready {
+            let fresh = buffer.spare.pop().unwrap_or_default();
+            let full = std::mem::replace(&mut buffer.filling, fresh);
+            buffer.full.push_back(full);
+        }
+        drop(guard);
         counters.recorded.fetch_add(1, Ordering::Relaxed);
         if batch_ready {
             self.inner.shared.batch_ready.notify_one();
@@ -439,15 +438,16 @@ impl Writer {
     async fn write_buffered(&self, partial: bool) {
         loop {
             let mut batch = {
-                let mut buffer = self.shared.lock();
-                // Every batch but the last is full, so the first tells.
-                let ready = buffer.batches.front().is_some_and(|batch| {
-                    batch.len() >= self.config.batch_size || (partial && !batch.is_empty())
-                });
-                if !ready {
-                    return;
-                }
-                let Some(batch) = buffer.batches.pop_front() else { return };
+                let mut guard = self.shared.lock();
+                let buffer = &mut *guard;
+                let batch = match buffer.full.pop_front() {
+                    Some(full) => full,
+                    None if partial && !buffer.filling.is_empty() => {
+                        let fresh = buffer.spare.pop().unwrap_or_default();
+                        std::mem::replace(&mut buffer.filling, fresh)
+                    }
+                    None => return,
+                };
                 buffer.events -= batch.len();
                 batch
             };
