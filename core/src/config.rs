@@ -99,11 +99,17 @@ pub struct SyncSettings {
     /// Hours between two censuses of ids that find deleted issues
     /// (`SYNC_CENSUS_HOURS`, default 24).
     pub census_hours: u32,
+    /// Issues a sync may fetch ahead of its writes from a Data Center JIRA
+    /// (`SYNC_READ_AHEAD`, default 50,000; at least one page per request in flight is
+    /// always fetched ahead). A JIRA that answers faster than the store writes is then
+    /// read to the end, and the census's listing started, long before the last pages
+    /// are written; the issues waiting to be written are held in memory.
+    pub read_ahead: u32,
 }
 
 impl Default for SyncSettings {
     fn default() -> Self {
-        SyncSettings { overlap_minutes: 10, census_hours: 24 }
+        SyncSettings { overlap_minutes: 10, census_hours: 24, read_ahead: 50_000 }
     }
 }
 
@@ -538,6 +544,7 @@ struct FileJira {
 struct FileSync {
     overlap_minutes: Option<u32>,
     census_hours: Option<u32>,
+    read_ahead: Option<u32>,
 }
 
 /// Environment lookups with the parsing and naming rules in one place.
@@ -616,6 +623,10 @@ impl Lookup<'_> {
                 .number("SYNC_CENSUS_HOURS")?
                 .or(file.census_hours)
                 .unwrap_or(defaults.census_hours),
+            read_ahead: self
+                .number("SYNC_READ_AHEAD")?
+                .or(file.read_ahead)
+                .unwrap_or(defaults.read_ahead),
         })
     }
 }
@@ -842,6 +853,17 @@ mod tests {
         assert_eq!(s.database_url().expose(), "sqlite:///srv/bd/bugdash.db");
         assert_eq!(s.jira.page_size, 100);
         assert_eq!(s.sync.overlap_minutes, 10);
+        assert_eq!(s.sync.read_ahead, 50_000);
+    }
+
+    #[test]
+    fn sync_read_ahead_comes_from_the_environment_or_the_file() {
+        let file = "[sync]\nread_ahead = 4000\n";
+        assert_eq!(settings(Some(file), &[]).unwrap().sync.read_ahead, 4000);
+        let env = [("SYNC_READ_AHEAD", "200000")];
+        assert_eq!(settings(Some(file), &env).unwrap().sync.read_ahead, 200_000);
+        let error = settings(None, &[("SYNC_READ_AHEAD", "lots")]).unwrap_err().to_string();
+        assert!(error.contains("SYNC_READ_AHEAD"), "{error}");
     }
 
     #[test]

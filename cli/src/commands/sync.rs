@@ -1,7 +1,6 @@
 //! `bugdash sync`: incremental sync of a project from JIRA into the store.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use bugdash::ingest::sync::{sync_project, SyncRequest};
@@ -35,12 +34,7 @@ impl SyncArgs {
         let settings = global.settings()?;
         let client_config =
             settings.jira.client_config().context("the JIRA settings are incomplete")?;
-        let request = SyncRequest {
-            project: self.project.clone(),
-            full: self.full,
-            overlap: Duration::from_secs(u64::from(settings.sync.overlap_minutes) * 60),
-            census_every: Duration::from_secs(u64::from(settings.sync.census_hours) * 3600),
-        };
+        let request = SyncRequest::new(self.project.clone(), self.full, &settings.sync);
         let reporter = Reporter::new();
         let report = runtime()?.block_on(async {
             let store = open_store(&settings).await?;

@@ -8,16 +8,26 @@
 //!
 //! Cloud's next page needs the token found in the current one, so at most one page is
 //! read ahead there: the next, fetched while the current one is written. Data Center
-//! pages by offset, so up to the client's in-flight bound of offsets is fetched ahead,
-//! spaced by the issues a page actually held: a server that caps `maxResults` returns
-//! short pages, and offsets planned from the requested size are then dropped and
-//! planned again from the next offset the short page gives. Offsets are planned only
-//! below the total the last page reported, so a total that shrinks or grows during the
-//! run changes the plan at the next page.
+//! pages by offset, so the pages of up to `read_ahead` issues are fetched ahead (never
+//! fewer pages than the client's in-flight bound). The client's bound still limits how
+//! many requests run at once; the other fetches wait their turn. Offsets are spaced by
+//! the issues a page actually held: a server that caps `maxResults` returns short pages,
+//! and offsets planned from the requested size are then dropped and planned again from
+//! the next offset the short page gives. Offsets are planned only below the total the
+//! last page reported, so a total that shrinks or grows during the run changes the plan
+//! at the next page.
+//!
+//! [`Pages::read_through`] tells when the current reading is wholly in hand: every page
+//! to the end of the result asked for and answered. The census's listing of ids waits
+//! for that (see `sync::Listing`); with pages read far enough ahead, that comes well
+//! before the last of them are written.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::Arc;
+use std::task::Poll;
 
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::jira::client::JiraError;
@@ -37,33 +47,85 @@ impl Drop for Fetch {
     }
 }
 
+/// Where the reading of the query stands.
+#[derive(Debug, Clone, Copy, Default)]
+struct Reading {
+    /// Fetches started and neither answered nor cancelled yet.
+    pending: usize,
+    /// True once fetches were started for every page to the end of the result.
+    planned_to_end: bool,
+    /// Fetches started since the pages were made, the readings before this one included.
+    started: u64,
+}
+
+/// Counts a fetch as pending until it is answered or cancelled (its task dropped).
+struct Pending(watch::Sender<Reading>);
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.0.send_modify(|reading| reading.pending -= 1);
+    }
+}
+
+/// Waits until a reading is wholly in hand; see [`Pages::read_through`].
+#[derive(Debug)]
+pub(crate) struct ReadThrough(watch::Receiver<Reading>);
+
+impl ReadThrough {
+    /// Waits until fetches were started for every page to the end of the result and all
+    /// were answered (or cancelled), and gives [`Pages::fetches_started`] at that moment:
+    /// the same number later means that no page was asked for since. `None` once the
+    /// pages are dropped.
+    pub(crate) async fn wait(mut self) -> Option<u64> {
+        let read = |reading: &Reading| reading.pending == 0 && reading.planned_to_end;
+        self.0.wait_for(read).await.ok().map(|reading| reading.started)
+    }
+}
+
 /// The pages of one query, fetched ahead of the position asked for.
 #[derive(Debug)]
 pub(crate) struct Pages {
     client: JiraClient,
     jql: Arc<str>,
-    /// Requests in flight at most, the one being waited for included.
-    window: usize,
+    /// Data Center: issues to fetch ahead at most.
+    read_ahead: u64,
     /// Data Center: issues per page, the requested size until a page shows the cap.
     stride: u64,
     /// Data Center: the total the last page reported.
     total: Option<u64>,
     /// Fetches started, in the order their pages follow one another.
     ahead: VecDeque<Fetch>,
+    reading: watch::Sender<Reading>,
+    /// Fires once the fetch started last is in the client's line for a request; the next
+    /// fetch waits for it (see [`Pages::start`]).
+    last_in_line: Option<oneshot::Receiver<()>>,
 }
 
 impl Pages {
-    /// Pages of `jql` read through `client`, up to its in-flight bound ahead.
-    pub(crate) fn new(client: &JiraClient, jql: &str) -> Pages {
-        let config = client.config();
+    /// Pages of `jql` read through `client`, with up to `read_ahead` issues fetched
+    /// ahead where JIRA pages by offset.
+    pub(crate) fn new(client: &JiraClient, jql: &str, read_ahead: usize) -> Pages {
         Pages {
-            window: config.max_in_flight.max(1),
-            stride: u64::from(config.page_size.max(1)),
+            read_ahead: read_ahead as u64,
+            stride: u64::from(client.config().page_size.max(1)),
             total: None,
             client: client.clone(),
             jql: Arc::from(jql),
             ahead: VecDeque::new(),
+            reading: watch::Sender::new(Reading::default()),
+            last_in_line: None,
         }
+    }
+
+    /// A waiter for the moment the reading under way (or, before the first page, the
+    /// first reading) is wholly in hand.
+    pub(crate) fn read_through(&self) -> ReadThrough {
+        ReadThrough(self.reading.subscribe())
+    }
+
+    /// Fetches started so far; see [`ReadThrough::wait`].
+    pub(crate) fn fetches_started(&self) -> u64 {
+        self.reading.borrow().started
     }
 
     /// The page at `cursor`: the answer of a fetch started earlier when one was started
@@ -75,11 +137,19 @@ impl Pages {
         }
         let fetch = match self.ahead.pop_front() {
             Some(fetch) => fetch,
-            None => self.start(cursor.clone()),
+            None => {
+                // A position nothing was planned for (a new reading, or one going on past
+                // the plan): the end is not planned until this page shows where it is.
+                self.reading.send_modify(|reading| reading.planned_to_end = false);
+                self.start(cursor.clone())
+            }
         };
         let page = wait(fetch).await;
         // Whatever was read ahead of a failed page is read again from the retried one.
-        let page = page.inspect_err(|_| self.ahead.clear())?;
+        let page = page.inspect_err(|_| {
+            self.ahead.clear();
+            self.reading.send_modify(|reading| reading.planned_to_end = false);
+        })?;
         self.plan_after(cursor, &page);
         Ok(page)
     }
@@ -89,11 +159,16 @@ impl Pages {
     fn plan_after(&mut self, cursor: &Cursor, page: &SearchPage) {
         let Some(next) = page.next.clone() else {
             self.ahead.clear();
+            self.reading.send_modify(|reading| reading.planned_to_end = true);
             return;
         };
         let planned = match (cursor, &next) {
             (Cursor::Offset(_), Cursor::Offset(next)) => self.offsets_from(*next, page),
             _ => vec![next],
+        };
+        let to_end = match (planned.last(), self.total) {
+            (Some(Cursor::Offset(last)), Some(total)) => last + self.stride >= total,
+            _ => false,
         };
         let mut kept = VecDeque::with_capacity(planned.len());
         let mut started = std::mem::take(&mut self.ahead);
@@ -106,9 +181,11 @@ impl Pages {
             kept.push_back(fetch);
         }
         self.ahead = kept;
+        self.reading.send_modify(|reading| reading.planned_to_end = to_end);
     }
 
-    /// The offsets to have in flight once the page before `next` is in hand.
+    /// The offsets to have fetched once the page before `next` is in hand: as many
+    /// pages as `read_ahead` issues fill, and no fewer than the client asks for at once.
     fn offsets_from(&mut self, next: u64, page: &SearchPage) -> Vec<Cursor> {
         let held = page.issues.len() as u64;
         if held > 0 {
@@ -117,19 +194,52 @@ impl Pages {
             self.stride = held;
         }
         self.total = page.total.or(self.total);
+        let in_flight = self.client.config().max_in_flight.max(1) as u64;
+        let window = (self.read_ahead / self.stride).max(in_flight);
         let below_total = |offset: &u64| self.total.is_none_or(|total| *offset < total);
-        (0..self.window as u64)
+        (0..window)
             .map(|step| next + step * self.stride)
             .take_while(below_total)
             .map(Cursor::Offset)
             .collect()
     }
 
-    fn start(&self, cursor: Cursor) -> Fetch {
+    /// Starts fetching the page at `cursor` in the background.
+    ///
+    /// Fetches ask JIRA in the order they were started. The client lets requests in
+    /// first come, first served, up to its in-flight bound; tasks left to themselves
+    /// would come in whatever order the runtime first runs them, which measured close to
+    /// the reverse of the plan (with 50 pages planned, the one needed next was asked for
+    /// last, 0.85 s later). So each fetch waits until the one started before it is in
+    /// the client's line (or was dropped), then polls its request once, which takes it
+    /// as far as that line (the field catalog it needs first is known by then: the
+    /// first page loaded it), and lets the next one go.
+    fn start(&mut self, cursor: Cursor) -> Fetch {
+        self.reading.send_modify(|reading| {
+            reading.pending += 1;
+            reading.started += 1;
+        });
+        let pending = Pending(self.reading.clone());
         let client = self.client.clone();
         let jql = Arc::clone(&self.jql);
         let at = cursor.clone();
-        let task = tokio::spawn(async move { client.search_page(&jql, &at).await });
+        let (in_line, next_in_line) = oneshot::channel();
+        let before = self.last_in_line.replace(next_in_line);
+        let task = tokio::spawn(async move {
+            if let Some(before) = before {
+                // An error means the fetch before was dropped: the turn passes all the same.
+                before.await.ok();
+            }
+            let mut request = std::pin::pin!(client.search_page(&jql, &at));
+            let first = std::future::poll_fn(|cx| Poll::Ready(request.as_mut().poll(cx))).await;
+            in_line.send(()).ok();
+            let page = match first {
+                Poll::Ready(page) => page,
+                Poll::Pending => request.await,
+            };
+            drop(pending);
+            page
+        });
         Fetch { cursor, task }
     }
 }

@@ -14,11 +14,12 @@
 //! interval, compares the ids JIRA holds with the ids stored: stored issues JIRA no longer
 //! returns are looked up one by one (gone: marked removed; found under another key or
 //! project: a move, stored as an update), and ids JIRA holds that the store lacks are
-//! fetched. The listing of JIRA's ids is read once the pages are all read, while the
-//! last of them are written (see `Listing`); the comparison waits for the writes.
+//! fetched. The listing of JIRA's ids is read once every page of the reading is in hand,
+//! while pages read ahead are still being written (see `Listing`); the comparison waits
+//! for the writes.
 //!
-//! Pages are fetched ahead of the writes (see `ingest::pages`) and taken strictly in
-//! order.
+//! Pages are fetched ahead of the writes (see `ingest::pages`), up to
+//! [`SyncRequest::read_ahead`] issues, and taken strictly in order.
 //!
 //! Offset paging over a result set ordered by `updated` skips an issue whenever an issue
 //! already read is updated or deleted before the last page: the run notices (an id seen
@@ -34,7 +35,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use super::pages::Pages;
+use super::pages::ReadThrough;
 use super::{Progress, ProgressSink};
+use crate::config::SyncSettings;
 use crate::jira::client::{updated_since_jql, Cursor, JiraClient};
 use crate::model::{Issue, Timestamp};
 use crate::store::{Store, SyncRun, SyncState, WriteStats};
@@ -51,6 +54,23 @@ pub struct SyncRequest {
     pub overlap: Duration,
     /// How old the last census may be before a run makes a new one.
     pub census_every: Duration,
+    /// Issues that may be fetched ahead of the writes (Data Center; see
+    /// `ingest::pages`). More lets a sync from a fast JIRA finish reading, and start its
+    /// census, sooner, and holds more issues in memory.
+    pub read_ahead: usize,
+}
+
+impl SyncRequest {
+    /// A sync of `project` with the configured overlap, census interval and read-ahead.
+    pub fn new(project: impl Into<String>, full: bool, settings: &SyncSettings) -> SyncRequest {
+        SyncRequest {
+            project: project.into(),
+            full,
+            overlap: Duration::from_secs(u64::from(settings.overlap_minutes) * 60),
+            census_every: Duration::from_secs(u64::from(settings.census_hours) * 3600),
+            read_ahead: settings.read_ahead as usize,
+        }
+    }
 }
 
 /// What a sync did.
@@ -262,37 +282,66 @@ impl<'a> PageWrites<'a> {
     }
 }
 
-/// The ids JIRA holds for a project, read in the background while the last pages are
-/// written; dropping it stops the reading.
+/// The ids JIRA holds for a project, read in the background once a reading of the
+/// query is wholly in hand, while the pages read ahead are still being written; dropping
+/// it stops the reading.
 ///
-/// It is started once every page is read, not earlier: an issue deleted or moved away
-/// while the pages are read must be missing from it, for the census to look the issue
-/// up and find it gone.
-struct Listing(tokio::task::JoinHandle<Result<Vec<u64>>>);
+/// It is read once every page of the reading is answered, not earlier: an issue deleted
+/// or moved away while the pages are read must be missing from it, for the census to
+/// look the issue up and find it gone. A listing read before a page that was asked for
+/// after it began (a reading started again, offsets planned again) is read again.
+struct Listing {
+    /// The fetches the pages had started when the listing began, and the ids.
+    task: tokio::task::JoinHandle<Result<(Option<u64>, Vec<u64>)>>,
+}
 
 impl Listing {
-    fn start(client: &JiraClient, project: &str) -> Listing {
+    /// A listing read as soon as `read` says the pages' reading is in hand.
+    fn after(read: ReadThrough, client: &JiraClient, project: &str) -> Listing {
         let client = client.clone();
-        let jql = updated_since_jql(project, Timestamp::from_millis(0), Duration::ZERO);
-        Listing(tokio::spawn(async move { client.search_ids(&jql).await }))
+        let jql = census_jql(project);
+        let task = tokio::spawn(async move {
+            let began_after = read.wait().await;
+            let ids = client.search_ids(&jql).await?;
+            Ok((began_after, ids))
+        });
+        Listing { task }
     }
 
-    async fn ids(mut self) -> Result<Vec<u64>> {
-        match (&mut self.0).await {
-            Ok(ids) => ids,
-            Err(fault) => Err(crate::jira::client::JiraError::Network {
-                endpoint: "the census's id search".to_owned(),
-                detail: format!("the listing task failed: {fault}"),
+    /// The ids, read again now unless the listing began after the last of the
+    /// `fetches_started` page fetches was answered.
+    async fn ids(
+        mut self,
+        fetches_started: u64,
+        client: &JiraClient,
+        project: &str,
+    ) -> Result<Vec<u64>> {
+        let listed = match (&mut self.task).await {
+            Ok(listed) => listed?,
+            Err(fault) => {
+                return Err(crate::jira::client::JiraError::Network {
+                    endpoint: "the census's id search".to_owned(),
+                    detail: format!("the listing task failed: {fault}"),
+                }
+                .into())
             }
-            .into()),
+        };
+        match listed {
+            (Some(began_after), ids) if began_after == fetches_started => Ok(ids),
+            _ => client.search_ids(&census_jql(project)).await,
         }
     }
 }
 
 impl Drop for Listing {
     fn drop(&mut self) {
-        self.0.abort();
+        self.task.abort();
     }
+}
+
+/// Every issue of the project.
+fn census_jql(project: &str) -> String {
+    updated_since_jql(project, Timestamp::from_millis(0), Duration::ZERO)
 }
 
 fn is_bad_request(error: &crate::Error) -> bool {
@@ -396,10 +445,10 @@ async fn run(
     // page clears the time of the previous one, so a run killed during the census leaves
     // the next run a census to make.
     let census_owed = census_due(&state, request);
-    let mut listing = None;
+    let mut listing: Option<Listing> = None;
     let mut pass = Pass::default();
     let mut may_restart_cursor = report.resumed;
-    let mut pages = Pages::new(client, &checkpoint.jql);
+    let mut pages = Pages::new(client, &checkpoint.jql, request.read_ahead);
     let mut writes = PageWrites::new(store, progress);
     loop {
         // The pages after this one are already being fetched, and those before it may
@@ -426,6 +475,10 @@ async fn run(
             }
         };
         may_restart_cursor = false;
+        if census_owed && listing.is_none() {
+            // Waits in the background until every page of this reading is in hand.
+            listing = Some(Listing::after(pages.read_through(), client, project));
+        }
         report.pages += 1;
         report.received += page.issues.len() as u64;
         let repeated = pass.observe(&page.issues, page.total);
@@ -441,6 +494,8 @@ async fn run(
                 checkpoint.cursor = client.first_cursor().await?;
                 report.restarts += 1;
                 pass = Pass::default();
+                // A listing read now would hold issues the new reading may find gone.
+                listing = None;
             }
             None => finished = true,
         }
@@ -459,11 +514,6 @@ async fn run(
             // that pages written side by side never hold the same issue.
             writes.finish(report).await?;
         }
-        if finished && census_owed {
-            // Every page is read: the listing is read while the last pages are written,
-            // started before this one waits for room among the writes.
-            listing = Some(Listing::start(client, project));
-        }
         writes.push(page.issues, state.clone(), page.total, report).await?;
         if end_of_reading {
             // A new reading starts over from the first page, whose issues may be among
@@ -476,8 +526,11 @@ async fn run(
         }
     }
     report.watermark = state.watermark;
-    if let Some(listing) = listing {
-        census(store, client, project, listing, report).await?;
+    if census_owed {
+        let listing =
+            listing.unwrap_or_else(|| Listing::after(pages.read_through(), client, project));
+        let in_jira = listing.ids(pages.fetches_started(), client, project).await?;
+        census(store, client, project, in_jira, report).await?;
         state.last_census = Some(now());
     }
     store.save_sync_state(&state).await
@@ -550,11 +603,11 @@ async fn census(
     store: &dyn Store,
     client: &JiraClient,
     project: &str,
-    listing: Listing,
+    in_jira: Vec<u64>,
     report: &mut SyncReport,
 ) -> Result<()> {
     report.census = true;
-    let in_jira: BTreeSet<i64> = listing.ids().await?.into_iter().map(|id| id as i64).collect();
+    let in_jira: BTreeSet<i64> = in_jira.into_iter().map(|id| id as i64).collect();
     let stored: BTreeSet<i64> = store.issue_ids(project).await?.into_iter().collect();
 
     let mut gone = Vec::new();

@@ -217,12 +217,7 @@ async fn sync_all(ctx: &JobContext) -> Result<Done> {
     let client = JiraClient::new(settings.jira.client_config()?)?;
     let (mut synced, mut busy, mut failed) = (Vec::new(), Vec::new(), Vec::new());
     for project in ctx.store.projects().await? {
-        let request = SyncRequest {
-            project: project.key.clone(),
-            full: false,
-            overlap: Duration::from_secs(u64::from(settings.sync.overlap_minutes) * 60),
-            census_every: Duration::from_secs(u64::from(settings.sync.census_hours) * 3600),
-        };
+        let request = SyncRequest::new(project.key.clone(), false, &settings.sync);
         match sync_project(ctx.store.as_ref(), &client, &request, &NoProgress).await {
             Ok(report) => {
                 let written = report.written.inserted + report.written.updated;

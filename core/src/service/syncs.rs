@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde::Serialize;
 
@@ -93,12 +92,7 @@ impl SyncRunner {
                 return Err(error);
             }
         };
-        let request = SyncRequest {
-            project: project.to_owned(),
-            full,
-            overlap: Duration::from_secs(u64::from(settings.sync.overlap_minutes) * 60),
-            census_every: Duration::from_secs(u64::from(settings.sync.census_hours) * 3600),
-        };
+        let request = SyncRequest::new(project.to_owned(), full, &settings.sync);
         let runner = Arc::clone(self);
         tokio::spawn(async move {
             let outcome =

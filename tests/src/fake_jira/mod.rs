@@ -106,6 +106,15 @@ impl FakeJira {
         self.shared.id_searches()
     }
 
+    /// Keeps every successful search answer and sends the same bytes when the same search
+    /// (path, query, page cap and token epoch) comes again, until an issue is added,
+    /// changed or deleted. For benchmarks: a real JIRA shapes its answers on its own
+    /// machine, and a warmed fake spends next to nothing on the cores it shares with the
+    /// client being measured. Faults and latency apply as always.
+    pub fn remember_search_answers(&self, remember: bool) {
+        self.shared.settings().remember_answers = remember;
+    }
+
     /// The most issues a Data Center search returns per page, whatever `maxResults` says.
     pub fn set_page_cap(&self, cap: usize) {
         self.shared.settings().page_cap = cap.max(1);

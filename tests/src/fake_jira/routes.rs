@@ -80,7 +80,15 @@ async fn around(State(shared): AppState, request: Request, next: Next) -> Respon
     if is_search(&record.path) && !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
+    let remembered = {
+        let settings = shared.settings();
+        (settings.remember_answers && is_search(&record.path)).then(|| {
+            let (cap, epoch) = (settings.page_cap, settings.token_epoch);
+            format!("{}?{}#{cap}#{epoch}", record.path, record.query)
+        })
+    };
     let response = match fault {
+        None if remembered.is_some() => remembering(&shared, remembered, request, next).await,
         None => next.run(request).await,
         Some(Fault::Slow(delay)) => {
             tokio::time::sleep(delay).await;
@@ -95,6 +103,28 @@ async fn around(State(shared): AppState, request: Request, next: Next) -> Respon
     record.status = response.status().as_u16();
     shared.leave(record);
     response
+}
+
+/// The answer kept for the same search, or the answer made now, kept when it succeeded.
+async fn remembering(
+    shared: &Shared,
+    remembered: Option<String>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(key) = remembered else { return next.run(request).await };
+    let generation = match shared.data().answer(&key) {
+        Ok(body) => return (StatusCode::OK, [json_type()], body).into_response(),
+        Err(generation) => generation,
+    };
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    shared.data().keep_answer(key, generation, bytes.clone());
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The first half of an answer's bytes, sent as if it were the whole answer.

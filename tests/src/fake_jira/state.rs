@@ -77,6 +77,9 @@ pub(crate) struct Settings {
     /// Mixed into every Cloud page token; changing it makes every token handed out before
     /// invalid, as Cloud's tokens expire.
     pub(crate) token_epoch: u64,
+    /// Keep each search answer and send the same bytes when the same search comes again,
+    /// until the issues change (see `FakeJira::remember_search_answers`).
+    pub(crate) remember_answers: bool,
 }
 
 /// An injected fault and how often it still fires.
@@ -129,12 +132,23 @@ pub(crate) struct Data {
     pub(crate) issues: Vec<Entry>,
     pub(crate) changelogs: HashMap<String, Vec<Value>>,
     matches: HashMap<String, Arc<Vec<usize>>>,
+    /// Search answers kept by request, when the settings ask for it.
+    answers: HashMap<String, axum::body::Bytes>,
+    /// Counts the changes to the issues, so that an answer made while they changed is not
+    /// kept.
+    generation: u64,
 }
 
 impl Data {
     fn new(dataset: Dataset) -> Data {
         let issues = dataset.issues.into_iter().map(Entry::of).collect();
-        let mut data = Data { issues, changelogs: dataset.changelogs, matches: HashMap::new() };
+        let mut data = Data {
+            issues,
+            changelogs: dataset.changelogs,
+            matches: HashMap::new(),
+            answers: HashMap::new(),
+            generation: 0,
+        };
         data.reorder();
         data
     }
@@ -142,6 +156,27 @@ impl Data {
     fn reorder(&mut self) {
         self.issues.sort_by_key(|entry| (entry.updated, entry.id));
         self.matches.clear();
+        self.answers.clear();
+        self.generation += 1;
+    }
+
+    /// The answer kept for the search `request`, or else the generation of the issues
+    /// to give [`Data::keep_answer`] with the answer made now.
+    pub(crate) fn answer(&self, request: &str) -> Result<axum::body::Bytes, u64> {
+        self.answers.get(request).cloned().ok_or(self.generation)
+    }
+
+    /// Keeps the answer to the search `request`, made from the issues of `generation`,
+    /// unless they have changed since.
+    pub(crate) fn keep_answer(
+        &mut self,
+        request: String,
+        generation: u64,
+        body: axum::body::Bytes,
+    ) {
+        if generation == self.generation {
+            self.answers.insert(request, body);
+        }
     }
 
     /// Positions of the issues matching `clauses`, remembered per query text so that
@@ -230,6 +265,7 @@ impl Shared {
                 page_cap: 50,
                 changelog_page_cap: 100,
                 token_epoch: 0,
+                remember_answers: false,
             }),
             log: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),

@@ -24,7 +24,14 @@ const OVERLAP: Duration = Duration::from_secs(60);
 
 /// A sync of ZooKeeper; the census runs on every run when `census_every` is zero.
 pub fn request(full: bool, census_every: Duration) -> SyncRequest {
-    SyncRequest { project: "ZOOKEEPER".to_owned(), full, overlap: OVERLAP, census_every }
+    let read_ahead = bugdash::config::SyncSettings::default().read_ahead as usize;
+    SyncRequest {
+        project: "ZOOKEEPER".to_owned(),
+        full,
+        overlap: OVERLAP,
+        census_every,
+        read_ahead,
+    }
 }
 
 /// A sync of ZooKeeper whose census is not due again within the test.
@@ -328,6 +335,106 @@ async fn a_data_center_sync_follows_a_total_that_changes_under_its_pages(store: 
     assert_eq!(stored_ids(store.store(), "ZOOKEEPER").await.len(), 1827 - 1 + 3);
 }
 both_backends!(a_data_center_sync_follows_a_total_that_changes_under_its_pages);
+
+/// Data Center pages planned ahead ask JIRA in the order of their offsets: the page the
+/// sync needs next is never left behind pages it needs later. Requests sent side by side
+/// may reach the server a little out of order, never by more than the in-flight bound.
+async fn a_data_center_sync_asks_for_its_pages_in_order(store: TestStore) {
+    let (fake, client) = fake_and_client(Flavor::DataCenter).await;
+    fake.set_page_latency(Duration::from_millis(10));
+
+    sync_project(store.store(), &client, &plain_request(), &NoProgress).await.unwrap();
+
+    let mut pages = fake.requests_to("/rest/api/2/search");
+    pages.retain(|page| page.param("fields").as_deref() != Some("id"));
+    pages.sort_by_key(|page| page.started);
+    let offsets: Vec<u64> =
+        pages.iter().map(|page| page.param("startAt").unwrap().parse().unwrap()).collect();
+    let mut in_order = offsets.clone();
+    in_order.sort_unstable();
+    assert_eq!(offsets.len(), 37, "one request per page");
+    let bound = client.config().max_in_flight;
+    for (arrived, offset) in offsets.iter().enumerate() {
+        let planned = in_order.binary_search(offset).unwrap();
+        assert!(
+            arrived.abs_diff(planned) < bound,
+            "page {offset} arrived {arrived}th: {offsets:?}"
+        );
+    }
+}
+both_backends!(a_data_center_sync_asks_for_its_pages_in_order);
+
+/// Writes slowed down (the progress sink takes 20 ms per page): every page is read long
+/// before the last is written, and the census's listing is read then, while pages are
+/// still being written, not after the last one.
+async fn the_census_listing_is_read_while_the_pages_read_ahead_are_written(store: TestStore) {
+    let (fake, client) = fake_and_client(Flavor::DataCenter).await;
+    let listed_at_each_page = std::sync::Mutex::new(Vec::new());
+    let sink = Slow { fake: &fake, listed: &listed_at_each_page };
+
+    let report =
+        sync_project(store.store(), &client, &request(true, Duration::ZERO), &sink).await.unwrap();
+
+    assert!(report.census);
+    assert_eq!((report.removed, report.moved, report.recovered), (0, 0, 0));
+    assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
+    let listed = listed_at_each_page.into_inner().unwrap();
+    assert_eq!(listed.len(), 37);
+    assert!(listed[18] > 0, "no id search by the 19th page written: {listed:?}");
+}
+both_backends!(the_census_listing_is_read_while_the_pages_read_ahead_are_written);
+
+/// A progress sink that takes 20 ms per page and notes the census searches arrived.
+struct Slow<'a> {
+    fake: &'a FakeJira,
+    listed: &'a std::sync::Mutex<Vec<usize>>,
+}
+
+impl bugdash::ingest::ProgressSink for Slow<'_> {
+    fn update(&self, _progress: &bugdash::ingest::Progress) {
+        std::thread::sleep(Duration::from_millis(20));
+        self.listed.lock().unwrap().push(self.fake.id_searches_arrived());
+    }
+}
+
+/// A reading that starts again (the total changed under it) with a census due: the
+/// listing waits for the second reading, and the store ends equal to the source.
+async fn a_census_follows_the_reading_that_started_again(store: TestStore) {
+    let (fake, client) = fake_and_client(Flavor::DataCenter).await;
+    fake.set_page_latency(ANSWER_AFTER_THE_WRITE);
+    let keys = crate::common::source_keys_in_search_order();
+    let sink =
+        AfterPages { after: 2, pages: 0.into(), then: || assert!(fake.delete_issue(&keys[1000])) };
+
+    let report =
+        sync_project(store.store(), &client, &request(true, Duration::ZERO), &sink).await.unwrap();
+
+    assert_eq!((report.restarts, report.unsettled, report.census), (1, false, true));
+    assert_eq!((report.removed, report.moved, report.recovered), (0, 0, 0));
+    assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
+    assert_eq!(stored_ids(store.store(), "ZOOKEEPER").await.len(), 1827 - 1);
+}
+both_backends!(a_census_follows_the_reading_that_started_again);
+
+/// A fake that keeps its search answers (as the sync benchmark's does) answers anew once
+/// an issue changes: a second full sync stores the change.
+async fn a_fake_keeping_its_answers_answers_anew_after_a_change(store: TestStore) {
+    let (fake, client) = fake_and_client(Flavor::DataCenter).await;
+    fake.remember_search_answers(true);
+    sync_project(store.store(), &client, &plain_request(), &NoProgress).await.unwrap();
+    let first = crate::common::source_keys_in_search_order()[0].clone();
+    let renamed = |issue: &mut Value| issue["fields"]["summary"] = "Renamed while kept".into();
+    assert!(fake.modify_issue(&first, renamed));
+
+    sync_project(store.store(), &client, &request(true, Duration::ZERO), &NoProgress)
+        .await
+        .unwrap();
+
+    assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
+    let stored = store.store().issues(&["ZOOKEEPER".to_owned()]).await.unwrap();
+    assert!(stored.iter().any(|issue| issue.key == first && issue.summary == "Renamed while kept"));
+}
+both_backends!(a_fake_keeping_its_answers_answers_anew_after_a_change);
 
 /// An issue deleted while the pages of a full sync are read, after its page was read: the
 /// census's listing, read once the pages are, no longer holds it, so the census finds it

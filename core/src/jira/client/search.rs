@@ -203,10 +203,10 @@ impl JiraClient {
         get: &Get,
         catalog: &FieldCatalog,
     ) -> Result<(Paging, Vec<Issue>), JiraError> {
-        let aliases = catalog.aliases();
+        let aliases = std::sync::Arc::new(catalog.aliases());
         let endpoint = get.endpoint;
         self.inner
-            .fetch(get, |body| {
+            .fetch(get, move |body| {
                 let paging: Paging = serde_json::from_slice(body)
                     .map_err(|fault| format!("not a search page ({fault})"))?;
                 let body = with_reader_field_ids(body, &aliases)?;
