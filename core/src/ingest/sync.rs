@@ -529,8 +529,12 @@ async fn run(
     if census_owed {
         let listing =
             listing.unwrap_or_else(|| Listing::after(pages.read_through(), client, project));
-        let in_jira = listing.ids(pages.fetches_started(), client, project).await?;
-        census(store, client, project, in_jira, report).await?;
+        // Every page is written: the stored ids are read while the listing finishes.
+        let (in_jira, stored) = tokio::join!(
+            listing.ids(pages.fetches_started(), client, project),
+            store.issue_ids(project)
+        );
+        census(store, client, project, in_jira?, stored?, report).await?;
         state.last_census = Some(now());
     }
     store.save_sync_state(&state).await
@@ -604,11 +608,12 @@ async fn census(
     client: &JiraClient,
     project: &str,
     in_jira: Vec<u64>,
+    stored: Vec<i64>,
     report: &mut SyncReport,
 ) -> Result<()> {
     report.census = true;
     let in_jira: BTreeSet<i64> = in_jira.into_iter().map(|id| id as i64).collect();
-    let stored: BTreeSet<i64> = store.issue_ids(project).await?.into_iter().collect();
+    let stored: BTreeSet<i64> = stored.into_iter().collect();
 
     let mut gone = Vec::new();
     for id in stored.iter().filter(|id| **id > 0 && !in_jira.contains(id)) {
