@@ -63,8 +63,90 @@ pub fn stream_json<R: std::io::Read>(
             records.read_array(&mut scan)?;
             scan.expect_end()
         }
-        Some(b'{') => read_object(source_name, scan, sink),
+        Some(b'{') => read_object(source_name, scan, sink, None),
         _ => read_scalar(source_name, &scan.into_window()?),
+    }
+}
+
+/// A search answer read in one pass: its issues and its paging keys.
+#[derive(Debug, Default)]
+pub struct SearchAnswer {
+    /// The issues, in the order of the answer.
+    pub issues: Vec<Issue>,
+    /// Elements of the answer's `issues` array (to compare with the issues read).
+    pub listed: u64,
+    /// `total` (Data Center).
+    pub total: Option<u64>,
+    /// `isLast` (Cloud).
+    pub is_last: Option<bool>,
+    /// `nextPageToken` (Cloud).
+    pub next_page_token: Option<String>,
+}
+
+/// Reads a search page (`/rest/api/2/search`, `/rest/api/3/search/jql`) with its paging
+/// keys, reading the bytes once. A document that is not a search page, or whose paging
+/// keys have the wrong type, is an error.
+///
+/// ```
+/// let page = br#"{"startAt":0,"total":9,"issues":[{"id":"7","key":"ZK-7","fields":{}}]}"#;
+/// let answer = bugdash::jira::json::read_search_answer("page", page).unwrap();
+/// assert_eq!((answer.issues.len(), answer.listed, answer.total), (1, 1, Some(9)));
+/// ```
+pub fn read_search_answer(source_name: &str, bytes: &[u8]) -> Result<SearchAnswer> {
+    let mut answer = SearchAnswer::default();
+    let mut keys = PageKeys::default();
+    let mut scan = Scanner::new(source_name, bytes)?;
+    let not_a_page = || Error::input(source_name, Position::Whole, "not a search page");
+    if scan.peek()? != Some(b'{') {
+        return Err(not_a_page());
+    }
+    let issues = &mut answer.issues;
+    let mut keep = |issue| {
+        issues.push(issue);
+        Ok(())
+    };
+    read_object(source_name, scan, &mut keep, Some(&mut keys))?;
+    if !keys.page {
+        return Err(not_a_page());
+    }
+    let bad_key = |key: &str, fault: serde_json::Error| {
+        Error::input(source_name, Position::Whole, format!("`{key}`: {fault}"))
+    };
+    answer.listed = keys.listed;
+    answer.total = serde_json::from_slice(&keys.total).map_err(|e| bad_key("total", e))?;
+    answer.is_last = serde_json::from_slice(&keys.is_last).map_err(|e| bad_key("isLast", e))?;
+    answer.next_page_token =
+        serde_json::from_slice(&keys.next_page_token).map_err(|e| bad_key("nextPageToken", e))?;
+    Ok(answer)
+}
+
+/// The raw values of a search page's paging keys (`null` when absent), and whether the
+/// object had an `issues` array and how many elements.
+struct PageKeys {
+    page: bool,
+    listed: u64,
+    total: Vec<u8>,
+    is_last: Vec<u8>,
+    next_page_token: Vec<u8>,
+}
+
+impl Default for PageKeys {
+    fn default() -> Self {
+        let null = || b"null".to_vec();
+        PageKeys { page: false, listed: 0, total: null(), is_last: null(), next_page_token: null() }
+    }
+}
+
+impl PageKeys {
+    /// Keeps the value of `key` when it is a paging key.
+    fn keep(&mut self, key: &[u8], value: &[u8]) {
+        let slot = match key {
+            b"\"total\"" => &mut self.total,
+            b"\"isLast\"" => &mut self.is_last,
+            b"\"nextPageToken\"" => &mut self.next_page_token,
+            _ => return,
+        };
+        *slot = value.to_vec();
     }
 }
 
@@ -85,10 +167,13 @@ fn read_scalar(source_name: &str, bytes: &[u8]) -> Result<()> {
 
 /// A top-level object: a search page, whose `issues` are read one by one as they come,
 /// or else one issue, a Perceval item or an error body, read whole.
+///
+/// With `keys`, the paging keys' values and the count of `issues` are noted there.
 fn read_object<R: std::io::Read>(
     source_name: &str,
     mut scan: Scanner<R>,
     sink: &mut dyn FnMut(Issue) -> Result<()>,
+    mut keys: Option<&mut PageKeys>,
 ) -> Result<()> {
     let start = scan.at;
     scan.at += 1;
@@ -121,8 +206,18 @@ fn read_object<R: std::io::Read>(
                 page = true;
                 scan.at += 1;
                 records.read_array(&mut scan)?;
+                if let Some(keys) = keys.as_deref_mut() {
+                    (keys.page, keys.listed) = (true, records.index);
+                }
             }
-            Some(_) => scan.at = scan.value_end()?.ok_or_else(|| scan.truncated())?,
+            Some(_) => {
+                let value_start = scan.at;
+                let value_end = scan.value_end()?.ok_or_else(|| scan.truncated())?;
+                if let Some(keys) = keys.as_deref_mut() {
+                    keys.keep(scan.slice(key_start, key_end), scan.slice(value_start, value_end));
+                }
+                scan.at = value_end;
+            }
         }
         match scan.peek()? {
             None => return Err(scan.truncated()),
@@ -399,7 +494,36 @@ fn error_body(source_name: &str, object: &RawObject<'_>) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::stream_json;
+    use super::{read_search_answer, stream_json};
+
+    #[test]
+    fn a_search_answer_gives_its_paging_keys_before_or_after_its_issues() {
+        let issue = r#"{"id":"7","key":"ZK-7","fields":{"summary":"s","total":3}}"#;
+        let data_center = format!(r#"{{"startAt":0,"total":40,"issues":[{issue},{issue}]}}"#);
+        let answer = read_search_answer("dc", data_center.as_bytes()).unwrap();
+        assert_eq!((answer.issues.len(), answer.listed, answer.total), (2, 2, Some(40)));
+        assert_eq!((answer.is_last, answer.next_page_token), (None, None));
+
+        let cloud = format!(r#"{{"issues":[{issue}],"nextPageToken":"a\"b","isLast":false}}"#);
+        let answer = read_search_answer("cloud", cloud.as_bytes()).unwrap();
+        assert_eq!((answer.listed, answer.total, answer.is_last), (1, None, Some(false)));
+        assert_eq!(answer.next_page_token.as_deref(), Some("a\"b"));
+
+        let empty = read_search_answer("empty", br#"{"issues":[],"isLast":true}"#).unwrap();
+        assert_eq!((empty.listed, empty.is_last), (0, Some(true)));
+    }
+
+    #[test]
+    fn a_search_answer_with_a_bad_paging_key_or_no_issues_is_refused() {
+        let wrong_type = read_search_answer("p", br#"{"issues":[],"total":"many"}"#);
+        let error = wrong_type.unwrap_err().to_string();
+        assert!(error.contains("`total`"), "{error}");
+        let issue_alone = br#"{"id":"7","key":"ZK-7","fields":{}}"#;
+        let error = read_search_answer("p", issue_alone).unwrap_err().to_string();
+        assert!(error.contains("not a search page"), "{error}");
+        let error = read_search_answer("p", b"[]").unwrap_err().to_string();
+        assert!(error.contains("not a search page"), "{error}");
+    }
 
     /// Records of varied lengths, each ending in a decimal number, so that the reading
     /// window's edge falls inside records at every kind of place (`1.` cut from `1.25`

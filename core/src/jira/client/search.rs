@@ -16,7 +16,7 @@ use super::error::JiraError;
 use super::fields::FieldCatalog;
 use super::transport::Get;
 use super::{Deployment, JiraClient};
-use crate::jira::json::read_json;
+use crate::jira::json::read_search_answer;
 use crate::model::{Issue, Timestamp};
 
 const CLOUD_SEARCH: &str = "/rest/api/3/search/jql";
@@ -59,14 +59,11 @@ pub struct SearchPage {
 }
 
 /// The paging keys of a search answer, in either dialect.
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 struct Paging {
-    #[serde(rename = "isLast")]
     is_last: Option<bool>,
-    #[serde(rename = "nextPageToken")]
     next_page_token: Option<String>,
     total: Option<u64>,
-    issues: Vec<serde::de::IgnoredAny>,
 }
 
 /// A page of ids, for a census.
@@ -207,18 +204,22 @@ impl JiraClient {
         let endpoint = get.endpoint;
         self.inner
             .fetch(get, move |body| {
-                let paging: Paging = serde_json::from_slice(body)
-                    .map_err(|fault| format!("not a search page ({fault})"))?;
                 let body = with_reader_field_ids(body, &aliases)?;
-                let issues = read_json(endpoint, &body).map_err(|fault| fault.to_string())?;
-                if issues.len() != paging.issues.len() {
+                let answer =
+                    read_search_answer(endpoint, &body).map_err(|fault| fault.to_string())?;
+                if answer.issues.len() as u64 != answer.listed {
                     return Err(format!(
                         "the page lists {} issues but {} could be read",
-                        paging.issues.len(),
-                        issues.len()
+                        answer.listed,
+                        answer.issues.len()
                     ));
                 }
-                Ok((paging, issues))
+                let paging = Paging {
+                    is_last: answer.is_last,
+                    next_page_token: answer.next_page_token,
+                    total: answer.total,
+                };
+                Ok((paging, answer.issues))
             })
             .await
     }
