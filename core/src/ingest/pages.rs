@@ -18,7 +18,10 @@
 //! at the next page.
 //!
 //! [`Pages::read_through`] tells when the current reading is wholly in hand: every page
-//! to the end of the result asked for and answered. The census's listing of ids waits
+//! to the end of the result (as the total of the page last taken puts it) asked for and
+//! answered, or failed, or cancelled. A page answered later may show the result goes on;
+//! [`Pages::fetches_started`] then grows, which is how a caller tells. The census's
+//! listing of ids waits
 //! for that (see `sync::Listing`); with pages read far enough ahead, that comes well
 //! before the last of them are written.
 
@@ -27,7 +30,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::Poll;
 
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{oneshot, watch, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::jira::client::JiraError;
@@ -52,7 +55,8 @@ impl Drop for Fetch {
 struct Reading {
     /// Fetches started and neither answered nor cancelled yet.
     pending: usize,
-    /// True once fetches were started for every page to the end of the result.
+    /// True once fetches were started for every page to the end of the result, as the
+    /// total of the page last taken puts it.
     planned_to_end: bool,
     /// Fetches started since the pages were made, the readings before this one included.
     started: u64,
@@ -73,9 +77,9 @@ pub(crate) struct ReadThrough(watch::Receiver<Reading>);
 
 impl ReadThrough {
     /// Waits until fetches were started for every page to the end of the result and all
-    /// were answered (or cancelled), and gives [`Pages::fetches_started`] at that moment:
-    /// the same number later means that no page was asked for since. `None` once the
-    /// pages are dropped.
+    /// were answered (or failed, or were cancelled), and gives [`Pages::fetches_started`]
+    /// at that moment: the same number later means that no page was asked for since.
+    /// `None` once the pages and all their fetches are dropped.
     pub(crate) async fn wait(mut self) -> Option<u64> {
         let read = |reading: &Reading| reading.pending == 0 && reading.planned_to_end;
         self.0.wait_for(read).await.ok().map(|reading| reading.started)
@@ -99,6 +103,8 @@ pub(crate) struct Pages {
     /// Fires once the fetch started last is in the client's line for a request; the next
     /// fetch waits for it (see [`Pages::start`]).
     last_in_line: Option<oneshot::Receiver<()>>,
+    /// Places for fetches in the client: twice its in-flight bound (see [`Pages::start`]).
+    in_client: Arc<Semaphore>,
 }
 
 impl Pages {
@@ -114,6 +120,7 @@ impl Pages {
             ahead: VecDeque::new(),
             reading: watch::Sender::new(Reading::default()),
             last_in_line: None,
+            in_client: Arc::new(Semaphore::new(2 * client.config().max_in_flight.max(1))),
         }
     }
 
@@ -185,17 +192,29 @@ impl Pages {
     }
 
     /// The offsets to have fetched once the page before `next` is in hand: as many
-    /// pages as `read_ahead` issues fill, and no fewer than the client asks for at once.
+    /// pages of the requested size as `read_ahead` issues fill (so that pages spaced by
+    /// a smaller cap hold fewer, never more), and no fewer than the client asks for at
+    /// once. Without a total, where the result ends is unknown, and no more than the
+    /// client's bound of pages is fetched ahead; so too after a page whose size differs
+    /// from the one before, until the next confirms it, so that one odd page does not
+    /// plan a whole read-ahead on its spacing.
     fn offsets_from(&mut self, next: u64, page: &SearchPage) -> Vec<Cursor> {
         let held = page.issues.len() as u64;
+        let confirmed = held == self.stride;
         if held > 0 {
             // A page that is not the last and holds fewer issues than asked shows the
             // server's cap; the offsets after it are spaced by what it held.
             self.stride = held;
         }
         self.total = page.total.or(self.total);
-        let in_flight = self.client.config().max_in_flight.max(1) as u64;
-        let window = (self.read_ahead / self.stride).max(in_flight);
+        let config = self.client.config();
+        let in_flight = config.max_in_flight.max(1) as u64;
+        let window = match self.total {
+            Some(_) if confirmed => {
+                (self.read_ahead / u64::from(config.page_size.max(1))).max(in_flight)
+            }
+            _ => in_flight,
+        };
         let below_total = |offset: &u64| self.total.is_none_or(|total| *offset < total);
         (0..window)
             .map(|step| next + step * self.stride)
@@ -214,6 +233,12 @@ impl Pages {
     /// the client's line (or was dropped), then polls its request once, which takes it
     /// as far as that line (the field catalog it needs first is known by then: the
     /// first page loaded it), and lets the next one go.
+    ///
+    /// No more than twice the client's bound of fetches are in the client at once (its
+    /// bound running, as many waiting; the others wait here, in order), so that the
+    /// changelog lookups a page needs, and other work sharing the client, wait behind no
+    /// more than that. A fetch keeps its place until its page is read and parsed, which
+    /// also bounds the pages being parsed at once.
     fn start(&mut self, cursor: Cursor) -> Fetch {
         self.reading.send_modify(|reading| {
             reading.pending += 1;
@@ -225,11 +250,15 @@ impl Pages {
         let at = cursor.clone();
         let (in_line, next_in_line) = oneshot::channel();
         let before = self.last_in_line.replace(next_in_line);
+        let in_client = Arc::clone(&self.in_client);
         let task = tokio::spawn(async move {
             if let Some(before) = before {
                 // An error means the fetch before was dropped: the turn passes all the same.
                 before.await.ok();
             }
+            // The semaphore is never closed; its place is held until the page is read,
+            // its changelog lookups included.
+            let _place = in_client.acquire_owned().await.ok();
             let mut request = std::pin::pin!(client.search_page(&jql, &at));
             let first = std::future::poll_fn(|cx| Poll::Ready(request.as_mut().poll(cx))).await;
             in_line.send(()).ok();

@@ -288,8 +288,9 @@ impl<'a> PageWrites<'a> {
 ///
 /// It is read once every page of the reading is answered, not earlier: an issue deleted
 /// or moved away while the pages are read must be missing from it, for the census to
-/// look the issue up and find it gone. A listing read before a page that was asked for
-/// after it began (a reading started again, offsets planned again) is read again.
+/// look the issue up and find it gone. A reading that starts again drops its listing and
+/// makes a new one; a listing that began before a page asked for later (offsets planned
+/// again) is read again when the census needs it.
 struct Listing {
     /// The fetches the pages had started when the listing began, and the ids.
     task: tokio::task::JoinHandle<Result<(Option<u64>, Vec<u64>)>>,

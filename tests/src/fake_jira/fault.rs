@@ -53,6 +53,10 @@ pub enum Fault {
     RepeatedToken,
     /// A Cloud page with no issues that says it is not the last.
     EmptyPageNotLast,
+    /// A Data Center page cut to its first n issues, its total unchanged.
+    ShortPage(usize),
+    /// A Data Center page without its `total`.
+    NoTotal,
 }
 
 impl Fault {
@@ -107,9 +111,11 @@ impl Fault {
                     serde_json::json!({"issues": [], "isLast": false, "nextPageToken": token});
                 (StatusCode::OK, [json_type()], body.to_string()).into_response()
             }
-            Fault::TruncatedBody | Fault::Slow(_) | Fault::RepeatedToken => {
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
-            }
+            Fault::TruncatedBody
+            | Fault::Slow(_)
+            | Fault::RepeatedToken
+            | Fault::ShortPage(_)
+            | Fault::NoTotal => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         }
     }
 }

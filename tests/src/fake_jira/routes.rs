@@ -95,6 +95,8 @@ async fn around(State(shared): AppState, request: Request, next: Next) -> Respon
             next.run(request).await
         }
         Some(Fault::TruncatedBody) => truncated(next.run(request).await).await,
+        Some(Fault::ShortPage(keep)) => cut_page(next.run(request).await, keep, false).await,
+        Some(Fault::NoTotal) => cut_page(next.run(request).await, usize::MAX, true).await,
         Some(Fault::RepeatedToken) => with_token(next.run(request).await, token.as_deref()).await,
         Some(other) => other.canned(token.as_deref()),
     };
@@ -125,6 +127,21 @@ async fn remembering(
     let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
     shared.data().keep_answer(key, generation, bytes.clone());
     Response::from_parts(parts, Body::from(bytes))
+}
+
+/// A search answer cut to its first `keep` issues, without its total if `no_total`.
+async fn cut_page(response: Response, keep: usize, no_total: bool) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let mut page: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    if let Some(issues) = page.get_mut("issues").and_then(Value::as_array_mut) {
+        issues.truncate(keep);
+    }
+    if let Some(page) = page.as_object_mut().filter(|_| no_total) {
+        page.remove("total");
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(page.to_string()))
 }
 
 /// The first half of an answer's bytes, sent as if it were the whole answer.

@@ -8,7 +8,7 @@ use bugdash::ingest::sync::{sync_project, SyncReport, SyncRequest};
 use bugdash::ingest::NoProgress;
 use bugdash::jira::client::{Deployment, JiraClient};
 use bugdash::store::{Store, WriteStats};
-use bugdash_tests::fake_jira::{FakeJira, Flavor};
+use bugdash_tests::fake_jira::{FakeJira, Fault, Flavor};
 use serde_json::Value;
 
 use crate::common::client;
@@ -435,6 +435,93 @@ async fn a_fake_keeping_its_answers_answers_anew_after_a_change(store: TestStore
     assert!(stored.iter().any(|issue| issue.key == first && issue.summary == "Renamed while kept"));
 }
 both_backends!(a_fake_keeping_its_answers_answers_anew_after_a_change);
+
+/// A progress sink that takes `0` milliseconds per page written, as a slow store would.
+struct SlowWrites(u64);
+
+impl bugdash::ingest::ProgressSink for SlowWrites {
+    fn update(&self, _progress: &bugdash::ingest::Progress) {
+        std::thread::sleep(Duration::from_millis(self.0));
+    }
+}
+
+/// The offsets of the Data Center issue pages asked for, in the order they arrived.
+fn page_offsets(fake: &FakeJira) -> Vec<u64> {
+    let mut pages = fake.requests_to("/rest/api/2/search");
+    pages.retain(|page| page.param("fields").as_deref() != Some("id"));
+    pages.sort_by_key(|page| page.started);
+    pages.iter().map(|page| page.param("startAt").unwrap().parse().unwrap()).collect()
+}
+
+/// One page in the middle comes back with 1 issue instead of 50 (its total unchanged):
+/// the offsets after it are planned on that spacing only as far as the client's bound,
+/// not for a whole read-ahead, and the store ends equal to the source.
+async fn one_short_page_does_not_plan_a_read_ahead_on_its_spacing(store: TestStore) {
+    let (fake, client) = fake_and_client(Flavor::DataCenter).await;
+    fake.inject_at_position(100, Fault::ShortPage(1), 1);
+
+    let report =
+        sync_project(store.store(), &client, &plain_request(), &SlowWrites(20)).await.unwrap();
+
+    assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
+    let offsets = page_offsets(&fake);
+    let spaced_by_one = offsets.iter().filter(|at| (102..150).contains(*at)).count();
+    let bound = client.config().max_in_flight;
+    assert!(spaced_by_one < bound, "{spaced_by_one} pages planned 1 apart: {offsets:?}");
+    assert!(offsets.len() as u64 <= 2 * report.pages, "{} requests", offsets.len());
+}
+both_backends!(one_short_page_does_not_plan_a_read_ahead_on_its_spacing);
+
+/// Data Center answers without a total (the sync reads on to an empty page): no more
+/// than twice the client's bound of pages is asked for past the end, and the census's
+/// listing of ids is read to its end.
+async fn answers_without_a_total_are_not_read_far_past_their_end(store: TestStore) {
+    let (fake, client) = fake_and_client(Flavor::DataCenter).await;
+    fake.inject(Fault::NoTotal, 100_000);
+
+    let report =
+        sync_project(store.store(), &client, &plain_request(), &SlowWrites(5)).await.unwrap();
+
+    assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
+    let offsets = page_offsets(&fake);
+    let past_end = offsets.iter().filter(|at| **at >= 1827).count();
+    let bound = client.config().max_in_flight;
+    assert!(past_end <= 2 * bound, "{past_end} pages past the end of {}", report.pages);
+    // The census's listing, read to its end without a total, holds every id: no stored
+    // issue needs looking up on its own.
+    assert!(report.census);
+    let lookups =
+        fake.requests().iter().filter(|r| r.path.starts_with("/rest/api/2/issue/")).count();
+    assert_eq!(lookups, 0);
+}
+both_backends!(answers_without_a_total_are_not_read_far_past_their_end);
+
+/// An issue whose embedded changelog is cut needs one more request before its page is in
+/// hand; that request waits behind no more than twice the client's bound of pages read
+/// ahead, not behind the whole read-ahead.
+async fn a_pages_changelog_lookup_does_not_wait_behind_the_read_ahead(store: TestStore) {
+    let (fake, client) = fake_and_client(Flavor::DataCenter).await;
+    fake.set_page_latency(Duration::from_millis(20));
+    let key = crate::common::source_keys_in_search_order()[60].clone();
+    let cut = serde_json::json!({"startAt": 0, "maxResults": 0, "total": 3, "histories": []});
+    assert!(fake.modify_issue(&key, |issue| issue["changelog"] = cut));
+
+    sync_project(store.store(), &client, &plain_request(), &NoProgress).await.unwrap();
+
+    let mut log = fake.requests();
+    log.sort_by_key(|request| request.started);
+    let issue_path = format!("/rest/api/2/issue/{key}");
+    let lookup = log.iter().position(|request| request.path == issue_path).expect("looked up");
+    let later_pages_first = log[..lookup]
+        .iter()
+        .filter(|request| request.path == "/rest/api/2/search")
+        .filter_map(|request| request.param("startAt")?.parse::<u64>().ok())
+        .filter(|at| *at > 50)
+        .count();
+    let bound = client.config().max_in_flight;
+    assert!(later_pages_first <= 2 * bound, "{later_pages_first} later pages went first");
+}
+both_backends!(a_pages_changelog_lookup_does_not_wait_behind_the_read_ahead);
 
 /// An issue deleted while the pages of a full sync are read, after its page was read: the
 /// census's listing, read once the pages are, no longer holds it, so the census finds it

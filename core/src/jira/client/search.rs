@@ -284,8 +284,20 @@ impl JiraClient {
         let stride = first.ids.len() as u64;
         let total = first.total.unwrap_or(stride);
         let mut ids = first.ids;
-        if stride == 0 || first.total.is_none() {
+        if stride == 0 {
             return Ok((ids, true));
+        }
+        if first.total.is_none() {
+            // Without a total the end shows only as an empty page: one page after another.
+            let mut at = stride;
+            loop {
+                let page = self.id_page_at(jql, at).await?;
+                if page.ids.is_empty() {
+                    return Ok((ids, true));
+                }
+                at += page.ids.len() as u64;
+                ids.extend(page.ids);
+            }
         }
         // Searches for ids alone ask for far larger pages; the server caps them silently,
         // and the first page shows by how much.

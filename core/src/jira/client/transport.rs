@@ -135,9 +135,11 @@ impl Inner {
                 error: JiraError::BadResponse { endpoint, detail },
                 wait: self.config.retry.backoff(attempt),
             },
+            // A panic in the parser is BugDash's fault, not JIRA's: it goes on up.
+            Err(fault) if fault.is_panic() => std::panic::resume_unwind(fault.into_panic()),
             Err(fault) => Attempt::Fail(JiraError::BadResponse {
                 endpoint,
-                detail: format!("reading the answer failed: {fault}"),
+                detail: format!("reading the answer was cancelled: {fault}"),
             }),
         }
     }
