@@ -34,8 +34,7 @@ use futures_util::stream::{FuturesOrdered, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use super::pages::Pages;
-use super::pages::ReadThrough;
+use super::pages::{Pages, ReadThrough};
 use super::{Progress, ProgressSink};
 use crate::config::SyncSettings;
 use crate::jira::client::{updated_since_jql, Cursor, JiraClient};
