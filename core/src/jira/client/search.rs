@@ -289,11 +289,18 @@ impl JiraClient {
         }
         if first.total.is_none() {
             // Without a total the end shows only as an empty page: one page after another.
+            // A page of ids all seen before means the server ignores the offset, which
+            // would never end.
+            let mut seen: HashSet<u64> = ids.iter().copied().collect();
             let mut at = stride;
             loop {
                 let page = self.id_page_at(jql, at).await?;
                 if page.ids.is_empty() {
                     return Ok((ids, true));
+                }
+                let new_ids = page.ids.iter().filter(|id| seen.insert(**id)).count();
+                if new_ids == 0 {
+                    return Err(repeated_cursor(&Cursor::Offset(at)).into());
                 }
                 at += page.ids.len() as u64;
                 ids.extend(page.ids);
