@@ -345,11 +345,7 @@ async fn a_data_center_sync_asks_for_its_pages_in_order(store: TestStore) {
 
     sync_project(store.store(), &client, &plain_request(), &NoProgress).await.unwrap();
 
-    let mut pages = fake.requests_to("/rest/api/2/search");
-    pages.retain(|page| page.param("fields").as_deref() != Some("id"));
-    pages.sort_by_key(|page| page.started);
-    let offsets: Vec<u64> =
-        pages.iter().map(|page| page.param("startAt").unwrap().parse().unwrap()).collect();
+    let offsets = page_offsets(&fake);
     let mut in_order = offsets.clone();
     in_order.sort_unstable();
     assert_eq!(offsets.len(), 37, "one request per page");
@@ -370,7 +366,8 @@ both_backends!(a_data_center_sync_asks_for_its_pages_in_order);
 async fn the_census_listing_is_read_while_the_pages_read_ahead_are_written(store: TestStore) {
     let (fake, client) = fake_and_client(Flavor::DataCenter).await;
     let listed_at_each_page = std::sync::Mutex::new(Vec::new());
-    let sink = Slow { fake: &fake, listed: &listed_at_each_page };
+    let note_listing = || listed_at_each_page.lock().unwrap().push(fake.id_searches_arrived());
+    let sink = SlowWrites { millis: 20, then: Box::new(note_listing) };
 
     let report =
         sync_project(store.store(), &client, &request(true, Duration::ZERO), &sink).await.unwrap();
@@ -378,24 +375,12 @@ async fn the_census_listing_is_read_while_the_pages_read_ahead_are_written(store
     assert!(report.census);
     assert_eq!((report.removed, report.moved, report.recovered), (0, 0, 0));
     assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
+    drop(sink);
     let listed = listed_at_each_page.into_inner().unwrap();
     assert_eq!(listed.len(), 37);
     assert!(listed[18] > 0, "no id search by the 19th page written: {listed:?}");
 }
 both_backends!(the_census_listing_is_read_while_the_pages_read_ahead_are_written);
-
-/// A progress sink that takes 20 ms per page and notes the census searches arrived.
-struct Slow<'a> {
-    fake: &'a FakeJira,
-    listed: &'a std::sync::Mutex<Vec<usize>>,
-}
-
-impl bugdash::ingest::ProgressSink for Slow<'_> {
-    fn update(&self, _progress: &bugdash::ingest::Progress) {
-        std::thread::sleep(Duration::from_millis(20));
-        self.listed.lock().unwrap().push(self.fake.id_searches_arrived());
-    }
-}
 
 /// A reading that starts again (the total changed under it) with a census due: the
 /// listing waits for the second reading, and the store ends equal to the source.
@@ -436,12 +421,23 @@ async fn a_fake_keeping_its_answers_answers_anew_after_a_change(store: TestStore
 }
 both_backends!(a_fake_keeping_its_answers_answers_anew_after_a_change);
 
-/// A progress sink that takes `0` milliseconds per page written, as a slow store would.
-struct SlowWrites(u64);
+/// A progress sink that takes `millis` per page written, as a slow store would, then
+/// runs `then`.
+struct SlowWrites<'a> {
+    millis: u64,
+    then: Box<dyn Fn() + Send + Sync + 'a>,
+}
 
-impl bugdash::ingest::ProgressSink for SlowWrites {
+impl SlowWrites<'_> {
+    fn taking(millis: u64) -> SlowWrites<'static> {
+        SlowWrites { millis, then: Box::new(|| {}) }
+    }
+}
+
+impl bugdash::ingest::ProgressSink for SlowWrites<'_> {
     fn update(&self, _progress: &bugdash::ingest::Progress) {
-        std::thread::sleep(Duration::from_millis(self.0));
+        std::thread::sleep(Duration::from_millis(self.millis));
+        (self.then)();
     }
 }
 
@@ -460,8 +456,9 @@ async fn one_short_page_does_not_plan_a_read_ahead_on_its_spacing(store: TestSto
     let (fake, client) = fake_and_client(Flavor::DataCenter).await;
     fake.inject_at_position(100, Fault::ShortPage(1), 1);
 
-    let report =
-        sync_project(store.store(), &client, &plain_request(), &SlowWrites(20)).await.unwrap();
+    let report = sync_project(store.store(), &client, &plain_request(), &SlowWrites::taking(20))
+        .await
+        .unwrap();
 
     assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
     let offsets = page_offsets(&fake);
@@ -479,8 +476,9 @@ async fn answers_without_a_total_are_not_read_far_past_their_end(store: TestStor
     let (fake, client) = fake_and_client(Flavor::DataCenter).await;
     fake.inject(Fault::NoTotal, 100_000);
 
-    let report =
-        sync_project(store.store(), &client, &plain_request(), &SlowWrites(5)).await.unwrap();
+    let report = sync_project(store.store(), &client, &plain_request(), &SlowWrites::taking(5))
+        .await
+        .unwrap();
 
     assert_store_matches_source(store.store(), &fake, "ZOOKEEPER").await;
     let offsets = page_offsets(&fake);
