@@ -55,13 +55,6 @@ impl BinaryRows {
         }
     }
 
-    /// An `int4` field.
-    pub fn int4(&mut self, value: i32) -> &mut Self {
-        self.bytes.extend_from_slice(&4i32.to_be_bytes());
-        self.bytes.extend_from_slice(&value.to_be_bytes());
-        self
-    }
-
     /// A `boolean` field.
     pub fn boolean(&mut self, value: bool) -> &mut Self {
         self.bytes.extend_from_slice(&1i32.to_be_bytes());
@@ -130,13 +123,13 @@ mod tests {
     #[test]
     fn a_row_is_the_documented_bytes() {
         let mut rows = BinaryRows::with_capacity(0);
-        rows.row(3).int8(7).int4(-1);
+        rows.row(3).int8(7).boolean(true);
         rows.opt_text(None).expect("null");
         let bytes = rows.finish();
         let mut expected = HEADER.to_vec();
         expected.extend_from_slice(&[0, 3]);
         expected.extend_from_slice(&[0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 7]);
-        expected.extend_from_slice(&[0, 0, 0, 4, 0xff, 0xff, 0xff, 0xff]);
+        expected.extend_from_slice(&[0, 0, 0, 1, 1]);
         expected.extend_from_slice(&[0xff, 0xff, 0xff, 0xff]);
         expected.extend_from_slice(&[0xff, 0xff]);
         assert_eq!(bytes, expected);

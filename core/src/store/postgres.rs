@@ -1,9 +1,10 @@
 //! The PostgreSQL store, for production.
 //!
 //! A batch of issues travels as one array per column and is unnested by the server, so a
-//! batch costs a handful of statements whatever its size. Issues whose content hash did
-//! not change are not rewritten at all; changed ones get their child rows deleted and
-//! inserted again in the same transaction, by binary `COPY` (see `pg_copy`). A bulk write
+//! batch costs a handful of statements whatever its size; issues not stored yet go in by
+//! binary `COPY` (see `pg_copy`). Issues whose content hash did not change are not
+//! rewritten at all. An issue's lists are JSON text in its own row (see
+//! [`rows::ListsJson`]), so they are replaced with it. A bulk write
 //! keeps three batches in flight on three connections, because the server, not BugDash, is
 //! the bottleneck of an import: a second backend process uses a second core, and a third
 //! keeps both busy while one batch waits on a round trip (import of 600,000 REST issues:
@@ -134,7 +135,7 @@ const UPSERT_ISSUES: &str = concat!(
     "INSERT INTO issues (id, key, project, issue_type, status, status_category, priority, ",
     "resolution, created, updated, resolved, environment, assignee, reporter, summary, ",
     "description, comments, history_source, history_complete, reopen_count, content_hash, ",
-    "stored_at) ",
+    "stored_at, components, labels, fix_versions, affects_versions, status_changes) ",
     "SELECT t.id, t.key, t.project, t.issue_type, t.status, t.status_category, t.priority, ",
     "t.resolution, ",
     ts!("t.created"),
@@ -145,13 +146,15 @@ const UPSERT_ISSUES: &str = concat!(
     ", t.environment, t.assignee, t.reporter, t.summary, t.description, t.comments, ",
     "t.history_source, t.history_complete, t.reopen_count, t.content_hash, ",
     ts!("$21"),
+    ", t.components, t.labels, t.fix_versions, t.affects_versions, t.status_changes",
     " FROM UNNEST($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], ",
     "$7::text[], $8::text[], $9::int8[], $10::int8[], $11::int8[], $12::text[], $13::text[], ",
     "$14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bool[], ",
-    "$20::int8[], $22::int8[]) AS t(id, key, project, issue_type, status, status_category, ",
+    "$20::int8[], $22::int8[], $23::text[], $24::text[], $25::text[], $26::text[], ",
+    "$27::text[]) AS t(id, key, project, issue_type, status, status_category, ",
     "priority, resolution, created, updated, resolved, environment, assignee, reporter, ",
     "summary, description, comments, history_source, history_complete, reopen_count, ",
-    "content_hash) ",
+    "content_hash, components, labels, fix_versions, affects_versions, status_changes) ",
     "ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key, project = EXCLUDED.project, ",
     "issue_type = EXCLUDED.issue_type, status = EXCLUDED.status, ",
     "status_category = EXCLUDED.status_category, priority = EXCLUDED.priority, ",
@@ -162,12 +165,13 @@ const UPSERT_ISSUES: &str = concat!(
     "description = EXCLUDED.description, comments = EXCLUDED.comments, ",
     "history_source = EXCLUDED.history_source, history_complete = EXCLUDED.history_complete, ",
     "reopen_count = EXCLUDED.reopen_count, removed = false, removed_at = NULL, ",
-    "content_hash = EXCLUDED.content_hash, stored_at = EXCLUDED.stored_at ",
+    "content_hash = EXCLUDED.content_hash, stored_at = EXCLUDED.stored_at, ",
+    "components = EXCLUDED.components, labels = EXCLUDED.labels, ",
+    "fix_versions = EXCLUDED.fix_versions, affects_versions = EXCLUDED.affects_versions, ",
+    "status_changes = EXCLUDED.status_changes ",
     "WHERE (issues.content_hash <> EXCLUDED.content_hash OR issues.removed) ",
     // A writer in another transaction may have stored a newer copy since the plan.
-    "AND (issues.updated IS NULL OR EXCLUDED.updated >= issues.updated) ",
-    // `xmax = 0` marks a row this statement inserted rather than updated.
-    "RETURNING id, (xmax = 0) AS inserted"
+    "AND (issues.updated IS NULL OR EXCLUDED.updated >= issues.updated)"
 );
 
 const SELECT_ISSUES: &str = concat!(
@@ -178,27 +182,10 @@ const SELECT_ISSUES: &str = concat!(
     " AS updated, ",
     millis!("resolved"),
     " AS resolved, environment, assignee, reporter, summary, description, ",
-    "comments::text AS comments, history_source, history_complete, ",
-    "reopen_count FROM issues ",
+    "comments::text AS comments, history_source, history_complete, reopen_count, ",
+    "components, labels, fix_versions, affects_versions, status_changes FROM issues ",
     "WHERE NOT removed AND id > $1 AND (cardinality($2::text[]) = 0 OR project = ANY($2)) ",
     "ORDER BY id LIMIT $3"
-);
-
-const SELECT_LISTS: &str = concat!(
-    "SELECT issue_id, 'component' AS list, ordinal, name FROM issue_components ",
-    "WHERE issue_id = ANY($1) ",
-    "UNION ALL SELECT issue_id, 'label', ordinal, name FROM issue_labels ",
-    "WHERE issue_id = ANY($1) ",
-    "UNION ALL SELECT issue_id, kind, ordinal, name FROM issue_versions ",
-    "WHERE issue_id = ANY($1) ",
-    "ORDER BY issue_id, ordinal"
-);
-
-const SELECT_CHANGES: &str = concat!(
-    "SELECT issue_id, ",
-    millis!("at"),
-    ", from_status, to_status FROM issue_status_changes ",
-    "WHERE issue_id = ANY($1) ORDER BY issue_id, ordinal"
 );
 
 impl PostgresStore {
@@ -333,26 +320,15 @@ async fn write_batch(
         let plan = rows::plan(part, &existing);
         if !plan.inserted.is_empty() || !plan.updated.is_empty() {
             // The plan was made from what was stored when the batch began; a writer in
-            // another transaction may have stored a "new" issue since. What the writes
-            // report they really did decides which child rows go and come.
-            let mut written = Vec::with_capacity(plan.inserted.len() + plan.updated.len());
+            // another transaction may have stored a "new" issue since, and then the new
+            // ones go through the upsert too.
             let mut upsert = plan.updated.clone();
-            if copy_new_issue_rows(conn, part, &plan.inserted, now).await? {
-                written.extend(plan.inserted.iter().map(|&i| (part[i].id, true)));
-            } else {
+            if !copy_new_issue_rows(conn, part, &plan.inserted, now).await? {
                 upsert.extend_from_slice(&plan.inserted);
             }
             if !upsert.is_empty() {
-                written.extend(upsert_issue_rows(conn, part, &upsert, now).await?);
+                upsert_issue_rows(conn, part, &upsert, now).await?;
             }
-            let changed: Vec<usize> = plan.changed().collect();
-            let updated: Vec<i64> =
-                written.iter().filter(|(_, inserted)| !inserted).map(|(id, _)| *id).collect();
-            delete_children(conn, &updated).await?;
-            let written: std::collections::HashSet<i64> =
-                written.iter().map(|(id, _)| *id).collect();
-            let positions = changed.iter().copied().filter(|&i| written.contains(&part[i].id));
-            insert_children(conn, &rows::children(part, positions)).await?;
             bump_projects(conn, &plan.touched(), now).await?;
         }
         stats += plan.stats();
@@ -407,7 +383,8 @@ async fn copy_new_issue_rows(
     for &position in positions {
         let prepared = &batch[position];
         let issue = &*prepared.issue;
-        body.row(22).int8(prepared.id);
+        let lists = rows::ListsJson::new(issue);
+        body.row(27).int8(prepared.id);
         body.text(&issue.key)?
             .text(&issue.project)?
             .text(&issue.issue_type)?
@@ -423,6 +400,8 @@ async fn copy_new_issue_rows(
         body.text(&comments_json(issue))?.text(history_source_name(issue.history_source))?;
         body.boolean(issue.history_complete).opt_int8(issue.reopen_count.map(i64::from));
         body.int8(prepared.hash).timestamptz("storage time", now.millis())?;
+        body.text(&lists.components)?.text(&lists.labels)?.text(&lists.fix_versions)?;
+        body.text(&lists.affects_versions)?.text(&lists.status_changes)?;
     }
     sqlx::query("SAVEPOINT new_issue_rows")
         .execute(&mut *conn)
@@ -431,7 +410,8 @@ async fn copy_new_issue_rows(
     let sql = "COPY issues (id, key, project, issue_type, status, status_category, priority, \
                resolution, created, updated, resolved, environment, assignee, reporter, summary, \
                description, comments, history_source, history_complete, reopen_count, \
-               content_hash, stored_at) FROM STDIN (FORMAT binary)";
+               content_hash, stored_at, components, labels, fix_versions, affects_versions, \
+               status_changes) FROM STDIN (FORMAT binary)";
     match copy_raw(conn, sql, body).await {
         Ok(()) => {
             sqlx::query("RELEASE SAVEPOINT new_issue_rows")
@@ -456,7 +436,7 @@ async fn upsert_issue_rows(
     batch: &[Prepared<'_>],
     positions: &[usize],
     now: Timestamp,
-) -> Result<Vec<(i64, bool)>> {
+) -> Result<()> {
     let issues: Vec<(&Prepared<'_>, &Issue)> =
         positions.iter().map(|&i| (&batch[i], &*batch[i].issue)).collect();
     let text = |f: fn(&Issue) -> &str| issues.iter().map(|(_, i)| f(i)).collect::<Vec<_>>();
@@ -467,7 +447,9 @@ async fn upsert_issue_rows(
     let comments: Vec<String> = issues.iter().map(|(_, i)| comments_json(i)).collect();
     let reopens: Vec<Option<i64>> =
         issues.iter().map(|(_, i)| i.reopen_count.map(i64::from)).collect();
-    sqlx::query_as::<_, (i64, bool)>(UPSERT_ISSUES)
+    let lists: Vec<rows::ListsJson> = issues.iter().map(|(_, i)| rows::ListsJson::new(i)).collect();
+    let list = |f: fn(&rows::ListsJson) -> &str| lists.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(UPSERT_ISSUES)
         .bind(issues.iter().map(|(p, _)| p.id).collect::<Vec<_>>())
         .bind(text(|i| &i.key))
         .bind(text(|i| &i.project))
@@ -490,75 +472,15 @@ async fn upsert_issue_rows(
         .bind(reopens)
         .bind(now.millis())
         .bind(issues.iter().map(|(p, _)| p.hash).collect::<Vec<_>>())
-        .fetch_all(conn)
+        .bind(list(|l| &l.components))
+        .bind(list(|l| &l.labels))
+        .bind(list(|l| &l.fix_versions))
+        .bind(list(|l| &l.affects_versions))
+        .bind(list(|l| &l.status_changes))
+        .execute(conn)
         .await
-        .map_err(failed("write issues"))
-}
-
-async fn delete_children(conn: &mut PgConnection, ids: &[i64]) -> Result<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    for table in ["issue_components", "issue_labels", "issue_versions", "issue_status_changes"] {
-        let sql = format!("DELETE FROM {table} WHERE issue_id = ANY($1)");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(ids)
-            .execute(&mut *conn)
-            .await
-            .map_err(failed("replace child rows of issues"))?;
-    }
+        .map_err(failed("write issues"))?;
     Ok(())
-}
-
-/// Inserts child rows with binary `COPY`, one per table that has rows.
-async fn insert_children(conn: &mut PgConnection, children: &rows::Children<'_>) -> Result<()> {
-    for (table, rows) in
-        [("issue_components", &children.components), ("issue_labels", &children.labels)]
-    {
-        if rows.ids.is_empty() {
-            continue;
-        }
-        let mut body = BinaryRows::with_capacity(rows.ids.len() * 48);
-        for ((id, ordinal), name) in rows.ids.iter().zip(&rows.ordinals).zip(&rows.names) {
-            body.row(3).int8(*id).int4(*ordinal).text(name)?;
-        }
-        let sql = format!("COPY {table} (issue_id, ordinal, name) FROM STDIN (FORMAT binary)");
-        copy_in(conn, &sql, body, "write components and labels").await?;
-    }
-    let (versions, kinds) = &children.versions;
-    if !versions.ids.is_empty() {
-        let mut body = BinaryRows::with_capacity(versions.ids.len() * 56);
-        let rows = versions.ids.iter().zip(kinds).zip(&versions.ordinals).zip(&versions.names);
-        for (((id, kind), ordinal), name) in rows {
-            body.row(4).int8(*id).text(kind)?.int4(*ordinal).text(name)?;
-        }
-        let sql = "COPY issue_versions (issue_id, kind, ordinal, name) FROM STDIN (FORMAT binary)";
-        copy_in(conn, sql, body, "write versions").await?;
-    }
-    let rows::ChangeRows { ids, ordinals, at, from, to } = &children.changes;
-    if !ids.is_empty() {
-        let mut body = BinaryRows::with_capacity(ids.len() * 72);
-        for ((((id, ordinal), at), from), to) in ids.iter().zip(ordinals).zip(at).zip(from).zip(to)
-        {
-            body.row(5).int8(*id).int4(*ordinal).timestamptz("status change time", *at)?;
-            body.opt_text(*from)?.text(to)?;
-        }
-        let sql = "COPY issue_status_changes (issue_id, ordinal, at, from_status, to_status) \
-                   FROM STDIN (FORMAT binary)";
-        copy_in(conn, sql, body, "write status history").await?;
-    }
-    Ok(())
-}
-
-/// Runs one `COPY ... FROM STDIN` with `body`; a failure is reported as `operation`.
-async fn copy_in(
-    conn: &mut PgConnection,
-    sql: &str,
-    body: BinaryRows,
-    operation: &'static str,
-) -> Result<()> {
-    // On any failure the caller's transaction fails, and `Finished` closes the connection.
-    copy_raw(conn, sql, body).await.map_err(failed(operation))
 }
 
 /// Runs one `COPY ... FROM STDIN` with `body`, giving back sqlx's own error. A failure the
@@ -616,28 +538,16 @@ async fn save_state(conn: &mut PgConnection, state: &SyncState) -> Result<()> {
 }
 
 impl PostgresStore {
-    /// One page of issues after `after_id`, with their child rows.
+    /// One page of issues after `after_id`.
     async fn issue_page(&self, projects: &[String], after_id: i64) -> Result<Vec<Issue>> {
-        let mut conn = self.pool.acquire().await.map_err(failed("connect to PostgreSQL"))?;
         let found: Vec<IssueRow> = sqlx::query_as(SELECT_ISSUES)
             .bind(after_id)
             .bind(projects)
             .bind(rows::READ_PAGE)
-            .fetch_all(&mut *conn)
+            .fetch_all(&self.pool)
             .await
             .map_err(failed("read issues"))?;
-        let ids = rows::page_ids(&found);
-        let lists: Vec<rows::ListRow> = sqlx::query_as(SELECT_LISTS)
-            .bind(&ids)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(failed("read components, labels and versions"))?;
-        let changes: Vec<rows::ChangeRow> = sqlx::query_as(SELECT_CHANGES)
-            .bind(&ids)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(failed("read status history"))?;
-        rows::page(found, &ids, lists, changes)
+        rows::page(found)
     }
 }
 

@@ -1,6 +1,6 @@
 //! What both backends share between the store's values and their rows: preparing a batch
 //! (storage ids, duplicates, text the databases cannot hold, the content hash), deciding
-//! which issues a batch really changes, flattening child lists into columns, putting
+//! which issues a batch really changes, the lists kept as JSON in the issue row, putting
 //! issues, projects, sync states and runs back together from their rows, and reading
 //! issues page by page. Each backend keeps only its SQL and its driver's types.
 
@@ -238,11 +238,6 @@ impl Plan {
         self.inserted.iter().chain(self.updated.iter()).copied()
     }
 
-    /// Storage ids of the updated issues, whose old child rows must go.
-    pub fn updated_ids(&self, batch: &[Prepared<'_>]) -> Vec<i64> {
-        self.updated.iter().map(|&position| batch[position].id).collect()
-    }
-
     /// Projects whose data version must increase, in key order.
     pub fn touched(&self) -> Vec<&str> {
         self.touched_projects.iter().map(String::as_str).collect()
@@ -358,10 +353,15 @@ pub(crate) struct IssueRow {
     pub history_source: String,
     pub history_complete: bool,
     pub reopen_count: Option<i64>,
+    pub components: String,
+    pub labels: String,
+    pub fix_versions: String,
+    pub affects_versions: String,
+    pub status_changes: String,
 }
 
 impl IssueRow {
-    /// The issue without its child lists.
+    /// The issue the row holds.
     pub fn into_issue(self) -> Result<Issue> {
         let status_category = match self.status_category.as_deref() {
             None => None,
@@ -372,6 +372,20 @@ impl IssueRow {
         };
         let comments: Vec<crate::model::Text> = serde_json::from_str(&self.comments)
             .map_err(|e| corrupt(format!("{}: comments are not a JSON list: {e}", self.key)))?;
+        let key = self.key.as_str();
+        let names = |what, json: &str| {
+            stored_list::<Vec<crate::model::Text>>(key, what, json).map(Vec::into_boxed_slice)
+        };
+        let components = names("components", &self.components)?;
+        let labels = names("labels", &self.labels)?;
+        let fix_versions = names("fix versions", &self.fix_versions)?;
+        let affects_versions = names("affects versions", &self.affects_versions)?;
+        let changes: Vec<(i64, Option<crate::model::Text>, crate::model::Text)> =
+            stored_list(key, "status changes", &self.status_changes)?;
+        let status_history = changes
+            .into_iter()
+            .map(|(at, from, to)| StatusChange { at: Timestamp::from_millis(at), from, to })
+            .collect();
         let reopen_count = match self.reopen_count {
             None => None,
             Some(count) => Some(
@@ -400,7 +414,11 @@ impl IssueRow {
             history_source: history_source_from_name(&self.history_source)?,
             history_complete: self.history_complete,
             reopen_count,
-            ..Issue::default()
+            components,
+            labels,
+            fix_versions,
+            affects_versions,
+            status_history,
         })
     }
 }
@@ -410,79 +428,64 @@ pub(crate) fn comments_json(issue: &Issue) -> String {
     serde_json::to_string(&issue.comments).unwrap_or_else(|_| "[]".to_owned())
 }
 
-/// The child rows of the changed issues of a batch, as columns.
-#[derive(Default)]
-pub(crate) struct Children<'a> {
-    /// Components: issue id, ordinal, name.
-    pub components: NamedRows<'a>,
-    /// Labels: issue id, ordinal, name.
-    pub labels: NamedRows<'a>,
-    /// Versions: issue id, kind (`fix` or `affects`), ordinal, name.
-    pub versions: (NamedRows<'a>, Vec<&'static str>),
-    /// Status changes.
-    pub changes: ChangeRows<'a>,
+/// An issue's lists as the issues table keeps them: each a JSON array in a text column of
+/// the issue's row, written and replaced with it.
+///
+/// They were rows of four tables of their own. Every read and write takes an issue's lists
+/// whole, so the rows bought nothing, and they cost: about seven rows per issue, each with
+/// its index entry, took a third of PostgreSQL's time in a sync of 100k issues.
+pub(crate) struct ListsJson {
+    /// Component names.
+    pub components: String,
+    /// Labels.
+    pub labels: String,
+    /// Fix versions.
+    pub fix_versions: String,
+    /// Affects versions.
+    pub affects_versions: String,
+    /// Status changes (see [`StatusChanges`]).
+    pub status_changes: String,
 }
 
-/// Status change rows as columns.
-#[derive(Default)]
-pub(crate) struct ChangeRows<'a> {
-    /// Issue ids.
-    pub ids: Vec<i64>,
-    /// Positions in the issue's history, from 0.
-    pub ordinals: Vec<i32>,
-    /// When, in epoch milliseconds.
-    pub at: Vec<i64>,
-    /// Status before.
-    pub from: Vec<Option<&'a str>>,
-    /// Status after.
-    pub to: Vec<&'a str>,
-}
-
-/// Child rows made of an issue id, an ordinal and a name.
-#[derive(Default)]
-pub(crate) struct NamedRows<'a> {
-    /// Issue ids.
-    pub ids: Vec<i64>,
-    /// Positions in the issue's list, from 0.
-    pub ordinals: Vec<i32>,
-    /// Names.
-    pub names: Vec<&'a str>,
-}
-
-impl<'a> NamedRows<'a> {
-    fn push_all(&mut self, id: i64, names: &'a [crate::model::Text]) -> usize {
-        for (ordinal, name) in names.iter().enumerate() {
-            self.ids.push(id);
-            self.ordinals.push(ordinal as i32);
-            self.names.push(name);
+impl ListsJson {
+    /// The lists of `issue` as JSON text.
+    pub fn new(issue: &Issue) -> Self {
+        let names = |names: &[crate::model::Text]| {
+            serde_json::to_string(names).unwrap_or_else(|_| "[]".to_owned())
+        };
+        ListsJson {
+            components: names(&issue.components),
+            labels: names(&issue.labels),
+            fix_versions: names(&issue.fix_versions),
+            affects_versions: names(&issue.affects_versions),
+            status_changes: serde_json::to_string(&StatusChanges(&issue.status_history))
+                .unwrap_or_else(|_| "[]".to_owned()),
         }
-        names.len()
+    }
+}
+
+/// A status history as stored: a JSON array of `[epoch milliseconds, from, to]`, `from`
+/// being `null` when the changelog did not say.
+pub(crate) struct StatusChanges<'a>(pub &'a [StatusChange]);
+
+impl Serialize for StatusChanges<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for change in self.0 {
+            seq.serialize_element(&(change.at.millis(), change.from.as_deref(), &*change.to))?;
+        }
+        seq.end()
     }
 }
 
-/// Flattens the child lists of the issues at `positions` of a batch.
-pub(crate) fn children<'a>(
-    batch: &'a [Prepared<'a>],
-    positions: impl Iterator<Item = usize>,
-) -> Children<'a> {
-    let mut rows = Children::default();
-    for prepared in positions.map(|position| &batch[position]) {
-        let (id, issue) = (prepared.id, &*prepared.issue);
-        rows.components.push_all(id, &issue.components);
-        rows.labels.push_all(id, &issue.labels);
-        let fixes = rows.versions.0.push_all(id, &issue.fix_versions);
-        rows.versions.1.extend(std::iter::repeat_n("fix", fixes));
-        let affects = rows.versions.0.push_all(id, &issue.affects_versions);
-        rows.versions.1.extend(std::iter::repeat_n("affects", affects));
-        for (ordinal, change) in issue.status_history.iter().enumerate() {
-            rows.changes.ids.push(id);
-            rows.changes.ordinals.push(ordinal as i32);
-            rows.changes.at.push(change.at.millis());
-            rows.changes.from.push(change.from.as_deref());
-            rows.changes.to.push(&change.to);
-        }
-    }
-    rows
+/// Reads a stored list column back; `what` names it in the error.
+fn stored_list<T: serde::de::DeserializeOwned>(key: &str, what: &str, json: &str) -> Result<T> {
+    serde_json::from_str(json)
+        .map_err(|e| corrupt(format!("{key}: {what} are not a JSON list as stored: {e}")))
 }
 
 /// One issue of a batch as a JSON array, in the column order of the issues table (SQLite
@@ -510,6 +513,11 @@ pub(crate) struct IssueJson<'a>(
     bool,
     Option<u32>,
     i64,
+    &'a [crate::model::Text],
+    &'a [crate::model::Text],
+    &'a [crate::model::Text],
+    &'a [crate::model::Text],
+    StatusChanges<'a>,
 );
 
 impl<'a> IssueJson<'a> {
@@ -538,6 +546,11 @@ impl<'a> IssueJson<'a> {
             issue.history_complete,
             issue.reopen_count,
             prepared.hash,
+            &issue.components,
+            &issue.labels,
+            &issue.fix_versions,
+            &issue.affects_versions,
+            StatusChanges(&issue.status_history),
         )
     }
 }
@@ -545,29 +558,9 @@ impl<'a> IssueJson<'a> {
 /// Issues read per query by [`Store::issues`](super::Store::issues).
 pub(crate) const READ_PAGE: i64 = 5_000;
 
-/// A list row as read back: issue id, list, ordinal, name.
-pub(crate) type ListRow = (i64, String, i32, String);
-
-/// A status change as read back: issue id, instant, status before, status after.
-pub(crate) type ChangeRow = (i64, i64, Option<String>, String);
-
-/// Storage ids of a page of issue rows, for reading their child rows.
-pub(crate) fn page_ids(found: &[IssueRow]) -> Vec<i64> {
-    found.iter().map(|row| row.id).collect()
-}
-
-/// A page of issues put together from its issue rows (ordered by id, with `ids` from
-/// [`page_ids`]), list rows and status changes (ordered by issue id, then ordinal).
-pub(crate) fn page(
-    found: Vec<IssueRow>,
-    ids: &[i64],
-    lists: Vec<ListRow>,
-    changes: Vec<ChangeRow>,
-) -> Result<Vec<Issue>> {
-    let mut page = found.into_iter().map(IssueRow::into_issue).collect::<Result<Vec<_>>>()?;
-    attach_lists(&mut page, ids, lists)?;
-    attach_changes(&mut page, ids, changes);
-    Ok(page)
+/// A page of issues put together from its rows.
+pub(crate) fn page(found: Vec<IssueRow>) -> Result<Vec<Issue>> {
+    found.into_iter().map(IssueRow::into_issue).collect()
 }
 
 /// Every issue, read page by page: `read_page` gets the last id of the page before (the
@@ -590,53 +583,6 @@ where
         }
     }
     Ok(all)
-}
-
-/// Puts list rows (ordered by issue id, then position) into the issues of a page, which
-/// are ordered by id. The list is `component`, `label`, `fix` or `affects`; rows of ids not
-/// in the page are ignored.
-fn attach_lists(page: &mut [Issue], ids: &[i64], rows: Vec<ListRow>) -> Result<()> {
-    let mut lists: [Vec<crate::model::Text>; 4] = Default::default();
-    let mut rows = rows.into_iter().peekable();
-    while let Some((id, list, _, name)) = rows.next() {
-        let slot = match list.as_str() {
-            "component" => 0,
-            "label" => 1,
-            "fix" => 2,
-            "affects" => 3,
-            other => return Err(corrupt(format!("unknown list {other:?}"))),
-        };
-        lists[slot].push(name.into());
-        if rows.peek().is_some_and(|next| next.0 == id) {
-            continue;
-        }
-        let [components, labels, fixes, affects] = std::mem::take(&mut lists);
-        if let Ok(position) = ids.binary_search(&id) {
-            let issue = &mut page[position];
-            issue.components = components.into_boxed_slice();
-            issue.labels = labels.into_boxed_slice();
-            issue.fix_versions = fixes.into_boxed_slice();
-            issue.affects_versions = affects.into_boxed_slice();
-        }
-    }
-    Ok(())
-}
-
-/// Puts status changes (ordered by issue id, then ordinal) into the issues of a page.
-fn attach_changes(page: &mut [Issue], ids: &[i64], rows: Vec<ChangeRow>) {
-    let mut history = Vec::new();
-    let mut rows = rows.into_iter().peekable();
-    while let Some((id, at, from, to)) = rows.next() {
-        let at = Timestamp::from_millis(at);
-        history.push(StatusChange { at, from: from.map(Into::into), to: to.into() });
-        if rows.peek().is_some_and(|next| next.0 == id) {
-            continue;
-        }
-        let history = std::mem::take(&mut history);
-        if let Ok(position) = ids.binary_search(&id) {
-            page[position].status_history = history.into_boxed_slice();
-        }
-    }
 }
 
 /// The current instant.

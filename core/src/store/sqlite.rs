@@ -2,8 +2,8 @@
 //!
 //! A batch of issues travels as one JSON array that SQLite unpacks with `json_each`, so a
 //! batch costs a handful of statements whatever its size (SQLite's own counterpart of
-//! PostgreSQL's UNNEST). Issues whose content hash did not change are not rewritten; the
-//! child rows of changed ones are deleted and inserted again in the same transaction.
+//! PostgreSQL's UNNEST). Issues whose content hash did not change are not rewritten. An
+//! issue's lists are JSON text in its own row, replaced with it.
 //! Write transactions start with `BEGIN IMMEDIATE`, so a second writer waits for the
 //! busy timeout instead of failing halfway through.
 
@@ -165,10 +165,11 @@ const UPSERT_ISSUES: &str = "\
     INSERT INTO issues (id, key, project, issue_type, status, status_category, priority, \
     resolution, created, updated, resolved, environment, assignee, reporter, summary, \
     description, comments, history_source, history_complete, reopen_count, content_hash, \
-    stored_at) \
+    stored_at, components, labels, fix_versions, affects_versions, status_changes) \
     SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, \
     value->>7, value->>8, value->>9, value->>10, value->>11, value->>12, value->>13, \
-    value->>14, value->>15, value->16, value->>17, value->>18, value->>19, value->>20, ?2 \
+    value->>14, value->>15, value->16, value->>17, value->>18, value->>19, value->>20, ?2, \
+    value->21, value->22, value->23, value->24, value->25 \
     FROM json_each(?1) WHERE true \
     ON CONFLICT (id) DO UPDATE SET key = excluded.key, project = excluded.project, \
     issue_type = excluded.issue_type, status = excluded.status, \
@@ -180,30 +181,21 @@ const UPSERT_ISSUES: &str = "\
     description = excluded.description, comments = excluded.comments, \
     history_source = excluded.history_source, history_complete = excluded.history_complete, \
     reopen_count = excluded.reopen_count, removed = 0, removed_at = NULL, \
-    content_hash = excluded.content_hash, stored_at = excluded.stored_at \
+    content_hash = excluded.content_hash, stored_at = excluded.stored_at, \
+    components = excluded.components, labels = excluded.labels, \
+    fix_versions = excluded.fix_versions, affects_versions = excluded.affects_versions, \
+    status_changes = excluded.status_changes \
     WHERE (issues.content_hash <> excluded.content_hash OR issues.removed) \
     AND (issues.updated IS NULL OR excluded.updated >= issues.updated)";
 
 const SELECT_ISSUES: &str = "\
     SELECT id, key, project, issue_type, status, status_category, priority, resolution, \
     created, updated, resolved, environment, assignee, reporter, summary, description, \
-    comments, history_source, history_complete, reopen_count FROM issues \
+    comments, history_source, history_complete, reopen_count, components, labels, \
+    fix_versions, affects_versions, status_changes FROM issues \
     WHERE removed = 0 AND id > ?1 \
     AND (json_array_length(?2) = 0 OR project IN (SELECT value FROM json_each(?2))) \
     ORDER BY id LIMIT ?3";
-
-const SELECT_LISTS: &str = "\
-    SELECT issue_id, 'component' AS list, ordinal, name FROM issue_components \
-    WHERE issue_id IN (SELECT value FROM json_each(?1)) \
-    UNION ALL SELECT issue_id, 'label', ordinal, name FROM issue_labels \
-    WHERE issue_id IN (SELECT value FROM json_each(?1)) \
-    UNION ALL SELECT issue_id, kind, ordinal, name FROM issue_versions \
-    WHERE issue_id IN (SELECT value FROM json_each(?1)) \
-    ORDER BY issue_id, ordinal";
-
-const SELECT_CHANGES: &str = "\
-    SELECT issue_id, at, from_status, to_status FROM issue_status_changes \
-    WHERE issue_id IN (SELECT value FROM json_each(?1)) ORDER BY issue_id, ordinal";
 
 /// Writes one batch inside the caller's transaction.
 async fn write_batch(
@@ -224,8 +216,6 @@ async fn write_batch(
             .execute(&mut *conn)
             .await
             .map_err(failed("write issues"))?;
-        delete_children(conn, &plan.updated_ids(batch)).await?;
-        insert_children(conn, &rows::children(batch, changed.iter().copied())).await?;
         bump_projects(conn, &plan.touched(), now).await?;
     }
     Ok(plan.stats())
@@ -258,76 +248,6 @@ async fn existing(
     .await
     .map_err(failed("read stored issues"))?;
     Ok(rows::existing_by_id(found))
-}
-
-async fn delete_children(conn: &mut SqliteConnection, ids: &[i64]) -> Result<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let ids = json(ids)?;
-    for table in ["issue_components", "issue_labels", "issue_versions", "issue_status_changes"] {
-        let sql =
-            format!("DELETE FROM {table} WHERE issue_id IN (SELECT value FROM json_each(?1))");
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&ids)
-            .execute(&mut *conn)
-            .await
-            .map_err(failed("replace child rows of issues"))?;
-    }
-    Ok(())
-}
-
-async fn insert_children(conn: &mut SqliteConnection, children: &rows::Children<'_>) -> Result<()> {
-    let named = [("issue_components", &children.components), ("issue_labels", &children.labels)];
-    for (table, rows) in named {
-        if rows.ids.is_empty() {
-            continue;
-        }
-        let tuples: Vec<_> = rows
-            .ids
-            .iter()
-            .zip(&rows.ordinals)
-            .zip(&rows.names)
-            .map(|((i, o), n)| (i, o, n))
-            .collect();
-        let sql = format!(
-            "INSERT INTO {table} (issue_id, ordinal, name) \
-             SELECT value->>0, value->>1, value->>2 FROM json_each(?1)"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(json(&tuples)?)
-            .execute(&mut *conn)
-            .await
-            .map_err(failed("write components and labels"))?;
-    }
-    let (versions, kinds) = &children.versions;
-    if !versions.ids.is_empty() {
-        let tuples: Vec<_> = (0..versions.ids.len())
-            .map(|i| (versions.ids[i], kinds[i], versions.ordinals[i], versions.names[i]))
-            .collect();
-        sqlx::query(
-            "INSERT INTO issue_versions (issue_id, kind, ordinal, name) \
-             SELECT value->>0, value->>1, value->>2, value->>3 FROM json_each(?1)",
-        )
-        .bind(json(&tuples)?)
-        .execute(&mut *conn)
-        .await
-        .map_err(failed("write versions"))?;
-    }
-    let rows::ChangeRows { ids, ordinals, at, from, to } = &children.changes;
-    if !ids.is_empty() {
-        let tuples: Vec<_> =
-            (0..ids.len()).map(|i| (ids[i], ordinals[i], at[i], from[i], to[i])).collect();
-        sqlx::query(
-            "INSERT INTO issue_status_changes (issue_id, ordinal, at, from_status, to_status) \
-             SELECT value->>0, value->>1, value->>2, value->>3, value->>4 FROM json_each(?1)",
-        )
-        .bind(json(&tuples)?)
-        .execute(&mut *conn)
-        .await
-        .map_err(failed("write status history"))?;
-    }
-    Ok(())
 }
 
 async fn bump_projects(conn: &mut SqliteConnection, keys: &[&str], now: Timestamp) -> Result<()> {
@@ -364,31 +284,16 @@ async fn save_state(conn: &mut SqliteConnection, state: &SyncState) -> Result<()
 }
 
 impl SqliteStore {
-    /// One page of issues after `after_id`, with their child rows, read in one
-    /// transaction so that the rows agree with each other.
+    /// One page of issues after `after_id`.
     async fn issue_page(&self, projects: &str, after_id: i64) -> Result<Vec<Issue>> {
-        let mut tx = self.pool.begin().await.map_err(failed("begin a transaction"))?;
         let found: Vec<IssueRow> = sqlx::query_as(SELECT_ISSUES)
             .bind(after_id)
             .bind(projects)
             .bind(rows::READ_PAGE)
-            .fetch_all(&mut *tx)
+            .fetch_all(&self.pool)
             .await
             .map_err(failed("read issues"))?;
-        let ids = rows::page_ids(&found);
-        let ids_json = json(&ids)?;
-        let lists: Vec<rows::ListRow> = sqlx::query_as(SELECT_LISTS)
-            .bind(&ids_json)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(failed("read components, labels and versions"))?;
-        let changes: Vec<rows::ChangeRow> = sqlx::query_as(SELECT_CHANGES)
-            .bind(&ids_json)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(failed("read status history"))?;
-        tx.commit().await.map_err(failed("end a read"))?;
-        rows::page(found, &ids, lists, changes)
+        rows::page(found)
     }
 }
 

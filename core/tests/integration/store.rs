@@ -30,22 +30,65 @@ enum Harness {
 
 impl Harness {
     async fn sqlite(batch_size: usize) -> Harness {
+        let harness = Harness::sqlite_unmigrated(batch_size).await;
+        harness.store().migrate().await.expect("migrate SQLite");
+        harness
+    }
+
+    async fn sqlite_unmigrated(batch_size: usize) -> Harness {
         let dir = tempfile::tempdir().expect("temporary folder");
         let store = SqliteStore::open(&dir.path().join("store.db")).await.expect("open SQLite");
-        store.migrate().await.expect("migrate SQLite");
         Harness::Sqlite { store: store.with_batch_size(batch_size), _dir: dir }
     }
 
     async fn postgres(batch_size: usize) -> Harness {
+        let harness = Harness::postgres_unmigrated(batch_size).await;
+        harness.store().migrate().await.expect("migrate PostgreSQL");
+        harness
+    }
+
+    async fn postgres_unmigrated(batch_size: usize) -> Harness {
         let database = TestDatabase::create().await;
         let store = PostgresStore::connect_with(pg_options(&database))
             .await
             .expect("connect to the test database");
-        store.migrate().await.expect("migrate PostgreSQL");
         Harness::Postgres {
             store: store.with_batch_size(batch_size),
             _database: Box::new(database),
         }
+    }
+
+    /// Applies the backend's migrations older than `version` only, as an older release
+    /// left the database.
+    async fn migrate_before(&self, version: i64) {
+        let older = |migrator: sqlx::migrate::Migrator| sqlx::migrate::Migrator {
+            migrations: migrator
+                .migrations
+                .iter()
+                .filter(|m| m.version < version)
+                .cloned()
+                .collect(),
+            ..migrator
+        };
+        match self {
+            Harness::Sqlite { store, .. } => older(sqlx::migrate!("../migrations/sqlite"))
+                .run(store.pool())
+                .await
+                .expect("older SQLite migrations"),
+            Harness::Postgres { store, .. } => older(sqlx::migrate!("../migrations/postgres"))
+                .run(store.pool())
+                .await
+                .expect("older PostgreSQL migrations"),
+        }
+    }
+
+    /// Elements of the JSON lists in `column` over every stored issue.
+    async fn list_elements(&self, column: &str) -> i64 {
+        let length = match self {
+            Harness::Sqlite { .. } => format!("json_array_length({column})"),
+            Harness::Postgres { .. } => format!("json_array_length({column}::json)"),
+        };
+        self.count(&format!("SELECT COALESCE(SUM({length}), 0) FROM issues")).await
     }
 
     fn store(&self) -> &dyn Store {
@@ -162,11 +205,7 @@ async fn snapshot(harness: &Harness) -> Vec<Vec<Option<String>>> {
     );
     if let Harness::Postgres { .. } = harness {
         // A rewrite gives a row a new transaction id even when its values are equal.
-        for table in ["issues", "issue_components", "issue_versions", "issue_labels"] {
-            let sql = format!("SELECT CAST(xmin AS TEXT) FROM {table} ORDER BY issue_id_or_id");
-            let id = if table == "issues" { "id" } else { "issue_id, ordinal" };
-            rows.extend(harness.rows(&sql.replace("issue_id_or_id", id)).await);
-        }
+        rows.extend(harness.rows("SELECT CAST(xmin AS TEXT) FROM issues ORDER BY id").await);
     }
     rows
 }
@@ -187,8 +226,12 @@ async fn zookeeper_round_trips_unchanged(harness: Harness) {
     assert_eq!(sum(|i| i.labels.len()), 245);
     assert_eq!(sum(|i| i.fix_versions.len()), 1973);
     assert_eq!(sum(|i| i.affects_versions.len()), 1844);
-    assert_eq!(harness.count("SELECT COUNT(*) FROM issue_components").await, 1500);
-    assert_eq!(harness.count("SELECT COUNT(*) FROM issue_versions").await, 1973 + 1844);
+    assert_eq!(harness.list_elements("components").await, 1500);
+    assert_eq!(harness.list_elements("labels").await, 245);
+    assert_eq!(harness.list_elements("fix_versions").await, 1973);
+    assert_eq!(harness.list_elements("affects_versions").await, 1844);
+    let changes = stored.iter().map(|i| i.status_history.len()).sum::<usize>();
+    assert_eq!(harness.list_elements("status_changes").await, changes as i64);
     let projects = store.projects().await.expect("projects");
     assert_eq!(projects.len(), 1);
     assert_eq!((projects[0].key.as_str(), projects[0].issues), ("ZOOKEEPER", 1827));
@@ -223,8 +266,7 @@ async fn two_writers_of_the_same_new_issues_both_succeed(harness: Harness) {
     first.expect("the first writer succeeds");
     second.expect("the second writer succeeds");
     assert_same(&store.issues(&all()).await.expect("read back"), &by_id(issues));
-    let components = harness.rows("SELECT CAST(COUNT(*) AS TEXT) FROM issue_components").await;
-    assert_eq!(components[0][0].as_deref(), Some("1500"));
+    assert_eq!(harness.list_elements("components").await, 1500);
 }
 both_backends!(two_writers_of_the_same_new_issues_both_succeed, 200);
 
@@ -307,7 +349,7 @@ async fn an_older_copy_never_overwrites_a_newer_one(harness: Harness) {
 }
 both_backends!(an_older_copy_never_overwrites_a_newer_one);
 
-async fn child_rows_are_replaced_with_their_issue(harness: Harness) {
+async fn an_issues_lists_are_replaced_with_it(harness: Harness) {
     let store = harness.store();
     let issues = zookeeper();
     let mut changed = issues
@@ -317,7 +359,7 @@ async fn child_rows_are_replaced_with_their_issue(harness: Harness) {
         .clone();
     let id = storage_id(&changed);
     store.upsert_issues(&issues).await.expect("import");
-    let components_before = harness.count("SELECT COUNT(*) FROM issue_components").await;
+    let components_before = harness.list_elements("components").await;
     let kept = changed.components[1].clone();
     changed.components = vec![kept.clone()].into_boxed_slice();
     changed.fix_versions = changed.fix_versions.iter().rev().cloned().collect();
@@ -329,13 +371,131 @@ async fn child_rows_are_replaced_with_their_issue(harness: Harness) {
     let stored = store.issues(&all()).await.expect("read");
     let back = stored.iter().find(|i| storage_id(i) == id).expect("issue");
     assert_eq!(back, &changed);
-    let sql = format!("SELECT name FROM issue_components WHERE issue_id = {id}");
-    assert_eq!(harness.rows(&sql).await, vec![vec![Some(kept.to_string())]]);
+    let sql = format!("SELECT components, labels FROM issues WHERE id = {id}");
+    let row = harness.rows(&sql).await.remove(0);
+    let list = |text: &Option<String>| -> Vec<String> {
+        serde_json::from_str(text.as_deref().expect("a list")).expect("a JSON list")
+    };
+    assert_eq!((list(&row[0]), list(&row[1])), (vec![kept.to_string()], vec!["added".to_owned()]));
     let lost = issues.iter().find(|i| storage_id(i) == id).map_or(0, |i| i.components.len() - 1);
-    let components_after = harness.count("SELECT COUNT(*) FROM issue_components").await;
+    let components_after = harness.list_elements("components").await;
     assert_eq!(components_after, components_before - lost as i64);
 }
-both_backends!(child_rows_are_replaced_with_their_issue);
+both_backends!(an_issues_lists_are_replaced_with_it);
+
+/// A store an older release wrote (the database is given unmigrated), with an issue's
+/// lists in tables of their own, keeps every list through the migration that moves them into the issue row: in their order
+/// (not the names' order), with the versions told apart by kind and the status changes'
+/// instants and missing "from" kept.
+async fn lists_stored_as_rows_survive_the_move_into_the_issue_row(harness: Harness) {
+    harness.migrate_before(20261205300000).await;
+    let postgres = matches!(harness, Harness::Postgres { .. });
+    let at = |millis: i64| match postgres {
+        true => format!("to_timestamp({millis}::float8 / 1000)"),
+        false => millis.to_string(),
+    };
+    let statements = [
+        "INSERT INTO projects (key) VALUES ('ZK')".to_owned(),
+        format!(
+            "INSERT INTO issues (id, key, project, issue_type, status, summary, history_source, \
+             history_complete, content_hash, stored_at) VALUES \
+             (11, 'ZK-1', 'ZK', 'Bug', 'Closed', 'with lists', 'changelog', {t}, 5, {now}), \
+             (12, 'ZK-2', 'ZK', 'Bug', 'Open', 'without', 'none', {f}, 6, {now})",
+            t = if postgres { "true" } else { "1" },
+            f = if postgres { "false" } else { "0" },
+            now = at(1_700_000_000_000),
+        ),
+        "INSERT INTO issue_components (issue_id, ordinal, name) \
+         VALUES (11, 1, 'Alpha'), (11, 0, 'Zeta')"
+            .to_owned(),
+        "INSERT INTO issue_labels (issue_id, ordinal, name) VALUES (11, 0, 'flaky')".to_owned(),
+        "INSERT INTO issue_versions (issue_id, kind, ordinal, name) VALUES \
+         (11, 'fix', 1, '3.4.0'), (11, 'affects', 0, '3.3.1'), (11, 'fix', 0, '3.5.0')"
+            .to_owned(),
+        format!(
+            "INSERT INTO issue_status_changes (issue_id, ordinal, at, from_status, to_status) \
+             VALUES (11, 1, {second}, 'Open', 'Closed'), (11, 0, {first}, NULL, 'Open')",
+            first = at(1_372_810_573_737),
+            second = at(1_372_900_000_001),
+        ),
+    ];
+    for sql in statements {
+        harness.rows(&sql).await;
+    }
+
+    harness.store().migrate().await.expect("the newer migrations");
+
+    let stored = harness.store().issues(&all()).await.expect("read back");
+    let names =
+        |list: &[bugdash::model::Text]| list.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let lists = |i: &Issue| {
+        (names(&i.components), names(&i.labels), names(&i.fix_versions), names(&i.affects_versions))
+    };
+    assert_eq!(stored.len(), 2);
+    assert_eq!(
+        lists(&stored[0]),
+        (
+            vec!["Zeta".into(), "Alpha".into()],
+            vec!["flaky".into()],
+            vec!["3.5.0".into(), "3.4.0".into()],
+            vec!["3.3.1".into()]
+        )
+    );
+    let history = [
+        StatusChange {
+            at: Timestamp::from_millis(1_372_810_573_737),
+            from: None,
+            to: "Open".into(),
+        },
+        StatusChange {
+            at: Timestamp::from_millis(1_372_900_000_001),
+            from: Some("Open".into()),
+            to: "Closed".into(),
+        },
+    ];
+    assert_eq!(&*stored[0].status_history, &history);
+    assert_eq!(lists(&stored[1]), Default::default());
+    assert!(stored[1].status_history.is_empty());
+}
+mod lists_stored_as_rows_survive_the_move_into_the_issue_row {
+    use super::Harness;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::lists_stored_as_rows_survive_the_move_into_the_issue_row(
+            Harness::sqlite_unmigrated(2_000).await,
+        )
+        .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::lists_stored_as_rows_survive_the_move_into_the_issue_row(
+            Harness::postgres_unmigrated(2_000).await,
+        )
+        .await
+    }
+}
+
+/// Status changes are stored as JSON, exactly: an instant beyond PostgreSQL's timestamp
+/// range, which its `timestamptz` refused when changes had a table, comes back unchanged
+/// on both backends.
+async fn a_status_change_far_in_the_future_comes_back_unchanged(harness: Harness) {
+    let store = harness.store();
+    let mut issue = zookeeper().remove(0);
+    let mut history = issue.status_history.to_vec();
+    history.push(StatusChange {
+        at: Timestamp::from_millis(9_300_000_000_000_000),
+        from: Some("Open".into()),
+        to: "Resolved \"quoted\" \u{1F41B}".into(),
+    });
+    issue.status_history = history.into_boxed_slice();
+
+    store.upsert_issues(std::slice::from_ref(&issue)).await.expect("write");
+
+    assert_eq!(store.issues(&all()).await.expect("read"), vec![issue]);
+}
+both_backends!(a_status_change_far_in_the_future_comes_back_unchanged);
 
 async fn file_issues_without_id_get_stable_negative_ids(harness: Harness) {
     let store = harness.store();
@@ -807,11 +967,11 @@ async fn a_later_file_with_an_older_copy_does_not_overwrite(harness: Harness) {
 }
 both_backends!(a_later_file_with_an_older_copy_does_not_overwrite);
 
-/// A status change PostgreSQL cannot hold fails its own batch with an error naming it; the
+/// An instant PostgreSQL cannot hold fails its own batch with an error naming it; the
 /// batches beside it finish, nothing of the failed one is stored, and the store stays
 /// usable (a connection whose `COPY` was cut short is closed, not reused).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_status_change_postgres_cannot_hold_fails_only_its_batch() {
+async fn an_instant_postgres_cannot_hold_fails_only_its_batch() {
     let harness = Harness::postgres(500).await;
     let store = harness.store();
     let mut issues = zookeeper();
@@ -819,32 +979,25 @@ async fn a_status_change_postgres_cannot_hold_fails_only_its_batch() {
     assert!(total > 1_500, "three batches of 500 and more are needed");
     // The third batch of the first three in flight (issues 1,000 to 1,499) holds the fault.
     let position = 1_234;
-    let kept = issues[position].status_history.clone();
-    let mut history = kept.to_vec();
-    history.push(StatusChange {
-        at: Timestamp::from_millis(9_300_000_000_000_000),
-        from: Some("Open".into()),
-        to: "Resolved".into(),
-    });
-    issues[position].status_history = history.into_boxed_slice();
+    let kept = issues[position].resolved;
+    issues[position].resolved = Some(Timestamp::from_millis(9_300_000_000_000_000));
 
     let fault = store.upsert_issues(&issues).await.expect_err("an instant out of range");
 
-    assert!(fault.to_string().contains("status change time"), "{fault}");
+    assert!(fault.to_string().contains("resolved time"), "{fault}");
     assert_eq!(harness.count("SELECT COUNT(*) FROM issues").await, 1_000);
-    issues[position].status_history = kept;
+    issues[position].resolved = kept;
     let stats = store.upsert_issues(&issues).await.expect("the store is still usable");
     assert_eq!((stats.inserted, stats.unchanged), ((total - 1_000) as u64, 1_000));
     assert_eq!(harness.count("SELECT COUNT(*) FROM issues").await, total as i64);
     let changes = issues.iter().map(|issue| issue.status_history.len()).sum::<usize>();
-    let stored = harness.count("SELECT COUNT(*) FROM issue_status_changes").await;
-    assert_eq!(stored, changes as i64);
+    assert_eq!(harness.list_elements("status_changes").await, changes as i64);
 }
 
 /// New issues go in by `COPY`, which has no `ON CONFLICT`: when another writer stores one
 /// of them after the batch looked (here a transaction still open when the batch reads),
 /// the `COPY` is undone and the batch upserts instead, keeping the newer copy, with its
-/// child rows once.
+/// lists once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_issue_another_writer_stores_first_is_upserted_not_refused() {
     let harness = Harness::postgres(500).await;
@@ -887,8 +1040,7 @@ async fn a_new_issue_another_writer_stores_first_is_upserted_not_refused() {
     let stored = harness.store().issues(&all()).await.expect("read back");
     assert_same(&stored, &by_id(issues.clone()));
     let changes = issues.iter().map(|issue| issue.status_history.len()).sum::<usize>();
-    let stored_changes = harness.count("SELECT COUNT(*) FROM issue_status_changes").await;
-    assert_eq!(stored_changes, changes as i64);
+    assert_eq!(harness.list_elements("status_changes").await, changes as i64);
     let again = harness.store().upsert_issues(&issues).await.expect("rewrite");
     assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 20));
 }
