@@ -93,6 +93,7 @@ async fn run(scenario: &str, copies: u32, fake_runtime: &tokio::runtime::Runtime
     fake.remember_search_answers(true);
     for fake_work in ["the fake shaping its answers", "the fake's answers kept"] {
         let label = format!("{scenario} ({fake_work})");
+        let seen_before = fake.requests().len();
         match backend {
             "sqlite" => {
                 let dir = tempfile::tempdir().expect("temporary folder");
@@ -107,6 +108,27 @@ async fn run(scenario: &str, copies: u32, fake_runtime: &tokio::runtime::Runtime
                 drop_database.await;
             }
         }
+        if std::env::var_os("BUGDASH_BENCH_SYNC_TRACE").is_some() {
+            print_timeline(&fake.requests()[seen_before..]);
+        }
+    }
+}
+
+/// Prints when each request of a run reached the fake and when its answer was ready, in
+/// milliseconds from the first, with what it asked for.
+fn print_timeline(requests: &[bugdash_tests::fake_jira::RequestRecord]) {
+    let Some(first) = requests.iter().map(|r| r.started).min() else { return };
+    for request in requests {
+        let what = match (request.param("fields"), request.param("startAt")) {
+            (Some(fields), Some(at)) if fields == "id" => format!("ids from {at}"),
+            (_, Some(at)) => format!("page from {at}"),
+            _ => request.path.clone(),
+        };
+        println!(
+            "  {:>6.0} {:>6.0}  {what}",
+            (request.started - first).as_secs_f64() * 1000.0,
+            (request.finished - first).as_secs_f64() * 1000.0,
+        );
     }
 }
 

@@ -53,8 +53,8 @@ impl Drop for Fetch {
 /// Where the reading of the query stands.
 #[derive(Debug, Clone, Copy, Default)]
 struct Reading {
-    /// Fetches started and neither answered nor cancelled yet.
-    pending: usize,
+    /// Fetches started and not yet in the client's line for a request, nor cancelled.
+    out_of_line: usize,
     /// True once fetches were started for every page to the end of the result, as the
     /// total of the page last taken puts it.
     planned_to_end: bool,
@@ -62,26 +62,40 @@ struct Reading {
     started: u64,
 }
 
-/// Counts a fetch as pending until it is answered or cancelled (its task dropped).
-struct Pending(watch::Sender<Reading>);
+/// Counts a fetch as out of the client's line until it is in it or cancelled.
+struct OutOfLine(Option<watch::Sender<Reading>>);
 
-impl Drop for Pending {
-    fn drop(&mut self) {
-        self.0.send_modify(|reading| reading.pending -= 1);
+impl OutOfLine {
+    fn in_line(&mut self) {
+        if let Some(reading) = self.0.take() {
+            reading.send_modify(|reading| reading.out_of_line -= 1);
+        }
     }
 }
 
-/// Waits until a reading is wholly in hand; see [`Pages::read_through`].
+impl Drop for OutOfLine {
+    fn drop(&mut self) {
+        self.in_line();
+    }
+}
+
+/// Waits until every page of a reading is asked for; see [`Pages::read_through`].
 #[derive(Debug)]
 pub(crate) struct ReadThrough(watch::Receiver<Reading>);
 
 impl ReadThrough {
     /// Waits until fetches were started for every page to the end of the result and all
-    /// were answered (or failed, or were cancelled), and gives [`Pages::fetches_started`]
-    /// at that moment: the same number later means that no page was asked for since.
-    /// `None` once the pages and all their fetches are dropped.
+    /// are in the client's line for a request (or answered, failed or cancelled), and
+    /// gives [`Pages::fetches_started`] at that moment: the same number later means that
+    /// no page was asked for since. `None` once the pages and all their fetches are
+    /// dropped.
+    ///
+    /// Requests made after this queue behind every page of the reading, and take the
+    /// client's places in flight as the last pages leave them, so none stays idle between
+    /// the pages and what follows them (the census's listing waited for the pages to be
+    /// answered: 40 to 90 ms with places idle, measured, on a sync of 101 pages).
     pub(crate) async fn wait(mut self) -> Option<u64> {
-        let read = |reading: &Reading| reading.pending == 0 && reading.planned_to_end;
+        let read = |reading: &Reading| reading.out_of_line == 0 && reading.planned_to_end;
         self.0.wait_for(read).await.ok().map(|reading| reading.started)
     }
 }
@@ -124,8 +138,8 @@ impl Pages {
         }
     }
 
-    /// A waiter for the moment the reading under way (or, before the first page, the
-    /// first reading) is wholly in hand.
+    /// A waiter for the moment every page of the reading under way (or, before the first
+    /// page, of the first reading) is asked for.
     pub(crate) fn read_through(&self) -> ReadThrough {
         ReadThrough(self.reading.subscribe())
     }
@@ -241,10 +255,10 @@ impl Pages {
     /// also bounds the pages being parsed at once.
     fn start(&mut self, cursor: Cursor) -> Fetch {
         self.reading.send_modify(|reading| {
-            reading.pending += 1;
+            reading.out_of_line += 1;
             reading.started += 1;
         });
-        let pending = Pending(self.reading.clone());
+        let mut out_of_line = OutOfLine(Some(self.reading.clone()));
         let client = self.client.clone();
         let jql = Arc::clone(&self.jql);
         let at = cursor.clone();
@@ -262,11 +276,11 @@ impl Pages {
             let mut request = std::pin::pin!(client.search_page(&jql, &at));
             let first = std::future::poll_fn(|cx| Poll::Ready(request.as_mut().poll(cx))).await;
             in_line.send(()).ok();
+            out_of_line.in_line();
             let page = match first {
                 Poll::Ready(page) => page,
                 Poll::Pending => request.await,
             };
-            drop(pending);
             page
         });
         Fetch { cursor, task }

@@ -14,9 +14,9 @@
 //! interval, compares the ids JIRA holds with the ids stored: stored issues JIRA no longer
 //! returns are looked up one by one (gone: marked removed; found under another key or
 //! project: a move, stored as an update), and ids JIRA holds that the store lacks are
-//! fetched. The listing of JIRA's ids is read once every page of the reading is in hand,
-//! while pages read ahead are still being written (see `Listing`); the comparison waits
-//! for the writes.
+//! fetched. The listing of JIRA's ids is read once every page of the reading is asked for,
+//! behind the last of them, while pages read ahead are still being written (see
+//! `Listing`); the comparison waits for the writes.
 //!
 //! Pages are fetched ahead of the writes (see `ingest::pages`), up to
 //! [`SyncRequest::read_ahead`] issues, and taken strictly in order.
@@ -281,13 +281,15 @@ impl<'a> PageWrites<'a> {
     }
 }
 
-/// The ids JIRA holds for a project, read in the background once a reading of the
-/// query is wholly in hand, while the pages read ahead are still being written; dropping
-/// it stops the reading.
+/// The ids JIRA holds for a project, read in the background once every page of a
+/// reading of the query is asked for, while the pages read ahead are still being written;
+/// dropping it stops the reading.
 ///
-/// It is read once every page of the reading is answered, not earlier: an issue deleted
-/// or moved away while the pages are read must be missing from it, for the census to
-/// look the issue up and find it gone. A reading that starts again drops its listing and
+/// Its requests queue behind the last pages, not earlier: an issue deleted or moved away
+/// while the pages are read must be missing from it, for the census to look the issue up
+/// and find it gone. Only what changes while the last pages are answered (the client's
+/// in-flight bound of them, one latency) may be missed, as anything changed after the
+/// census is; the next census finds it. A reading that starts again drops its listing and
 /// makes a new one; a listing that began before a page asked for later (offsets planned
 /// again) is read again when the census needs it.
 struct Listing {
@@ -296,7 +298,7 @@ struct Listing {
 }
 
 impl Listing {
-    /// A listing read as soon as `read` says the pages' reading is in hand.
+    /// A listing read as soon as `read` says every page of the reading is asked for.
     fn after(read: ReadThrough, client: &JiraClient, project: &str) -> Listing {
         let client = client.clone();
         let jql = census_jql(project);
@@ -309,7 +311,7 @@ impl Listing {
     }
 
     /// The ids, read again now unless the listing began after the last of the
-    /// `fetches_started` page fetches was answered.
+    /// `fetches_started` page fetches was asked for.
     async fn ids(
         mut self,
         fetches_started: u64,
@@ -476,7 +478,7 @@ async fn run(
         };
         may_restart_cursor = false;
         if census_owed && listing.is_none() {
-            // Waits in the background until every page of this reading is in hand.
+            // Waits in the background until every page of this reading is asked for.
             listing = Some(Listing::after(pages.read_through(), client, project));
         }
         report.pages += 1;
