@@ -16,31 +16,37 @@ ALTER TABLE issues
     ADD COLUMN affects_versions text NOT NULL DEFAULT '[]',
     ADD COLUMN status_changes   text NOT NULL DEFAULT '[]';
 
-UPDATE issues SET components = c.list
-FROM (SELECT issue_id, json_agg(name ORDER BY ordinal)::text AS list
-      FROM issue_components GROUP BY issue_id) AS c
-WHERE c.issue_id = issues.id;
-
-UPDATE issues SET labels = l.list
-FROM (SELECT issue_id, json_agg(name ORDER BY ordinal)::text AS list
-      FROM issue_labels GROUP BY issue_id) AS l
-WHERE l.issue_id = issues.id;
-
-UPDATE issues SET fix_versions = v.list
-FROM (SELECT issue_id, json_agg(name ORDER BY ordinal)::text AS list
-      FROM issue_versions WHERE kind = 'fix' GROUP BY issue_id) AS v
-WHERE v.issue_id = issues.id;
-
-UPDATE issues SET affects_versions = v.list
-FROM (SELECT issue_id, json_agg(name ORDER BY ordinal)::text AS list
-      FROM issue_versions WHERE kind = 'affects' GROUP BY issue_id) AS v
-WHERE v.issue_id = issues.id;
-
-UPDATE issues SET status_changes = s.list
-FROM (SELECT issue_id,
-             json_agg(json_build_array((extract(epoch FROM at) * 1000)::int8, from_status,
-                                       to_status) ORDER BY ordinal)::text AS list
-      FROM issue_status_changes GROUP BY issue_id) AS s
-WHERE s.issue_id = issues.id;
+-- One UPDATE, so each issue row with a list is rewritten once (five, one per list, left
+-- five dead versions of every row: 100k issues took 13 s and grew the database from 220
+-- to 722 MB).
+UPDATE issues SET
+    components       = COALESCE(lists.components, '[]'),
+    labels           = COALESCE(lists.labels, '[]'),
+    fix_versions     = COALESCE(lists.fix_versions, '[]'),
+    affects_versions = COALESCE(lists.affects_versions, '[]'),
+    status_changes   = COALESCE(lists.status_changes, '[]')
+FROM (
+    SELECT i.id, c.list AS components, l.list AS labels, f.list AS fix_versions,
+           a.list AS affects_versions, s.list AS status_changes
+    FROM issues AS i
+    LEFT JOIN (SELECT issue_id, json_agg(name ORDER BY ordinal)::text AS list
+               FROM issue_components GROUP BY issue_id) AS c ON c.issue_id = i.id
+    LEFT JOIN (SELECT issue_id, json_agg(name ORDER BY ordinal)::text AS list
+               FROM issue_labels GROUP BY issue_id) AS l ON l.issue_id = i.id
+    LEFT JOIN (SELECT issue_id, json_agg(name ORDER BY ordinal)::text AS list
+               FROM issue_versions WHERE kind = 'fix' GROUP BY issue_id) AS f
+           ON f.issue_id = i.id
+    LEFT JOIN (SELECT issue_id, json_agg(name ORDER BY ordinal)::text AS list
+               FROM issue_versions WHERE kind = 'affects' GROUP BY issue_id) AS a
+           ON a.issue_id = i.id
+    LEFT JOIN (SELECT issue_id,
+                      json_agg(json_build_array((extract(epoch FROM at) * 1000)::int8,
+                                                from_status, to_status)
+                               ORDER BY ordinal)::text AS list
+               FROM issue_status_changes GROUP BY issue_id) AS s ON s.issue_id = i.id
+    WHERE c.list IS NOT NULL OR l.list IS NOT NULL OR f.list IS NOT NULL
+       OR a.list IS NOT NULL OR s.list IS NOT NULL
+) AS lists
+WHERE lists.id = issues.id;
 
 DROP TABLE issue_components, issue_labels, issue_versions, issue_status_changes;
