@@ -3,8 +3,8 @@
 //! SQLite and PostgreSQL with `sync_project`. Prints issues per second, pages, API calls
 //! and the wall time beside the latency's lower bound, calls × 50 ms / concurrency.
 //!
-//! A sync fetches pages ahead of its writes, and the census's id listing once the pages
-//! are read. Cloud's next page needs the token of the one before, so its pages form one
+//! A sync fetches pages ahead of its writes, and the census's id listing once every page
+//! is asked for. Cloud's next page needs the token of the one before, so its pages form one
 //! chain (concurrency 1), and the census's id pages another after it: the bound is the
 //! calls' latency added up. Data Center's offsets, and its census pages, are fetched up
 //! to the client's in-flight bound (4) at once, which divides the bound by 4. The
@@ -21,7 +21,9 @@
 //! every answer on the two cores BugDash and the database use, then with the answers the
 //! fake kept from the first run (`FakeJira::remember_search_answers`), as a real JIRA
 //! would shape them on its own machine. Each run prints the CPU seconds BugDash, the fake
-//! (on threads of its own) and the PostgreSQL server spent on it.
+//! (on threads of its own) and the PostgreSQL server spent on it. With
+//! `BUGDASH_BENCH_SYNC_TRACE` set, each run also prints every request the fake received:
+//! when it arrived and when its answer was ready, in milliseconds from the first.
 
 // The figures go to standard output: printing them is what this program is for.
 #![allow(clippy::print_stdout)]
