@@ -17,13 +17,13 @@
 //! last page reported, so a total that shrinks or grows during the run changes the plan
 //! at the next page.
 //!
-//! [`Pages::read_through`] tells when the current reading is wholly in hand: every page
-//! to the end of the result (as the total of the page last taken puts it) asked for and
-//! answered, or failed, or cancelled. A page answered later may show the result goes on;
-//! [`Pages::fetches_started`] then grows, which is how a caller tells. The census's
-//! listing of ids waits
-//! for that (see `sync::Listing`); with pages read far enough ahead, that comes well
-//! before the last of them are written.
+//! [`Pages::read_through`] tells when every page of the current reading is asked for:
+//! fetched to the end of the result (as the total of the page last taken puts it), each in
+//! the client's line for a request or answered, failed or cancelled. A page answered later
+//! may show the result goes on; [`Pages::fetches_started`] then grows, which is how a
+//! caller tells. The census's listing of ids waits for that (see `sync::Listing`), so its
+//! requests queue behind the last pages; with pages read far enough ahead, that comes
+//! well before the last of them are written.
 
 use std::collections::VecDeque;
 use std::future::Future;

@@ -287,9 +287,12 @@ impl<'a> PageWrites<'a> {
 ///
 /// Its requests queue behind the last pages, not earlier: an issue deleted or moved away
 /// while the pages are read must be missing from it, for the census to look the issue up
-/// and find it gone. Only what changes while the last pages are answered (the client's
-/// in-flight bound of them, one latency) may be missed, as anything changed after the
-/// census is; the next census finds it. A reading that starts again drops its listing and
+/// and find it gone. What changes while the last pages are answered may be missed, as
+/// anything changed after the census is, and the next census finds it: up to twice the
+/// client's in-flight bound of pages can be in line ahead of the listing (two latencies),
+/// and a page whose request is retried queues again behind the listing after its wait
+/// (seconds, when JIRA asks it to). Nothing is wrongly removed: every disagreement is
+/// looked up on its own. A reading that starts again drops its listing and
 /// makes a new one; a listing that began before a page asked for later (offsets planned
 /// again) is read again when the census needs it.
 struct Listing {

@@ -7,8 +7,10 @@
 //! far in one pass; a byte scanner finds the end of one cut by the window's edge. Each is
 //! read into borrowed structs that name only the keys BugDash uses and turned into an
 //! [`Issue`] before the next is read, so a document of any size is read in memory bounded
-//! by its largest record. Every fault becomes
-//! [`Error::Input`] with the file name, a position and what was expected.
+//! by its largest record. A search answer from JIRA, already whole in memory, is read
+//! whole when it is well-formed ([`read_search_answer`]), which is faster, and record by
+//! record otherwise. Every fault becomes [`Error::Input`] with the file name, a position
+//! and what was expected.
 
 mod convert;
 mod history;
@@ -84,7 +86,8 @@ pub struct SearchAnswer {
 }
 
 /// Reads a search page (`/rest/api/2/search`, `/rest/api/3/search/jql`) with its paging
-/// keys, reading the bytes once. A document that is not a search page, or whose paging
+/// keys. A well-formed page of issues is read whole, in one pass; anything else record by
+/// record, so that a fault is worded as in any other document. A document that is not a search page, or whose paging
 /// keys have the wrong type, is an error.
 ///
 /// ```
@@ -129,16 +132,81 @@ fn search_answer_by_record(source_name: &str, bytes: &[u8]) -> Result<SearchAnsw
     Ok(answer)
 }
 
-/// A search page read whole, for [`whole_search_answer`].
-#[derive(serde::Deserialize)]
+/// A search page read whole, for [`whole_search_answer`]: a JSON object only, each paging
+/// key at most once and written without escapes, as the record reader, which compares
+/// the keys' raw bytes, finds them; anything else is refused, for the record reader.
+#[derive(Default)]
 struct WholePage<'a> {
-    #[serde(borrow)]
     issues: Option<Vec<RawObject<'a>>>,
     total: Option<u64>,
-    #[serde(rename = "isLast")]
     is_last: Option<bool>,
-    #[serde(rename = "nextPageToken")]
     next_page_token: Option<String>,
+}
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for WholePage<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(WholePageVisitor)
+    }
+}
+
+struct WholePageVisitor;
+
+impl<'de> serde::de::Visitor<'de> for WholePageVisitor {
+    type Value = WholePage<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a search page")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use serde::de::{Error as _, IgnoredAny};
+        let mut page = WholePage::default();
+        let mut seen = [false; 4];
+        while let Some(PlainKey(key)) = map.next_key()? {
+            let slot = match key {
+                "issues" => 0,
+                "total" => 1,
+                "isLast" => 2,
+                "nextPageToken" => 3,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if std::mem::replace(&mut seen[slot], true) {
+                return Err(A::Error::custom(format!("`{key}` twice")));
+            }
+            match slot {
+                0 => page.issues = map.next_value()?,
+                1 => page.total = map.next_value()?,
+                2 => page.is_last = map.next_value()?,
+                _ => page.next_page_token = map.next_value()?,
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// An object key written without escapes (serde_json lends only those from the input).
+struct PlainKey<'a>(&'a str);
+
+impl<'de> serde::Deserialize<'de> for PlainKey<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+            type Value = PlainKey<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key without escapes")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                key: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(PlainKey(key))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
 }
 
 /// A well-formed search page whose records are all issues, read in one pass over text
@@ -590,6 +658,21 @@ mod tests {
             [with_bom.as_bytes(), &bad_utf8, error_record.as_bytes(), wrong_total.as_bytes()]
         {
             assert!(whole_search_answer(page).is_none());
+        }
+        // Shapes serde would take for a page but the record reader does not: an array of
+        // the fields in order, keys written with escapes, a key given twice.
+        let odd = [
+            format!(r#"[[{issue}],5,true,"token"]"#),
+            format!(r#"{{"iss\u0075es":[{issue}]}}"#),
+            format!(r#"{{"issues":[{issue}],"tot\u0061l":5}}"#),
+            format!(r#"{{"issues":[{issue}],"total":5,"total":6}}"#),
+        ];
+        for page in &odd {
+            assert!(whole_search_answer(page.as_bytes()).is_none(), "{page}");
+            let read = read_search_answer("p", page.as_bytes()).map(|a| (a.listed, a.total));
+            let by_record =
+                search_answer_by_record("p", page.as_bytes()).map(|a| (a.listed, a.total));
+            assert_eq!(format!("{read:?}"), format!("{by_record:?}"), "{page}");
         }
         let read = read_search_answer("p", with_bom.as_bytes()).expect("a page after a BOM");
         assert_eq!((read.listed, read.total), (1, Some(1)));

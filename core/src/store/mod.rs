@@ -2,8 +2,8 @@
 //! PostgreSQL (production) and SQLite (the embedded default), each with its own migrations.
 //!
 //! Issues are keyed by JIRA's numeric id, which survives moves between projects; the key
-//! and project are ordinary columns. An issue's child rows (components, labels, versions,
-//! status history) are replaced with it in the same transaction. Issues read from files
+//! and project are ordinary columns. An issue's lists (components, labels, versions,
+//! status history) are JSON text in its own row, so they are replaced with it. Issues read from files
 //! without a JIRA id get a stable negative id derived from their key (see
 //! [`storage_id`]), so they can never collide with a real one.
 

@@ -4,7 +4,7 @@
 //! batch costs a handful of statements whatever its size; issues not stored yet go in by
 //! binary `COPY` (see `pg_copy`). Issues whose content hash did not change are not
 //! rewritten at all. An issue's lists are JSON text in its own row (see
-//! [`rows::ListsJson`]), so they are replaced with it. A bulk write
+//! `rows::ListsJson`), so they are replaced with it. A bulk write
 //! keeps three batches in flight on three connections, because the server, not BugDash, is
 //! the bottleneck of an import: a second backend process uses a second core, and a third
 //! keeps both busy while one batch waits on a round trip (import of 600,000 REST issues:
