@@ -1,10 +1,12 @@
 //! Search pages read ahead of the writer, so that a sync is bounded by JIRA's latency
 //! and the requests it may have in flight rather than by its own writes.
 //!
-//! The sync still takes pages strictly in order and writes each with the checkpoint of
-//! the next, so a checkpoint always covers a prefix of the pages; reading ahead only
-//! starts the requests of later pages early and keeps their answers until they are
-//! asked for. Nothing read ahead is written before the pages in front of it.
+//! The sync still takes pages strictly in order, and a page's checkpoint is saved only
+//! once it and every page before it are written (with the page, in one transaction, where
+//! the store writes one page at a time; after it where several are written side by side:
+//! see `sync::PageWrites`), so a checkpoint always covers a prefix of the pages. Reading
+//! ahead only starts the requests of later pages early and keeps their answers until
+//! they are asked for.
 //!
 //! Cloud's next page needs the token found in the current one, so at most one page is
 //! read ahead there: the next, fetched while the current one is written. Data Center
