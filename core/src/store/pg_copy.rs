@@ -148,8 +148,8 @@ mod tests {
     fn instants_postgres_cannot_hold_are_refused_by_name() {
         let mut rows = BinaryRows::with_capacity(0);
         for millis in [i64::MAX, i64::MIN, 9_300_000_000_000_000] {
-            let fault = rows.timestamptz("status change time", millis).err().expect("refused");
-            assert!(fault.to_string().contains("status change time"), "{fault}");
+            let fault = rows.timestamptz("resolved time", millis).err().expect("refused");
+            assert!(fault.to_string().contains("resolved time"), "{fault}");
         }
     }
 }

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 
 use super::pg_copy::BinaryRows;
-use super::rows::{self, comments_json, failed, history_source_name, IssueRow, Prepared};
+use super::rows::{self, failed, history_source_name, IssueRow, Prepared};
 use super::{
     stable_hash, Backend, LockHolder, ProjectInfo, ProjectVersion, Store, SyncLock, SyncRun,
     SyncState, WriteStats,
@@ -397,7 +397,7 @@ async fn copy_new_issue_rows(
         body.opt_text(issue.environment.as_deref())?;
         body.opt_text(issue.assignee.as_deref())?.opt_text(issue.reporter.as_deref())?;
         body.text(&issue.summary)?.opt_text(issue.description.as_deref())?;
-        body.text(&comments_json(issue))?.text(history_source_name(issue.history_source))?;
+        body.text(&lists.comments)?.text(history_source_name(issue.history_source))?;
         body.boolean(issue.history_complete).opt_int8(issue.reopen_count.map(i64::from));
         body.int8(prepared.hash).timestamptz("storage time", now.millis())?;
         body.text(&lists.components)?.text(&lists.labels)?.text(&lists.fix_versions)?;
@@ -444,7 +444,6 @@ async fn upsert_issue_rows(
     let instant = |f: fn(&Issue) -> Option<Timestamp>| {
         issues.iter().map(|(_, i)| f(i).map(Timestamp::millis)).collect::<Vec<_>>()
     };
-    let comments: Vec<String> = issues.iter().map(|(_, i)| comments_json(i)).collect();
     let reopens: Vec<Option<i64>> =
         issues.iter().map(|(_, i)| i.reopen_count.map(i64::from)).collect();
     let lists: Vec<rows::ListsJson> = issues.iter().map(|(_, i)| rows::ListsJson::new(i)).collect();
@@ -466,7 +465,7 @@ async fn upsert_issue_rows(
         .bind(opt(|i| i.reporter.as_deref()))
         .bind(text(|i| &i.summary))
         .bind(opt(|i| i.description.as_deref()))
-        .bind(comments)
+        .bind(list(|l| &l.comments))
         .bind(text(|i| history_source_name(i.history_source)))
         .bind(issues.iter().map(|(_, i)| i.history_complete).collect::<Vec<_>>())
         .bind(reopens)

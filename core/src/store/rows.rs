@@ -423,18 +423,15 @@ impl IssueRow {
     }
 }
 
-/// Comments as stored: a JSON array of strings.
-pub(crate) fn comments_json(issue: &Issue) -> String {
-    serde_json::to_string(&issue.comments).unwrap_or_else(|_| "[]".to_owned())
-}
-
 /// An issue's lists as the issues table keeps them: each a JSON array in a text column of
-/// the issue's row, written and replaced with it.
+/// the issue's row, written and replaced with it. Comments are stored the same way.
 ///
 /// They were rows of four tables of their own. Every read and write takes an issue's lists
 /// whole, so the rows bought nothing, and they cost: about seven rows per issue, each with
 /// its index entry, took a third of PostgreSQL's time in a sync of 100k issues.
 pub(crate) struct ListsJson {
+    /// Comment bodies, oldest first.
+    pub comments: String,
     /// Component names.
     pub components: String,
     /// Labels.
@@ -454,6 +451,7 @@ impl ListsJson {
             serde_json::to_string(names).unwrap_or_else(|_| "[]".to_owned())
         };
         ListsJson {
+            comments: names(&issue.comments),
             components: names(&issue.components),
             labels: names(&issue.labels),
             fix_versions: names(&issue.fix_versions),
