@@ -1,14 +1,17 @@
 //! What every command that touches the store or JIRA shares: settings from all their
-//! sources with the command-line flags on top, the async runtime, and the store.
+//! sources with the command-line flags on top, the async runtime, and the store, whose
+//! faults name the setting that chose it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use bugdash::config::{Settings, Sources};
+use bugdash::config::{Origin, Settings, Sources};
 use bugdash::secret::Secret;
 use bugdash::store::Store;
 use clap::Args;
+
+use crate::failure::UsageError;
 
 /// Options every command accepts.
 #[derive(Debug, Clone, Args)]
@@ -35,6 +38,7 @@ impl GlobalArgs {
         let mut settings = Settings::load(&sources).context("failed to load the settings")?;
         if let Some(dir) = &self.data_dir {
             settings.data_dir = dir.clone();
+            settings.data_dir_origin = Origin::Flag("--data-dir".into());
         }
         if let Some(url) = &self.database_url {
             settings.database.url = Some(Secret::new(url.clone()));
@@ -51,12 +55,101 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("failed to start the async runtime")
 }
 
+/// What a command does when the store it opens does not exist yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Create it: the command fills a store (`import`, `sync`, `migrate`, `serve`,
+    /// `users add`).
+    Create,
+    /// Refuse, creating nothing: the command reads or changes what a store already holds,
+    /// so a missing one means a mistyped path.
+    Refuse,
+}
+
 /// Opens the store the settings select, applying pending migrations.
-pub async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store(settings: &Settings, missing: Missing) -> anyhow::Result<Arc<dyn Store>> {
+    check_data_dir(settings, missing)?;
     let url = settings.database_url();
-    bugdash::store::open(url.expose())
-        .await
-        .with_context(|| format!("failed to open the store at {}", redact(url.expose())))
+    let opened = match missing {
+        Missing::Create => bugdash::store::open(url.expose()).await,
+        Missing::Refuse => bugdash::store::open_existing(url.expose()).await,
+    };
+    opened.map_err(|error| open_failed(settings, error))
+}
+
+/// Checks the data directory when it holds the store: it must be a directory, and hold a
+/// store unless the command may create one (then the directory is created when missing).
+fn check_data_dir(settings: &Settings, missing: Missing) -> anyhow::Result<()> {
+    let Some(file) = settings.embedded_store_file() else { return Ok(()) };
+    let dir = &settings.data_dir;
+    let words = data_dir_words(settings);
+    let message = match (std::fs::metadata(dir), missing) {
+        (Ok(found), _) if found.is_file() => format!("{words} is a file, not a directory"),
+        (Ok(found), _) if !found.is_dir() => format!("{words} is not a directory"),
+        (Ok(_), Missing::Refuse) if !file.is_file() => {
+            no_store(settings, &words, "it holds no bugdash.db")
+        }
+        (Ok(_), _) => return Ok(()),
+        (Err(e), Missing::Refuse) if e.kind() == std::io::ErrorKind::NotFound => {
+            no_store(settings, &words, "it does not exist")
+        }
+        (Err(e), Missing::Create) if e.kind() == std::io::ErrorKind::NotFound => {
+            match std::fs::create_dir_all(dir) {
+                Ok(()) => return Ok(()),
+                Err(e) => format!("{words} cannot be created: {e}"),
+            }
+        }
+        (Err(e), _) => format!("{words} cannot be read: {e}"),
+    };
+    Err(UsageError(message).into())
+}
+
+/// Says that no store exists in the data directory (`words`), and `why`: a directory
+/// somebody chose may be mistyped, the default one is merely not filled yet.
+fn no_store(settings: &Settings, words: &str, why: &str) -> String {
+    let check = match settings.data_dir_origin {
+        Origin::Default => "",
+        _ => "check the path, or ",
+    };
+    format!(
+        "no BugDash store in {words}: {why}; {check}fill a store there with `bugdash import` \
+         or `bugdash sync`"
+    )
+}
+
+/// An error of opening or migrating the store, with what the data directory has to do
+/// with it: SQLite's own words for a directory it cannot write ("unable to open database
+/// file") name neither the directory nor the setting.
+fn open_failed(settings: &Settings, error: bugdash::Error) -> anyhow::Error {
+    if settings.embedded_store_file().is_some() {
+        if let Err(denied) = writable(&settings.data_dir) {
+            let words = data_dir_words(settings);
+            return UsageError(format!("{words} is not writable: {denied}")).into();
+        }
+    }
+    let url = settings.database_url();
+    anyhow::Error::new(error)
+        .context(format!("failed to open the store at {}", redact(url.expose())))
+}
+
+/// Whether a file can be created in `dir`, tried rather than read from the permission
+/// bits, which say nothing of read-only mounts or of a user who may write anyway.
+fn writable(dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".bugdash-write-check-{}", std::process::id()));
+    std::fs::OpenOptions::new().write(true).create_new(true).open(&probe)?;
+    std::fs::remove_file(&probe)
+}
+
+/// The data directory with the setting that chose it, for messages about it.
+fn data_dir_words(settings: &Settings) -> String {
+    let dir = settings.data_dir.display();
+    match &settings.data_dir_origin {
+        Origin::Default => format!(
+            "the default data directory {dir} (choose another with --data-dir or \
+             BUGDASH_DATA_DIR)"
+        ),
+        origin => format!("the data directory {dir} (set by {origin})"),
+    }
 }
 
 /// A database URL fit to print: a password, in the user part or in the query, replaced by

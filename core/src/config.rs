@@ -22,6 +22,9 @@ pub use sentry::SentrySettings;
 pub struct Settings {
     /// Where the embedded database and other local state live (`BUGDASH_DATA_DIR`).
     pub data_dir: PathBuf,
+    /// Which setting chose [`Settings::data_dir`], so that a fault of the folder can name
+    /// what to change; a frontend that overrides the folder sets this too.
+    pub data_dir_origin: Origin,
     /// Database connection.
     pub database: DatabaseSettings,
     /// JIRA connection.
@@ -42,6 +45,31 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     /// Error reporting to Sentry.
     pub sentry: SentrySettings,
+}
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// BugDash's own default.
+    Default,
+    /// The settings file (its path, when known).
+    File(Option<PathBuf>),
+    /// This environment variable (a `.env` file included).
+    Environment(&'static str),
+    /// This command-line option, such as `--data-dir`.
+    Flag(String),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Default => f.write_str("the default"),
+            Origin::File(Some(path)) => write!(f, "the settings file {}", path.display()),
+            Origin::File(None) => f.write_str("the settings file"),
+            Origin::Environment(name) => f.write_str(name),
+            Origin::Flag(flag) => f.write_str(flag),
+        }
+    }
 }
 
 /// Database settings: a URL, or the parts of a PostgreSQL connection.
@@ -325,11 +353,14 @@ impl Settings {
             None => FileSettings::default(),
         };
         let lookup = Lookup { env };
+        let (data_dir, data_dir_origin) = match (lookup.path("BUGDASH_DATA_DIR"), file.data_dir) {
+            (Some(dir), _) => (dir, Origin::Environment("BUGDASH_DATA_DIR")),
+            (None, Some(dir)) => (dir, Origin::File(file_path.map(Path::to_path_buf))),
+            (None, None) => (default_data_dir(), Origin::Default),
+        };
         Ok(Settings {
-            data_dir: lookup
-                .path("BUGDASH_DATA_DIR")
-                .or(file.data_dir)
-                .unwrap_or_else(default_data_dir),
+            data_dir,
+            data_dir_origin,
             database: lookup.database(file.database)?,
             jira: lookup.jira(file.jira)?,
             sync: lookup.sync(file.sync)?,
@@ -341,6 +372,13 @@ impl Settings {
             smtp: lookup.smtp(file.smtp)?,
             sentry: lookup.sentry(file.sentry)?,
         })
+    }
+
+    /// The SQLite file of the embedded store in the data directory, when these settings
+    /// select it: when neither `DATABASE_URL` nor `DB_HOST` names a database.
+    pub fn embedded_store_file(&self) -> Option<PathBuf> {
+        let db = &self.database;
+        (db.url.is_none() && db.host.is_none()).then(|| self.data_dir.join("bugdash.db"))
     }
 
     /// The database URL these settings select: `DATABASE_URL`, else PostgreSQL when
@@ -854,6 +892,22 @@ mod tests {
         assert_eq!(s.jira.page_size, 100);
         assert_eq!(s.sync.overlap_minutes, 10);
         assert_eq!(s.sync.read_ahead, 50_000);
+    }
+
+    #[test]
+    fn the_data_directory_says_which_setting_chose_it() {
+        let file = "data_dir = \"/from/file\"\n";
+        let from_env = settings(Some(file), &[("BUGDASH_DATA_DIR", "/from/env")]).unwrap();
+        let from_file = settings(Some(file), &[]).unwrap();
+        let default = settings(None, &[]).unwrap();
+
+        assert_eq!(from_env.data_dir_origin.to_string(), "BUGDASH_DATA_DIR");
+        assert_eq!(from_file.data_dir, PathBuf::from("/from/file"));
+        assert_eq!(from_file.data_dir_origin, Origin::File(None));
+        assert_eq!(default.data_dir_origin, Origin::Default);
+        assert_eq!(default.embedded_store_file(), Some(default.data_dir.join("bugdash.db")));
+        let postgres = settings(None, &[("DB_HOST", "db")]).unwrap();
+        assert_eq!(postgres.embedded_store_file(), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use bugdash::service::options::{
 use bugdash::Timestamp;
 use clap::Args;
 
-use crate::context::{open_store, runtime, GlobalArgs};
+use crate::context::{open_store, runtime, GlobalArgs, Missing};
 use crate::failure::UsageError;
 use crate::render;
 
@@ -172,7 +172,7 @@ impl AnalyzeArgs {
         let projects = if all { Vec::new() } else { self.project.clone() };
         params_for_store(params, settings.jira.environment.as_deref());
         let issues = runtime()?.block_on(async {
-            let store = open_store(&settings).await?;
+            let store = open_store(&settings, Missing::Refuse).await?;
             anyhow::Ok(store.issues(&projects).await?)
         })?;
         if issues.is_empty() {

@@ -8,7 +8,7 @@ use bugdash::jira::ReadOptions;
 use clap::Args;
 
 use super::{print_json, print_lines, OutputFormat};
-use crate::context::{open_store, runtime, GlobalArgs};
+use crate::context::{open_store, runtime, GlobalArgs, Missing};
 use crate::progress::Reporter;
 
 /// Arguments of `bugdash import`.
@@ -43,7 +43,7 @@ impl ImportArgs {
         };
         let reporter = Reporter::new();
         let report = runtime()?.block_on(async {
-            let store = open_store(&settings).await?;
+            let store = open_store(&settings, Missing::Create).await?;
             anyhow::Ok(import_files(store.as_ref(), &request, &reporter).await?)
         });
         reporter.finish();

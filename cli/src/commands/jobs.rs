@@ -16,7 +16,7 @@ use bugdash::store::analytics::JobOutcome;
 use clap::{Args, Subcommand};
 
 use super::{print_json, print_lines, OutputFormat};
-use crate::context::{open_store, runtime, GlobalArgs};
+use crate::context::{open_store, runtime, GlobalArgs, Missing};
 use crate::failure::UsageError;
 use crate::telemetry;
 
@@ -53,8 +53,14 @@ impl JobsArgs {
         // Only Sentry hears the log: the command's own output stays as it is.
         let sentry = telemetry::init_sentry(&settings.sentry)?;
         telemetry::init_tracing(None, sentry.is_some());
+        // Listing only reads; a job run (a cleanup on an empty store included) may start
+        // a store like any command that writes.
+        let missing = match self.command {
+            JobsCommand::List { .. } => Missing::Refuse,
+            JobsCommand::Run { .. } => Missing::Create,
+        };
         runtime()?.block_on(async {
-            let store = open_store(&settings).await?;
+            let store = open_store(&settings, missing).await?;
             match self.command {
                 JobsCommand::List { format } => list(store.as_ref(), format).await,
                 JobsCommand::Run { name, format } => {

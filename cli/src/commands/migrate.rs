@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::context::{open_store, redact, runtime, GlobalArgs};
+use crate::context::{open_store, redact, runtime, GlobalArgs, Missing};
 
 /// Arguments of `bugdash migrate`.
 #[derive(Debug, Args)]
@@ -15,7 +15,7 @@ impl MigrateArgs {
     pub fn run(self, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         let settings = global.settings()?;
         let url = settings.database_url();
-        let store = runtime()?.block_on(open_store(&settings))?;
+        let store = runtime()?.block_on(open_store(&settings, Missing::Create))?;
         eprintln!("{:?} database is up to date: {}", store.backend(), redact(url.expose()));
         Ok(ExitCode::SUCCESS)
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{print_json, print_lines, OutputFormat};
-use crate::context::{open_store, runtime, GlobalArgs};
+use crate::context::{open_store, runtime, GlobalArgs, Missing};
 
 /// Arguments of `bugdash projects`.
 #[derive(Debug, Args)]
@@ -20,7 +20,7 @@ impl ProjectsArgs {
     pub fn run(self, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         let settings = global.settings()?;
         let projects = runtime()?.block_on(async {
-            let store = open_store(&settings).await?;
+            let store = open_store(&settings, Missing::Refuse).await?;
             anyhow::Ok(store.projects().await?)
         })?;
         if self.format == OutputFormat::Json {

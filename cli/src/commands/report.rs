@@ -9,7 +9,7 @@ use bugdash::model::Timestamp;
 use clap::{Args, Subcommand, ValueEnum};
 
 use super::{print_json, print_lines};
-use crate::context::{open_store, runtime, GlobalArgs};
+use crate::context::{open_store, runtime, GlobalArgs, Missing};
 
 /// Arguments of `bugdash report`.
 #[derive(Debug, Args)]
@@ -48,7 +48,7 @@ impl ReportArgs {
         let settings = global.settings()?;
         let ReportCommand::Usage { days, format } = self.command;
         let report = runtime()?.block_on(async {
-            let store = open_store(&settings).await?;
+            let store = open_store(&settings, Missing::Refuse).await?;
             let now = Timestamp::from(chrono::Utc::now());
             anyhow::Ok(usage_report(store.as_ref(), days, now).await?)
         })?;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use bugdash::auth::{NewAccount, Role};
-use bugdash::config::Settings;
+use bugdash::config::{Origin, Settings};
 use bugdash::jira::{read_bytes, ReadOptions};
 use bugdash::jobs::Scheduler;
 use bugdash::secret::Secret;
@@ -23,7 +23,7 @@ use bugdash_http::{app, AppState};
 use clap::Args;
 use rand::distr::{Alphanumeric, SampleString};
 
-use crate::context::{open_store, runtime, GlobalArgs};
+use crate::context::{open_store, runtime, GlobalArgs, Missing};
 use crate::telemetry;
 
 /// How often the scheduler looks for due jobs.
@@ -74,6 +74,7 @@ impl ServeArgs {
         let demo_dir = if self.demo && !database_chosen(global, &settings) {
             let dir = fresh_demo_dir()?;
             settings.data_dir = dir.clone();
+            settings.data_dir_origin = Origin::Flag("--demo".into());
             Some(dir)
         } else {
             None
@@ -88,7 +89,7 @@ impl ServeArgs {
     }
 
     async fn serve(&self, settings: Settings, bind: &str) -> anyhow::Result<()> {
-        let store = open_store(&settings).await?;
+        let store = open_store(&settings, Missing::Create).await?;
         let state = AppState::new(Arc::clone(&store), settings)
             .await
             .context("failed to start accounts and sessions")?;

@@ -8,7 +8,7 @@ use bugdash::jira::client::JiraClient;
 use clap::Args;
 
 use super::{print_json, print_lines, OutputFormat};
-use crate::context::{open_store, runtime, GlobalArgs};
+use crate::context::{open_store, runtime, GlobalArgs, Missing};
 use crate::progress::Reporter;
 
 /// Arguments of `bugdash sync`.
@@ -37,7 +37,7 @@ impl SyncArgs {
         let request = SyncRequest::new(self.project.clone(), self.full, &settings.sync);
         let reporter = Reporter::new();
         let report = runtime()?.block_on(async {
-            let store = open_store(&settings).await?;
+            let store = open_store(&settings, Missing::Create).await?;
             let client = JiraClient::new(client_config)?;
             let outcome = sync_project(store.as_ref(), &client, &request, &reporter).await;
             bugdash::analytics::store_jira_calls(store.as_ref(), &client.stats()).await;

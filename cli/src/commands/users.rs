@@ -14,7 +14,7 @@ use bugdash::secret::Secret;
 use clap::{Args, Subcommand};
 
 use super::{print_json, print_lines, OutputFormat};
-use crate::context::{open_store, runtime, GlobalArgs};
+use crate::context::{open_store, runtime, GlobalArgs, Missing};
 use crate::failure::UsageError;
 
 /// Arguments of `bugdash users`.
@@ -87,8 +87,13 @@ impl UsersArgs {
     /// Runs the subcommand against the configured store and cache.
     pub fn run(self, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         let settings = global.settings()?;
+        // Only `add` fills a store; the others need the accounts one already holds.
+        let missing = match self.command {
+            UsersCommand::Add(_) => Missing::Create,
+            _ => Missing::Refuse,
+        };
         runtime()?.block_on(async {
-            let store = open_store(&settings).await?;
+            let store = open_store(&settings, missing).await?;
             let cache = bugdash::cache::open(&settings.cache).await?;
             let auth = Auth::new(store, cache, &settings).await?;
             self.command.run(&auth).await

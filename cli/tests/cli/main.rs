@@ -2,6 +2,7 @@
 //! independently from the raw JSON, output formats, exit codes, determinism, and the
 //! store round trip through `import` and `analyze --project`.
 
+mod store;
 mod users;
 
 use std::path::PathBuf;
@@ -10,13 +11,24 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 fn bugdash(args: &[&str]) -> Output {
+    bugdash_with(args, &[])
+}
+
+/// Runs the binary with `vars` set in its environment.
+fn bugdash_with(args: &[&str], vars: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_bugdash"))
         .args(args)
         .current_dir(repo())
         .env_remove("DATABASE_URL")
         .env_remove("DB_HOST")
+        .env_remove("BUGDASH_DATA_DIR")
+        .envs(vars.iter().copied())
         .output()
         .expect("the bugdash binary runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 fn repo() -> PathBuf {

@@ -286,18 +286,39 @@ pub fn storage_id(issue: &Issue) -> i64 {
 /// # }
 /// ```
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    let store: Arc<dyn Store> =
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Arc::new(PostgresStore::connect(url).await?)
-        } else if url.starts_with("sqlite:") {
-            Arc::new(SqliteStore::connect(url).await?)
-        } else {
-            let scheme = url.split_once(':').map_or("none", |(scheme, _)| scheme);
-            return Err(Error::Config(format!(
-                "database URL scheme {scheme:?} is not supported; use postgres://, postgresql:// \
-             or sqlite:"
-            )));
-        };
+    let store = connect_to(url, Missing::Create).await?;
     store.migrate().await?;
     Ok(store)
+}
+
+/// As [`open`], but creates nothing: an SQLite file that does not exist is refused with
+/// [`Error::Config`], and its folder is left as it is. For callers that only read or
+/// change what a store already holds, where a missing file means a mistyped path.
+pub async fn open_existing(url: &str) -> Result<Arc<dyn Store>> {
+    let store = connect_to(url, Missing::Refuse).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// What opening a store does when its SQLite file is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Missing {
+    /// Create the file and its folder.
+    Create,
+    /// Fail, creating nothing.
+    Refuse,
+}
+
+async fn connect_to(url: &str, missing: Missing) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect_if(url, missing).await?))
+    } else {
+        let scheme = url.split_once(':').map_or("none", |(scheme, _)| scheme);
+        Err(Error::Config(format!(
+            "database URL scheme {scheme:?} is not supported; use postgres://, postgresql:// \
+             or sqlite:"
+        )))
+    }
 }

@@ -22,7 +22,7 @@ use sqlx::sqlite::{
 use super::file_lock::{self, MemoryLocks};
 use super::rows::{self, failed, IssueJson, IssueRow, Prepared};
 use super::{
-    Backend, ProjectInfo, ProjectVersion, Store, SyncLock, SyncRun, SyncState, WriteStats,
+    Backend, Missing, ProjectInfo, ProjectVersion, Store, SyncLock, SyncRun, SyncState, WriteStats,
 };
 use crate::model::{Issue, Timestamp};
 use crate::{Error, Result};
@@ -59,28 +59,39 @@ impl SqliteStore {
     /// Opens (creating when missing, with its folder) the database at `url`
     /// (`sqlite:path`, `sqlite://path` or `sqlite::memory:`), without migrating it.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_if(url, Missing::Create).await
+    }
+
+    /// As [`SqliteStore::connect`], creating the file only when `missing` says so.
+    pub(super) async fn connect_if(url: &str, missing: Missing) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| Error::Config(format!("cannot read SQLite URL {url:?}: {e}")))?;
-        Self::connect_with(options).await
+        Self::connect_with(options, missing).await
     }
 
     /// Opens (creating when missing, with its folder) the database file at `path`.
     pub async fn open(path: &Path) -> Result<Self> {
-        Self::connect_with(SqliteConnectOptions::new().filename(path)).await
+        Self::connect_with(SqliteConnectOptions::new().filename(path), Missing::Create).await
     }
 
-    async fn connect_with(options: SqliteConnectOptions) -> Result<Self> {
+    async fn connect_with(options: SqliteConnectOptions, missing: Missing) -> Result<Self> {
         let file = options.get_filename().to_path_buf();
         // sqlx names an in-memory database `file:sqlx-in-memory-<n>`, not `:memory:`.
         let name = file.to_string_lossy();
         let in_memory =
             name.is_empty() || name.contains(":memory:") || name.starts_with("file:sqlx-in-memory");
-        if let Some(folder) = file.parent().filter(|p| !in_memory && !p.as_os_str().is_empty()) {
+        let create = missing == Missing::Create || in_memory;
+        if !create && !file.is_file() {
+            return Err(Error::Config(format!("no SQLite database at {}", file.display())));
+        }
+        if let Some(folder) =
+            file.parent().filter(|p| create && !in_memory && !p.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(folder)
                 .map_err(|source| Error::Io { path: folder.to_path_buf(), source })?;
         }
         let options = options
-            .create_if_missing(true)
+            .create_if_missing(create)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)

@@ -839,6 +839,24 @@ async fn open_connects_to_postgres_by_url_and_migrates() {
     assert!(store.projects().await.expect("projects").is_empty());
 }
 
+/// Opening a store only to read or change what it holds never creates one: a missing
+/// SQLite file (a mistyped path) is refused and neither it nor its folder appears.
+#[tokio::test]
+async fn open_existing_refuses_a_missing_sqlite_file_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let folder = dir.path().join("mistyped");
+    let url = format!("sqlite://{}", folder.join("bugdash.db").display());
+
+    let refused = store::open_existing(&url).await.err();
+    let folder_after_refusal = folder.exists();
+    store::open(&url).await.expect("create the store");
+    let reopened = store::open_existing(&url).await;
+
+    assert!(matches!(refused, Some(Error::Config(_))), "{refused:?}");
+    assert!(!folder_after_refusal);
+    assert!(reopened.is_ok());
+}
+
 // `bugdash import`: files streamed into the store in batches.
 
 /// The ZooKeeper issues as REST JSON records, `copies` times over, copy `k` renumbered

@@ -1,0 +1,95 @@
+//! The commands around the store as a new user meets them: data directories that are
+//! mistyped, files or unwritable, each error naming the setting that chose the path.
+
+use std::path::Path;
+use std::process::Output;
+
+use super::{bugdash, bugdash_with, stderr, ZOOKEEPER};
+
+/// `bugdash --data-dir DIR ARGS… FILES…`.
+fn in_store(dir: &Path, args: &[&str], files: &[&str]) -> Output {
+    let dir = dir.to_str().expect("utf-8 path");
+    bugdash(&[&["--data-dir", dir], args, files].concat())
+}
+
+#[test]
+fn read_only_commands_on_a_missing_store_create_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mistyped = dir.path().join("bugdahs").join("data");
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).expect("an empty folder");
+
+    let listed = in_store(&mistyped, &["projects"], &[]);
+    let analysed = in_store(&mistyped, &["analyze", "--project", "ZOOKEEPER"], &[]);
+    let from_env = bugdash_with(&["projects"], &[("BUGDASH_DATA_DIR", empty.to_str().unwrap())]);
+
+    for output in [&listed, &analysed] {
+        assert_eq!(output.status.code(), Some(2));
+        let message = stderr(output);
+        assert!(message.contains("no BugDash store in the data directory"), "{message}");
+        assert!(message.contains(&format!("{} (set by --data-dir)", mistyped.display())));
+    }
+    assert!(!dir.path().join("bugdahs").exists(), "nothing is created");
+    assert_eq!(from_env.status.code(), Some(2));
+    assert!(stderr(&from_env).contains("(set by BUGDASH_DATA_DIR)"), "{}", stderr(&from_env));
+    assert_eq!(std::fs::read_dir(&empty).expect("the folder").count(), 0, "nothing is created");
+}
+
+#[test]
+fn a_data_dir_that_is_a_file_is_named_with_its_setting() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "not a folder").expect("a file");
+    let path = file.to_str().expect("utf-8 path");
+
+    let flag = in_store(&file, &["import", "--project", "ZOOKEEPER"], &ZOOKEEPER);
+    let env = bugdash_with(&["projects"], &[("BUGDASH_DATA_DIR", path)]);
+
+    for (output, setting) in [(&flag, "--data-dir"), (&env, "BUGDASH_DATA_DIR")] {
+        assert_eq!(output.status.code(), Some(2));
+        let message = stderr(output);
+        let expected =
+            format!("the data directory {path} (set by {setting}) is a file, not a directory");
+        assert!(message.contains(&expected), "{message}");
+        assert!(!message.contains("File exists"), "{message}");
+    }
+}
+
+/// Whoever runs the tests, the binary must meet a directory it may not write: as root,
+/// which writes anywhere, the binary (copied where another user may run it) runs as the
+/// unprivileged user `nobody`.
+#[test]
+fn a_data_dir_that_cannot_be_written_is_named_with_its_setting() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).expect("a folder");
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let as_root = std::fs::metadata(&locked).expect("metadata").uid() == 0;
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bugdash"));
+    if as_root {
+        let binary = dir.path().join("bugdash");
+        std::fs::copy(env!("CARGO_BIN_EXE_bugdash"), &binary).expect("copy the binary");
+        command = std::process::Command::new(binary);
+        command.uid(65534).gid(65534);
+    }
+
+    let output = command
+        .arg("--data-dir")
+        .arg(&locked)
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("DB_HOST")
+        .output()
+        .expect("the bugdash binary runs");
+
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    let expected = format!("{} (set by --data-dir) is not writable", locked.display());
+    assert!(message.contains(&expected), "{message}");
+    assert!(!message.contains("code: 14"), "{message}");
+}
