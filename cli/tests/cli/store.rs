@@ -1,8 +1,11 @@
-//! The commands around the store as a new user meets them: data directories that are
-//! mistyped, files or unwritable, each error naming the setting that chose the path.
+//! The commands around the store as a new user meets them: what a failed import leaves,
+//! and data directories that are mistyped, files or unwritable, each error naming the
+//! setting that chose the path.
 
 use std::path::Path;
 use std::process::Output;
+
+use serde_json::Value;
 
 use super::{bugdash, bugdash_with, stderr, ZOOKEEPER};
 
@@ -10,6 +13,34 @@ use super::{bugdash, bugdash_with, stderr, ZOOKEEPER};
 fn in_store(dir: &Path, args: &[&str], files: &[&str]) -> Output {
     let dir = dir.to_str().expect("utf-8 path");
     bugdash(&[&["--data-dir", dir], args, files].concat())
+}
+
+fn projects(dir: &Path) -> Vec<(String, u64)> {
+    let output = in_store(dir, &["projects", "--format", "json"], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let listed: Vec<Value> = serde_json::from_slice(&output.stdout).expect("JSON");
+    listed
+        .iter()
+        .map(|p| (p["key"].as_str().unwrap_or("").to_owned(), p["issues"].as_u64().unwrap_or(0)))
+        .collect()
+}
+
+#[test]
+fn a_failed_import_leaves_no_project_it_created() {
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    let into_new_store = in_store(dir.path(), &["import", "--project", "HADOOP"], &ZOOKEEPER);
+    let after_failure = projects(dir.path());
+    let imported = in_store(dir.path(), &["import", "--project", "ZOOKEEPER"], &ZOOKEEPER);
+    let beside_a_project = in_store(dir.path(), &["import", "--project", "HADOOP"], &ZOOKEEPER);
+
+    assert_eq!(into_new_store.status.code(), Some(2));
+    let message = stderr(&into_new_store);
+    assert!(message.contains("no issue of HADOOP; they hold ZOOKEEPER"), "{message}");
+    assert_eq!(after_failure, []);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert_eq!(beside_a_project.status.code(), Some(2));
+    assert_eq!(projects(dir.path()), [("ZOOKEEPER".to_owned(), 1827)]);
 }
 
 #[test]

@@ -17,6 +17,13 @@
 //! is recorded `failed` with the error and the number of issues written. Nothing stored is
 //! lost or duplicated, since writes are upserts by issue id where the newer copy wins, so
 //! running the import again once the file is fixed writes only what was missing.
+//!
+//! **The run record.** An import into a project the store already holds is recorded from
+//! its start, failed or not. A project new to the store gets its run when its first batch
+//! is written (or, for files without a single issue, when the import succeeds), because a
+//! run belongs to a project and recording it would create the project: an import that
+//! fails before writing anything (files holding no issue of the project, a malformed
+//! first batch) then leaves neither a run nor an empty project behind.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -59,7 +66,7 @@ pub struct ImportReport {
     pub other_projects: BTreeMap<String, u64>,
     /// Writes by kind; an issue older than the stored copy counts as unchanged.
     pub written: WriteStats,
-    /// Id of the recorded run.
+    /// Id of the recorded run (every successful import records one).
     pub run_id: i64,
     /// Where the time went.
     pub stages: StageTimes,
@@ -88,15 +95,18 @@ pub async fn import_files(
     progress: &dyn ProgressSink,
 ) -> Result<ImportReport> {
     check_files(&request.files)?;
-    let run_id = store.start_run(&request.project, "import").await?;
-    let mut report = ImportReport { run_id, ..Default::default() };
+    let mut run = RunRecord { store, project: &request.project, id: None };
+    if store_holds(store, &request.project).await? {
+        run.id().await?;
+    }
+    let mut report = ImportReport::default();
 
     let (sender, receiver) = mpsc::channel(BATCHES_QUEUED);
     let reading = {
         let request = request.clone();
         tokio::task::spawn_blocking(move || read_files(&request, &sender))
     };
-    let written = write_batches(store, receiver, &mut report, progress).await;
+    let written = write_batches(&mut run, receiver, &mut report, progress).await;
     let read = match reading.await {
         Ok(read) => read,
         Err(panic) => std::panic::resume_unwind(panic.into_panic()),
@@ -113,8 +123,39 @@ pub async fn import_files(
             no_issue_of_project(&request.project, &report)
         }
     };
-    finish_run(store, request, &report, &outcome).await?;
+    // A project new to the store whose import failed before writing has nothing to
+    // record the run against (see the module documentation).
+    if run.id.is_some() || outcome.is_ok() {
+        report.run_id = run.id().await?;
+        finish_run(store, request, &report, &outcome).await?;
+    }
     outcome.map(|()| report)
+}
+
+/// True when the store holds `project`, with or without issues.
+async fn store_holds(store: &dyn Store, project: &str) -> Result<bool> {
+    let found = store.project_versions(&[project.to_owned()]).await?;
+    Ok(found.iter().any(|p| p.key.eq_ignore_ascii_case(project)))
+}
+
+/// The import's run, recorded when first asked for its id.
+struct RunRecord<'a> {
+    store: &'a dyn Store,
+    project: &'a str,
+    id: Option<i64>,
+}
+
+impl RunRecord<'_> {
+    /// The run's id, recording its start (and creating the project) on the first call.
+    async fn id(&mut self) -> Result<i64> {
+        match self.id {
+            Some(id) => Ok(id),
+            None => {
+                let id = self.store.start_run(self.project, "import").await?;
+                Ok(*self.id.insert(id))
+            }
+        }
+    }
 }
 
 /// Refuses files that cannot be opened, before anything is written.
@@ -188,9 +229,10 @@ fn no_issue_of_project(project: &str, report: &ImportReport) -> Result<()> {
     ))
 }
 
-/// Writes the batches as they come until the reader is done or a write fails.
+/// Writes the batches as they come until the reader is done or a write fails, recording
+/// the run before the first one.
 async fn write_batches(
-    store: &dyn Store,
+    run: &mut RunRecord<'_>,
     mut receiver: mpsc::Receiver<Vec<Issue>>,
     report: &mut ImportReport,
     progress: &dyn ProgressSink,
@@ -200,7 +242,8 @@ async fn write_batches(
     while let Some(batch) = receiver.recv().await {
         let writing = Instant::now();
         report.stages.writer_starved += writing - waiting;
-        report.written += store.upsert_issues(&batch).await?;
+        run.id().await?;
+        report.written += run.store.upsert_issues(&batch).await?;
         done += batch.len() as u64;
         progress.update(&Progress { stage: "writing", done, total: None });
         waiting = Instant::now();

@@ -912,6 +912,42 @@ async fn importing_a_file_twice_writes_it_once(harness: Harness) {
 }
 both_backends!(importing_a_file_twice_writes_it_once);
 
+/// An import that fails before writing anything into a project new to the store leaves
+/// neither the project nor a run behind; one into a project the store holds is recorded
+/// as failed, and what the store held stays.
+async fn a_failed_import_leaves_no_project_it_created(harness: Harness) {
+    let store = harness.store();
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let file = dir.path().join("zookeeper.json");
+    write_array(&file, &zookeeper_records(1)[..10]);
+    let into = |project: &str| ImportRequest {
+        files: vec![file.clone()],
+        project: project.into(),
+        options: ReadOptions::default(),
+    };
+
+    let refused = import_files(store, &into("HADOOP"), &NoProgress).await.expect_err("no HADOOP");
+    let projects_after_refusal = store.projects().await.expect("projects");
+    let runs_after_refusal = store.runs(None, 10).await.expect("runs");
+    import_files(store, &into("ZOOKEEPER"), &NoProgress).await.expect("import");
+    store.upsert_project("HADOOP", None).await.expect("a project the store holds");
+    let refused_again = import_files(store, &into("HADOOP"), &NoProgress).await.err();
+
+    assert!(matches!(refused, Error::InvalidParameter { .. }), "{refused:?}");
+    assert!(refused.to_string().contains("they hold ZOOKEEPER"), "{refused}");
+    assert_eq!(projects_after_refusal, []);
+    assert_eq!(runs_after_refusal, []);
+    assert!(refused_again.is_some());
+    let runs = store.runs(None, 10).await.expect("runs");
+    let runs: Vec<(&str, &str)> =
+        runs.iter().map(|r| (r.project.as_str(), r.outcome.as_str())).collect();
+    assert_eq!(runs, [("HADOOP", "failed"), ("ZOOKEEPER", "succeeded")]);
+    let projects = store.projects().await.expect("projects");
+    let projects: Vec<(&str, u64)> = projects.iter().map(|p| (p.key.as_str(), p.issues)).collect();
+    assert_eq!(projects, [("HADOOP", 0), ("ZOOKEEPER", 10)]);
+}
+both_backends!(a_failed_import_leaves_no_project_it_created);
+
 async fn a_bad_issue_mid_file_fails_the_run_and_a_rerun_completes_it(harness: Harness) {
     use bugdash::ingest::import::BATCH;
 
