@@ -30,11 +30,12 @@ impl Reporter {
     }
 
     /// The bar's look: a count of a known total, or a plain count while the total is
-    /// unknown (a sync learns it from the first page), with a whole-number rate.
+    /// unknown (a sync learns it from the first page), what the store did with them, and
+    /// a whole-number rate.
     fn style(total: Option<u64>) -> ProgressStyle {
         let template = match total {
-            Some(_) => "{spinner} {msg} {pos}/{len} issues [{elapsed_precise}] {rate}",
-            None => "{spinner} {msg} {pos} issues [{elapsed_precise}] {rate}",
+            Some(_) => "{spinner} {prefix} {pos}/{len} issues{msg} [{elapsed_precise}] {rate}",
+            None => "{spinner} {prefix} {pos} issues{msg} [{elapsed_precise}] {rate}",
         };
         ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_spinner())
@@ -59,19 +60,29 @@ impl Reporter {
         let seconds = self.started.elapsed().as_secs_f64().max(0.001);
         let total = progress.total.map_or_else(String::new, |t| format!(" of {t}"));
         eprintln!(
-            "{}: {}{total} issues, {:.0} issues/s",
+            "{}: {}{total} issues{}, {:.0} issues/s",
             progress.stage,
             progress.done,
+            written(progress),
             progress.done as f64 / seconds
         );
     }
+}
+
+/// What the store did with the issues done so far, in the words of the import's summary:
+/// an issue read again unchanged is counted as such, not as written.
+fn written(progress: &Progress) -> String {
+    progress.written.map_or_else(String::new, |w| {
+        format!(" ({} new, {} updated, {} unchanged)", w.inserted, w.updated, w.unchanged)
+    })
 }
 
 impl ProgressSink for Reporter {
     fn update(&self, progress: &Progress) {
         match &self.bar {
             Some(bar) => {
-                bar.set_message(progress.stage);
+                bar.set_prefix(progress.stage);
+                bar.set_message(written(progress));
                 match progress.total {
                     Some(total) if bar.length().is_none() => {
                         bar.set_style(Self::style(Some(total)));

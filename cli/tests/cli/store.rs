@@ -1,5 +1,5 @@
-//! The commands around the store as a new user meets them: what a failed import leaves,
-//! and data directories that are mistyped, files or unwritable, each error naming the
+//! The commands around the store as a new user meets them: what a failed or repeated
+//! import leaves and says, and data directories that are mistyped, files or unwritable, each error naming the
 //! setting that chose the path.
 
 use std::path::Path;
@@ -41,6 +41,25 @@ fn a_failed_import_leaves_no_project_it_created() {
     assert!(imported.status.success(), "{}", stderr(&imported));
     assert_eq!(beside_a_project.status.code(), Some(2));
     assert_eq!(projects(dir.path()), [("ZOOKEEPER".to_owned(), 1827)]);
+}
+
+#[test]
+fn a_repeated_import_reports_its_issues_unchanged_not_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let import = ["import", "--project", "ZOOKEEPER"];
+
+    let first = in_store(dir.path(), &import, &ZOOKEEPER);
+    let again = in_store(dir.path(), &import, &ZOOKEEPER);
+
+    // Standard error is a pipe here, so progress comes as log lines.
+    assert!(first.status.success(), "{}", stderr(&first));
+    let progress = stderr(&first);
+    assert!(progress.contains("1827 issues (1827 new, 0 updated, 0 unchanged)"), "{progress}");
+    let progress = stderr(&again);
+    assert!(progress.contains("1827 issues (0 new, 0 updated, 1827 unchanged)"), "{progress}");
+    assert!(!progress.contains("writing"), "{progress}");
+    let summary = String::from_utf8_lossy(&again.stdout);
+    assert!(summary.contains("0 new, 0 updated, 1827 unchanged"), "{summary}");
 }
 
 #[test]

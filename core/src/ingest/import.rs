@@ -245,7 +245,8 @@ async fn write_batches(
         run.id().await?;
         report.written += run.store.upsert_issues(&batch).await?;
         done += batch.len() as u64;
-        progress.update(&Progress { stage: "writing", done, total: None });
+        let written = Some(report.written);
+        progress.update(&Progress { stage: "importing", done, total: None, written });
         waiting = Instant::now();
         report.stages.writing += waiting - writing;
     }

@@ -274,7 +274,8 @@ impl<'a> PageWrites<'a> {
         add(&mut report.written, written.stats);
         if written.checkpointed {
             self.done += written.issues;
-            let progress = Progress { stage: "syncing", done: self.done, total: written.total };
+            let progress =
+                Progress { stage: "syncing", done: self.done, total: written.total, written: None };
             self.progress.update(&progress);
         }
         Ok(())
