@@ -27,8 +27,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Analyse JIRA issues from files: summary, trends, risk per area, forecast,
-    /// backtest and insights.
+    /// Analyse JIRA issues from files or the store: summary, trends, risk per area,
+    /// forecast, backtest and insights.
     Analyze(Box<commands::analyze::AnalyzeArgs>),
     /// Import issues from files into the store.
     Import(commands::import::ImportArgs),

@@ -1,5 +1,6 @@
 //! `bugdash analyze`: read JIRA files, analyse them, print the report.
 
+use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,13 +10,13 @@ use anyhow::Context;
 use bugdash::analysis::{self, AreaField, Filters, Params, Period, Window};
 use bugdash::jira::{read_path, ReadOptions};
 use bugdash::model::{dedupe_issues, Issue, StatusCategory};
-use bugdash::service::analysis::params_for_store;
+use bugdash::service::analysis::{params_for_store, ALL_PROJECTS};
 use bugdash::service::options::{
     parse_area, parse_category, parse_half_life, parse_horizon, parse_instant, parse_period,
     parse_window,
 };
 use bugdash::Timestamp;
-use clap::Args;
+use clap::{ArgGroup, Args};
 
 use crate::context::{open_store, runtime, GlobalArgs, Missing};
 use crate::failure::UsageError;
@@ -23,16 +24,21 @@ use crate::render;
 
 /// Arguments of `bugdash analyze`.
 #[derive(Debug, Args)]
+// Files, a stored project, or both: the group puts both in the usage line when neither
+// is given.
+#[command(group = ArgGroup::new("input").required(true).multiple(true))]
 pub struct AnalyzeArgs {
     /// JIRA files to read: REST JSON (search pages, single issues, arrays of issues),
     /// JIRA's CSV export, or any delimited file (see --columns). Without files, the
     /// issues of --project are read from the store.
-    #[arg(value_name = "FILE", required_unless_present = "project")]
+    #[arg(value_name = "FILE", group = "input")]
     pub files: Vec<PathBuf>,
 
-    /// Only issues of this project (repeatable, or comma-separated); without FILE, the
-    /// stored project to analyse (`ALL` for every stored project together).
-    #[arg(long, value_name = "KEY", value_delimiter = ',', value_parser = super::project_key)]
+    /// Only issues of this project (repeatable, or comma-separated; `ALL` for every
+    /// project); without FILE, the stored project to analyse. A project the files (or
+    /// the store) hold no issue of is refused, naming those they hold.
+    #[arg(long, value_name = "KEY", value_delimiter = ',', value_parser = super::project_key,
+          group = "input")]
     pub project: Vec<String>,
 
     /// Analyse as of this date or instant (default: the latest timestamp in the data).
@@ -168,22 +174,35 @@ impl AnalyzeArgs {
         params: &mut Params,
     ) -> anyhow::Result<Vec<Issue>> {
         let settings = global.settings()?;
-        let all = self.project.iter().any(|p| p.eq_ignore_ascii_case("ALL"));
-        let projects = if all { Vec::new() } else { self.project.clone() };
+        let projects = self.projects();
         params_for_store(params, settings.jira.environment.as_deref());
         let issues = runtime()?.block_on(async {
             let store = open_store(&settings, Missing::Refuse).await?;
+            let held = store.project_versions(&[]).await?;
+            let held: BTreeSet<String> =
+                held.into_iter().filter(|p| p.has_issues).map(|p| p.key).collect();
+            if held.is_empty() {
+                return Err(UsageError(
+                    "the store holds no issues yet; fill it with `bugdash sync --project KEY` \
+                     or `bugdash import FILE --project KEY`"
+                        .into(),
+                )
+                .into());
+            }
+            check_projects(&projects, &held, "the store holds", "it holds")?;
             anyhow::Ok(store.issues(&projects).await?)
         })?;
-        if issues.is_empty() {
-            return Err(UsageError(format!(
-                "the store holds no issues of {}; fill it with `bugdash sync --project KEY` \
-                 or `bugdash import FILE --project KEY`",
-                self.project.join(", ")
-            ))
-            .into());
-        }
         Ok(issues)
+    }
+
+    /// The projects asked for; none (meaning every one) for `ALL`.
+    fn projects(&self) -> Vec<String> {
+        let all = self.project.iter().any(|p| p.eq_ignore_ascii_case(ALL_PROJECTS));
+        if all {
+            Vec::new()
+        } else {
+            self.project.clone()
+        }
     }
 
     fn read_issues(&self) -> anyhow::Result<Vec<Issue>> {
@@ -214,6 +233,8 @@ impl AnalyzeArgs {
         if dropped > 0 {
             eprintln!("note: {dropped} duplicate issue record(s) merged (same id or key)");
         }
+        let held = issues.iter().map(|issue| issue.project.to_string()).collect();
+        check_projects(&self.projects(), &held, "the files hold", "they hold")?;
         Ok(issues)
     }
 
@@ -235,7 +256,7 @@ impl AnalyzeArgs {
 
     fn filters(&self) -> Filters {
         Filters {
-            projects: self.project.clone(),
+            projects: self.projects(),
             created_since: self.since,
             created_until: self.until,
             types: self.issue_type.clone(),
@@ -253,6 +274,32 @@ impl AnalyzeArgs {
             ..Filters::default()
         }
     }
+}
+
+/// Refuses projects asked for that are not among those `held` (any case), naming those
+/// that are: a mistyped key would otherwise give an empty report. `source` and `pronoun`
+/// word the message, as in "the files hold … ; they hold …".
+fn check_projects(
+    asked: &[String],
+    held: &BTreeSet<String>,
+    source: &str,
+    pronoun: &str,
+) -> Result<(), UsageError> {
+    let absent: Vec<&str> = asked
+        .iter()
+        .filter(|key| !held.iter().any(|h| h.eq_ignore_ascii_case(key)))
+        .map(String::as_str)
+        .collect();
+    if absent.is_empty() {
+        return Ok(());
+    }
+    let holds = if held.is_empty() {
+        format!("{pronoun} no issues at all")
+    } else {
+        let keys: Vec<&str> = held.iter().map(String::as_str).collect();
+        format!("{pronoun} {}", keys.join(", "))
+    };
+    Err(UsageError(format!("{source} no issue of {}; {holds}", absent.join(", "))))
 }
 
 /// Reads the files on up to as many threads as there are cores, keeping their order.

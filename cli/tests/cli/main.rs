@@ -182,6 +182,30 @@ fn bad_input_exits_2_and_names_the_file() {
 }
 
 #[test]
+fn analyze_of_files_without_the_project_asked_for_exits_2_naming_those_they_hold() {
+    let mistyped = bugdash(&["analyze", ZOOKEEPER[0], "--project", "NOPE"]);
+    let one_mistyped = bugdash(&["analyze", ZOOKEEPER[0], "--project", "zookeeper,NOPE"]);
+    let all = zookeeper_json(&["--project", "ALL", "--window", "all"]);
+
+    assert_eq!(mistyped.status.code(), Some(2));
+    assert!(mistyped.stdout.is_empty(), "no report: {}", String::from_utf8_lossy(&mistyped.stdout));
+    let message = stderr(&mistyped);
+    assert!(message.contains("no issue of NOPE; they hold ZOOKEEPER"), "{message}");
+    assert_eq!(one_mistyped.status.code(), Some(2), "{}", stderr(&one_mistyped));
+    assert_eq!(all["summary"]["bugs"], 1827, "ALL means every project in the files too");
+}
+
+#[test]
+fn analyze_without_files_or_project_names_both_in_its_usage() {
+    let output = bugdash(&["analyze"]);
+
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    let usage = message.lines().find(|l| l.starts_with("Usage:")).unwrap_or_default();
+    assert!(usage.contains("<FILE") && usage.contains("--project"), "{message}");
+}
+
+#[test]
 fn a_closed_pipe_is_not_an_error() {
     for format in ["json", "csv", "table", "markdown"] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bugdash"))

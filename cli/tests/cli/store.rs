@@ -1,6 +1,7 @@
 //! The commands around the store as a new user meets them: what a failed or repeated
-//! import leaves and says, and data directories that are mistyped, files or unwritable, each error naming the
-//! setting that chose the path.
+//! import leaves and says, projects asked for that the store lacks, and data directories
+//! that are mistyped, files or unwritable, each error naming the setting that chose the
+//! path.
 
 use std::path::Path;
 use std::process::Output;
@@ -60,6 +61,22 @@ fn a_repeated_import_reports_its_issues_unchanged_not_written() {
     assert!(!progress.contains("writing"), "{progress}");
     let summary = String::from_utf8_lossy(&again.stdout);
     assert!(summary.contains("0 new, 0 updated, 1827 unchanged"), "{summary}");
+}
+
+#[test]
+fn analyze_of_a_mistyped_stored_project_lists_the_stored_ones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let imported = in_store(dir.path(), &["import", "--project", "ZOOKEEPER"], &ZOOKEEPER);
+
+    let mistyped = in_store(dir.path(), &["analyze", "--project", "ZOOKEPER"], &[]);
+    let one_of_two = in_store(dir.path(), &["analyze", "--project", "ZOOKEEPER,KAFKA"], &[]);
+
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert_eq!(mistyped.status.code(), Some(2));
+    let message = stderr(&mistyped);
+    assert!(message.contains("no issue of ZOOKEPER; it holds ZOOKEEPER"), "{message}");
+    assert_eq!(one_of_two.status.code(), Some(2));
+    assert!(stderr(&one_of_two).contains("no issue of KAFKA"), "{}", stderr(&one_of_two));
 }
 
 #[test]
