@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use bugdash::config::{Origin, Settings, Sources};
 use bugdash::secret::Secret;
-use bugdash::store::Store;
+use bugdash::store::{SchemaMigration, Store};
 use clap::Args;
 
 use crate::failure::UsageError;
@@ -75,6 +75,20 @@ pub async fn open_store(settings: &Settings, missing: Missing) -> anyhow::Result
         Missing::Refuse => bugdash::store::open_existing(url.expose()).await,
     };
     opened.map_err(|error| open_failed(settings, error))
+}
+
+/// Opens the store the settings select, creating it when missing, and applies pending
+/// migrations, returning those applied.
+pub async fn migrate_store(
+    settings: &Settings,
+) -> anyhow::Result<(Arc<dyn Store>, Vec<SchemaMigration>)> {
+    check_data_dir(settings, Missing::Create)?;
+    let url = settings.database_url();
+    let store = bugdash::store::connect(url.expose())
+        .await
+        .map_err(|error| open_failed(settings, error))?;
+    let applied = store.migrate().await.map_err(|error| open_failed(settings, error))?;
+    Ok((store, applied))
 }
 
 /// Checks the data directory when it holds the store: it must be a directory, and hold a

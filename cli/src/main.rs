@@ -36,7 +36,7 @@ enum Command {
     Sync(commands::sync::SyncArgs),
     /// List the projects in the store.
     Projects(commands::projects::ProjectsArgs),
-    /// Create or update the database schema.
+    /// Create or update the database schema, listing the migrations applied.
     Migrate(commands::migrate::MigrateArgs),
     /// Run the multi-user HTTP service (web dashboard and JSON API); --demo loads the ZooKeeper example.
     Serve(commands::serve::ServeArgs),

@@ -2,6 +2,8 @@
 //! independently from the raw JSON, output formats, exit codes, determinism, and the
 //! store round trip through `import` and `analyze --project`.
 
+#[path = "../../../tests/tests/e2e/pg.rs"]
+mod pg;
 mod store;
 mod users;
 

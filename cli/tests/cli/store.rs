@@ -1,7 +1,7 @@
 //! The commands around the store as a new user meets them: what a failed or repeated
-//! import leaves and says, projects asked for that the store lacks, and data directories
-//! that are mistyped, files or unwritable, each error naming the setting that chose the
-//! path.
+//! import leaves and says, projects asked for that the store lacks, data directories that
+//! are mistyped, files or unwritable (each error naming the setting that chose the path),
+//! and `migrate` saying what it applied, on SQLite and PostgreSQL.
 
 use std::path::Path;
 use std::process::Output;
@@ -9,6 +9,7 @@ use std::process::Output;
 use serde_json::Value;
 
 use super::{bugdash, bugdash_with, stderr, ZOOKEEPER};
+use crate::pg::TestDatabase;
 
 /// `bugdash --data-dir DIR ARGS… FILES…`.
 fn in_store(dir: &Path, args: &[&str], files: &[&str]) -> Output {
@@ -159,4 +160,53 @@ fn a_data_dir_that_cannot_be_written_is_named_with_its_setting() {
     let expected = format!("{} (set by --data-dir) is not writable", locked.display());
     assert!(message.contains(&expected), "{message}");
     assert!(!message.contains("code: 14"), "{message}");
+}
+
+#[test]
+fn migrate_lists_the_migrations_it_applies_on_sqlite_then_none() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite_migrations = migration_count("sqlite");
+
+    let first = in_store(dir.path(), &["migrate", "--format", "json"], &[]);
+    let again = in_store(dir.path(), &["migrate"], &[]);
+
+    let first = applied(&first);
+    assert_eq!(first.len(), sqlite_migrations);
+    assert_eq!(first[0]["version"], 20250101000000_i64);
+    assert_eq!(first[0]["description"], "store");
+    assert!(again.status.success(), "{}", stderr(&again));
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert!(said.contains("SQLite database") && said.contains("no migration needed"), "{said}");
+}
+
+#[test]
+fn migrate_lists_the_migrations_it_applies_on_postgres_then_none() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let database = runtime.block_on(TestDatabase::create());
+    let url = database.url.as_str();
+
+    let first = bugdash(&["--database-url", url, "migrate"]);
+    let again = bugdash(&["--database-url", url, "migrate", "--format", "json"]);
+
+    assert!(first.status.success(), "{}", stderr(&first));
+    let said = String::from_utf8_lossy(&first.stdout);
+    let count = migration_count("postgres");
+    let heading = format!("applied {count} migration(s):");
+    assert!(said.contains("PostgreSQL database") && said.contains(&heading), "{said}");
+    assert!(said.contains("  20250101000000 store\n"), "{said}");
+    assert!(applied(&again).is_empty(), "nothing left to apply");
+}
+
+/// The migrations an output of `migrate --format json` lists as applied.
+fn applied(output: &Output) -> Vec<Value> {
+    assert!(output.status.success(), "{}", stderr(output));
+    let said: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    said["applied"].as_array().expect("a list of migrations").clone()
+}
+
+/// How many migrations a backend has: the SQL files in its folder.
+fn migration_count(backend: &str) -> usize {
+    let folder = super::repo().join("migrations").join(backend);
+    let files = std::fs::read_dir(folder).expect("the migrations folder");
+    files.filter(|f| f.as_ref().is_ok_and(|f| f.path().extension() == Some("sql".as_ref()))).count()
 }

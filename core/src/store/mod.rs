@@ -110,6 +110,16 @@ impl std::ops::AddAssign for WriteStats {
     }
 }
 
+/// A change of the database schema, one file of a backend's migrations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaMigration {
+    /// The timestamp its file name starts with, such as `20250101000000`; migrations
+    /// apply in this order.
+    pub version: i64,
+    /// What it changes, from the rest of its file name, such as `store`.
+    pub description: String,
+}
+
 /// One run of a sync or import, for the record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncRun {
@@ -139,8 +149,9 @@ pub trait Store: AccountStore + AnalyticsStore + Send + Sync {
     /// Which database this is.
     fn backend(&self) -> Backend;
 
-    /// Applies pending migrations.
-    async fn migrate(&self) -> Result<()>;
+    /// Applies pending migrations; returns those this call applied, oldest first (none
+    /// when the schema was already up to date).
+    async fn migrate(&self) -> Result<Vec<SchemaMigration>>;
 
     /// Creates the project if it is new, or updates its name.
     async fn upsert_project(&self, key: &str, name: Option<&str>) -> Result<()>;
@@ -298,6 +309,12 @@ pub async fn open_existing(url: &str) -> Result<Arc<dyn Store>> {
     let store = connect_to(url, Missing::Refuse).await?;
     store.migrate().await?;
     Ok(store)
+}
+
+/// As [`open`] without migrating, for callers that apply the migrations themselves to
+/// report them ([`Store::migrate`] says which it applied).
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    connect_to(url, Missing::Create).await
 }
 
 /// What opening a store does when its SQLite file is missing.

@@ -19,8 +19,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use super::pg_copy::BinaryRows;
 use super::rows::{self, failed, history_source_name, IssueRow, Prepared};
 use super::{
-    stable_hash, Backend, LockHolder, ProjectInfo, ProjectVersion, Store, SyncLock, SyncRun,
-    SyncState, WriteStats,
+    stable_hash, Backend, LockHolder, ProjectInfo, ProjectVersion, SchemaMigration, Store,
+    SyncLock, SyncRun, SyncState, WriteStats,
 };
 use crate::model::{Issue, StatusCategory, Timestamp};
 use crate::{Error, Result};
@@ -77,6 +77,22 @@ impl PostgresStore {
     /// The connection pool, for callers that need plain SQL (tests, administration).
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Versions of the migrations applied so far; none before the first.
+    async fn applied_migrations(&self) -> Result<Vec<i64>> {
+        let recorded: bool =
+            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(failed("read the applied migrations"))?;
+        if !recorded {
+            return Ok(Vec::new());
+        }
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed("read the applied migrations"))
     }
 
     /// Closes every connection; later calls fail.
@@ -556,8 +572,13 @@ impl Store for PostgresStore {
         Backend::Postgres
     }
 
-    async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| Error::store("apply PostgreSQL migrations", e))
+    async fn migrate(&self) -> Result<Vec<SchemaMigration>> {
+        let pending = rows::pending(&MIGRATOR, &self.applied_migrations().await?);
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| Error::store("apply PostgreSQL migrations", e))?;
+        Ok(pending)
     }
 
     async fn upsert_project(&self, key: &str, name: Option<&str>) -> Result<()> {

@@ -1,8 +1,9 @@
 //! What both backends share between the store's values and their rows: preparing a batch
 //! (storage ids, duplicates, text the databases cannot hold, the content hash), deciding
 //! which issues a batch really changes, the lists kept as JSON in the issue row, putting
-//! issues, projects, sync states and runs back together from their rows, and reading
-//! issues page by page. Each backend keeps only its SQL and its driver's types.
+//! issues, projects, sync states and runs back together from their rows, reading issues
+//! page by page, and which migrations are pending. Each backend keeps only its SQL and its
+//! driver's types.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -10,7 +11,7 @@ use std::future::Future;
 
 use serde::Serialize;
 
-use super::{storage_id, ProjectInfo, SyncRun, SyncState, WriteStats};
+use super::{storage_id, ProjectInfo, SchemaMigration, SyncRun, SyncState, WriteStats};
 use crate::model::{HistorySource, Issue, StatusCategory, StatusChange, Timestamp};
 use crate::{Error, Result};
 
@@ -22,6 +23,17 @@ pub(crate) struct Prepared<'a> {
     pub hash: i64,
     /// The issue, copied only when text had to be cleaned.
     pub issue: Cow<'a, Issue>,
+}
+
+/// The migrations of `migrator` whose versions are not among `applied`, oldest first:
+/// what running it will apply. Read before running it, since sqlx does not say what it
+/// applied; a migration another process applies in between is counted by both.
+pub(crate) fn pending(migrator: &sqlx::migrate::Migrator, applied: &[i64]) -> Vec<SchemaMigration> {
+    migrator
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
+        .map(|m| SchemaMigration { version: m.version, description: m.description.to_string() })
+        .collect()
 }
 
 /// Prepares issues for writing: refuses ids beyond what the databases hold, keeps of each

@@ -22,7 +22,8 @@ use sqlx::sqlite::{
 use super::file_lock::{self, MemoryLocks};
 use super::rows::{self, failed, IssueJson, IssueRow, Prepared};
 use super::{
-    Backend, Missing, ProjectInfo, ProjectVersion, Store, SyncLock, SyncRun, SyncState, WriteStats,
+    Backend, Missing, ProjectInfo, ProjectVersion, SchemaMigration, Store, SyncLock, SyncRun,
+    SyncState, WriteStats,
 };
 use crate::model::{Issue, Timestamp};
 use crate::{Error, Result};
@@ -140,6 +141,24 @@ impl SqliteStore {
             let _ = tokio::task::spawn_blocking(move || events.close()).await;
         }
         self.pool.close().await;
+    }
+
+    /// Versions of the migrations applied so far; none before the first.
+    async fn applied_migrations(&self) -> Result<Vec<i64>> {
+        let recorded: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+             WHERE type = 'table' AND name = '_sqlx_migrations')",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(failed("read the applied migrations"))?;
+        if !recorded {
+            return Ok(Vec::new());
+        }
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed("read the applied migrations"))
     }
 
     pub(super) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
@@ -314,8 +333,10 @@ impl Store for SqliteStore {
         Backend::Sqlite
     }
 
-    async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| Error::store("apply SQLite migrations", e))
+    async fn migrate(&self) -> Result<Vec<SchemaMigration>> {
+        let pending = rows::pending(&MIGRATOR, &self.applied_migrations().await?);
+        MIGRATOR.run(&self.pool).await.map_err(|e| Error::store("apply SQLite migrations", e))?;
+        Ok(pending)
     }
 
     async fn upsert_project(&self, key: &str, name: Option<&str>) -> Result<()> {

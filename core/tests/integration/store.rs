@@ -857,6 +857,53 @@ async fn open_existing_refuses_a_missing_sqlite_file_and_creates_nothing() {
     assert!(reopened.is_ok());
 }
 
+/// The versions of a backend's migrations, from their file names, oldest first.
+fn migration_versions(backend: &str) -> Vec<i64> {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(backend);
+    let mut versions: Vec<i64> = std::fs::read_dir(folder)
+        .expect("the migrations folder")
+        .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
+        .filter_map(|name| name.split('_').next().and_then(|v| v.parse().ok()))
+        .collect();
+    versions.sort_unstable();
+    versions
+}
+
+/// `migrate` says which migrations it applied: on a database an older release left, only
+/// the ones that release lacked; on an up-to-date one, none.
+async fn migrate_says_which_migrations_it_applied(harness: Harness) {
+    let backend = match harness {
+        Harness::Sqlite { .. } => "sqlite",
+        Harness::Postgres { .. } => "postgres",
+    };
+    let versions = migration_versions(backend);
+    let newest = *versions.last().expect("migrations");
+    harness.migrate_before(newest).await;
+
+    let applied = harness.store().migrate().await.expect("the newest migration");
+    let again = harness.store().migrate().await.expect("nothing left to apply");
+
+    let applied_versions: Vec<i64> = applied.iter().map(|m| m.version).collect();
+    assert_eq!(applied_versions, [newest]);
+    assert!(!applied[0].description.is_empty(), "{applied:?}");
+    assert_eq!(again, []);
+}
+mod migrate_says_which_migrations_it_applied {
+    use super::Harness;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::migrate_says_which_migrations_it_applied(Harness::sqlite_unmigrated(2_000).await)
+            .await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::migrate_says_which_migrations_it_applied(Harness::postgres_unmigrated(2_000).await)
+            .await
+    }
+}
+
 // `bugdash import`: files streamed into the store in batches.
 
 /// The ZooKeeper issues as REST JSON records, `copies` times over, copy `k` renumbered

@@ -1,8 +1,9 @@
 //! A fresh PostgreSQL database per test, on the server named by `BUGDASH_TEST_POSTGRES_URL`
 //! (default: the local server, user `postgres`, trust authentication).
 //!
-//! Shared by the core crate's integration tests and the end-to-end tests (the core tests
-//! include this file by path: they cannot depend on this crate, which depends on core).
+//! Shared by the core and CLI crates' integration tests and the end-to-end tests. The core
+//! and CLI tests include this file by path: core cannot depend on this crate, which
+//! depends on core, and the CLI needs nothing else of it.
 //!
 //! Databases are called `bugdash_test_<unix seconds>_<process>_<serial>` and dropped when
 //! the guard is dropped, also when the test panics. A test process killed before that
