@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
-use bugdash::auth::{NewAccount, Role};
+use bugdash::auth::{Account, NewAccount, Role};
 use bugdash::config::{Origin, Settings};
 use bugdash::jira::{read_bytes, ReadOptions};
 use bugdash::jobs::Scheduler;
@@ -59,7 +59,9 @@ pub struct ServeArgs {
 
     /// Load the shipped ZooKeeper data into a fresh store (a new temporary data folder
     /// unless --data-dir or a database URL is given) and create the admin
-    /// admin@bugdash.local with a generated password, printed once.
+    /// admin@bugdash.local with a generated password, printed once. A store that already
+    /// has that admin keeps it and its password (`bugdash users set-password` sets a new
+    /// one).
     #[arg(long)]
     pub demo: bool,
 }
@@ -99,12 +101,8 @@ impl ServeArgs {
         let address = listener.local_addr().context("failed to read the bound address")?;
         if self.demo {
             load_demo(store.as_ref()).await?;
-            let password = create_demo_admin(&state).await?;
-            let lines = [
-                format!("BugDash demo: http://{address}"),
-                format!("  admin: {DEMO_ADMIN}"),
-                format!("  password: {password}  (shown once)"),
-            ];
+            let mut lines = vec![format!("BugDash demo: http://{address}")];
+            lines.extend(demo_admin(&state).await?.lines());
             super::print_lines(&lines)?;
         } else {
             super::print_lines(&[format!("BugDash listening on http://{address}")])?;
@@ -155,23 +153,60 @@ async fn load_demo(store: &dyn Store) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates the demo admin, or gives an existing one a new password.
-async fn create_demo_admin(state: &AppState) -> anyhow::Result<String> {
-    let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
-    match state.auth.account_by_email(DEMO_ADMIN).await? {
-        Some(account) => state.auth.set_password(account.id, Secret::new(password.clone())).await?,
-        None => {
-            let admin = NewAccount {
-                email: DEMO_ADMIN.into(),
-                name: "Demo admin".into(),
-                department: None,
-                role: Role::Admin,
-                password: Secret::new(password.clone()),
-            };
-            state.auth.create_account(admin).await?;
+/// The demo admin as `serve --demo` found or made it.
+enum DemoAdmin {
+    /// Created now with this generated password.
+    Created(String),
+    /// Already in the store (a demo store served before): left as it is, since giving it
+    /// a new password at every start would end its sessions and undo a password its
+    /// owner chose.
+    Existing(Account),
+}
+
+impl DemoAdmin {
+    /// What the person who started the demo needs to sign in.
+    fn lines(&self) -> Vec<String> {
+        match self {
+            DemoAdmin::Created(password) => vec![
+                format!("  admin: {DEMO_ADMIN}"),
+                format!("  password: {password}  (shown once)"),
+            ],
+            DemoAdmin::Existing(account) => {
+                let mut lines = vec![
+                    format!("  admin: {DEMO_ADMIN} (already in this store; password unchanged)"),
+                    format!(
+                        "  `bugdash users set-password {DEMO_ADMIN}` (with the same --data-dir \
+                         or database settings) sets a new one"
+                    ),
+                ];
+                if !account.active {
+                    lines.push("  the account is disabled: `bugdash users enable` it".into());
+                }
+                if account.role != Role::Admin {
+                    lines.push("  the account is no longer an admin".into());
+                }
+                lines
+            }
         }
     }
-    Ok(password)
+}
+
+/// Creates the demo admin with a generated password, unless the store has it already.
+async fn demo_admin(state: &AppState) -> anyhow::Result<DemoAdmin> {
+    if let Some(account) = state.auth.account_by_email(DEMO_ADMIN).await? {
+        tracing::info!(email = DEMO_ADMIN, "the demo admin exists; its password is kept");
+        return Ok(DemoAdmin::Existing(account));
+    }
+    let password = Alphanumeric.sample_string(&mut rand::rng(), 20);
+    let admin = NewAccount {
+        email: DEMO_ADMIN.into(),
+        name: "Demo admin".into(),
+        department: None,
+        role: Role::Admin,
+        password: Secret::new(password.clone()),
+    };
+    state.auth.create_account(admin).await?;
+    Ok(DemoAdmin::Created(password))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

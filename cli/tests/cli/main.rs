@@ -4,6 +4,7 @@
 
 #[path = "../../../tests/tests/e2e/pg.rs"]
 mod pg;
+mod serve;
 mod store;
 mod users;
 
