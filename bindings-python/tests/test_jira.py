@@ -53,6 +53,10 @@ def test_ctrl_c_interrupts_a_long_fetch(fake_jira):
     fake = fake_jira("--flavor", "data-center", "--page-latency-ms", "1000")
     jira = bugdash.Jira(fake.url)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    # A process started in the background by a shell without job control (as CI scripts
+    # often are) inherits SIGINT ignored, and Python then installs no handler for it: the
+    # test sets Python's own handler, which is what an interactive session has.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
 
     timer.start()
     try:
@@ -60,3 +64,4 @@ def test_ctrl_c_interrupts_a_long_fetch(fake_jira):
             jira.fetch("ZOOKEEPER")
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, inherited)
