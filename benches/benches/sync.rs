@@ -24,6 +24,12 @@
 //! (on threads of its own) and the PostgreSQL server spent on it. With
 //! `BUGDASH_BENCH_SYNC_TRACE` set, each run also prints every request the fake received:
 //! when it arrived and when its answer was ready, in milliseconds from the first.
+//!
+//! After the second run the same requests are asked again, in the order the fake received
+//! them and as many at once as the sync could ask, by a bare HTTP client that reads each
+//! answer to its end and does nothing with it: the server's floor. The bound leaves out
+//! what carrying the answers takes; the floor counts it, so the wall time above the floor
+//! is what BugDash's own work (and the order it asks in) adds.
 
 // The figures go to standard output: printing them is what this program is for.
 #![allow(clippy::print_stdout)]
@@ -93,9 +99,11 @@ async fn run(scenario: &str, copies: u32, fake_runtime: &tokio::runtime::Runtime
     // the second, into a new store, gets the answers the first kept, as from a JIRA whose
     // work is done on its own machine.
     fake.remember_search_answers(true);
+    let mut last_sync_began = 0;
     for fake_work in ["the fake shaping its answers", "the fake's answers kept"] {
         let label = format!("{scenario} ({fake_work})");
         let seen_before = fake.requests().len();
+        last_sync_began = seen_before;
         match backend {
             "sqlite" => {
                 let dir = tempfile::tempdir().expect("temporary folder");
@@ -114,6 +122,62 @@ async fn run(scenario: &str, copies: u32, fake_runtime: &tokio::runtime::Runtime
             print_timeline(&fake.requests()[seen_before..]);
         }
     }
+    let requests = fake.requests();
+    let last_sync = &requests[last_sync_began..];
+    let concurrency = in_flight(&client);
+    let floor = replay(&fake.url(), last_sync, concurrency).await;
+    println!(
+        "sync/{scenario}  server's floor (the last run's {} requests asked again, {concurrency} \
+         at a time, answers read and dropped): {floor:.2} s",
+        last_sync.len(),
+    );
+}
+
+/// How many requests the sync can have in flight: Data Center's pages are fetched side by
+/// side, Cloud's form a chain.
+fn in_flight(client: &JiraClient) -> usize {
+    match client.config().deployment {
+        Some(Deployment::DataCenter) => client.config().max_in_flight,
+        _ => 1,
+    }
+}
+
+/// Asks `requests` again in the order they arrived, `concurrency` at a time, reading each
+/// answer to its end; returns the seconds it took.
+async fn replay(
+    base: &str,
+    requests: &[bugdash_tests::fake_jira::RequestRecord],
+    concurrency: usize,
+) -> f64 {
+    let mut ordered: Vec<_> = requests.iter().collect();
+    ordered.sort_by_key(|request| request.started);
+    let http = reqwest::Client::new();
+    let places = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let began = Instant::now();
+    let mut answers = tokio::task::JoinSet::new();
+    for request in ordered {
+        let place = places.clone().acquire_owned().await.expect("semaphore open");
+        let mut url = format!("{}{}", base.trim_end_matches('/'), request.path);
+        if !request.query.is_empty() {
+            url = format!("{url}?{}", request.query);
+        }
+        let mut ask = http.get(url);
+        if let Some(authorization) = &request.authorization {
+            ask = ask.header(reqwest::header::AUTHORIZATION, authorization);
+        }
+        answers.spawn(async move {
+            let answer = ask.send().await.expect("the fake answers");
+            let status = answer.status();
+            let body = answer.bytes().await.expect("the fake's answer read");
+            drop(place);
+            (status, body.len())
+        });
+    }
+    while let Some(answer) = answers.join_next().await {
+        let (status, _) = answer.expect("replay task");
+        assert!(status.is_success(), "the fake answered {status} to a replayed request");
+    }
+    began.elapsed().as_secs_f64()
 }
 
 /// Prints when each request of a run reached the fake and when its answer was ready, in
@@ -189,10 +253,7 @@ async fn measure(
         cpu.server += Cpu::now(&new).server;
     }
     let other_calls = report.api_calls.saturating_sub(report.pages);
-    let concurrency = match client.config().deployment {
-        Some(Deployment::DataCenter) => client.config().max_in_flight as f64,
-        _ => 1.0,
-    };
+    let concurrency = in_flight(client) as f64;
     let pages_bound = report.pages as f64 * LATENCY.as_secs_f64() / concurrency;
     let calls_bound = report.api_calls as f64 * LATENCY.as_secs_f64() / concurrency;
     println!(
