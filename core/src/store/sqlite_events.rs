@@ -97,7 +97,10 @@ impl EventWriter {
         let connection = Connection::open_with_flags(&self.file, flags)?;
         connection.busy_timeout(self.busy_timeout)?;
         // The journal mode (WAL) is the file's own, set by the pool when it opened it.
-        connection.execute_batch("PRAGMA synchronous = NORMAL")?;
+        connection.execute_batch(&format!(
+            "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {}",
+            super::sqlite::WAL_CHECKPOINT_PAGES
+        ))?;
         Ok(connection)
     }
 }

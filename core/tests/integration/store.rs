@@ -684,7 +684,13 @@ fn hostile_issue() -> Issue {
         created: Some(at(-2_208_988_799_999)),
         updated: Some(at(4_102_444_800_001)),
         resolved: Some(at(1)),
-        components: vec!["ürün".into(), "".into(), "$1 ?1 :name".into()].into_boxed_slice(),
+        components: vec![
+            "ürün".into(),
+            "".into(),
+            "$1 ?1 :name".into(),
+            "\u{1}\u{1f} \u{2028}\u{2029} \\\"/ \u{7f}".into(),
+        ]
+        .into_boxed_slice(),
         labels: vec!["日本語".into(), "emoji-🐛".into()].into_boxed_slice(),
         fix_versions: vec!["1.0\n2.0".into()].into_boxed_slice(),
         affects_versions: vec!["'".into(), "\"".into()].into_boxed_slice(),
@@ -1144,4 +1150,23 @@ async fn a_new_issue_another_writer_stores_first_is_upserted_not_refused() {
     assert_eq!(harness.list_elements("status_changes").await, changes as i64);
     let again = harness.store().upsert_issues(&issues).await.expect("rewrite");
     assert_eq!((again.inserted, again.updated, again.unchanged), (0, 0, 20));
+}
+
+#[tokio::test]
+async fn sqlite_copies_its_wal_into_the_file_every_10000_pages_on_every_connection() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let store = SqliteStore::open(&dir.path().join("store.db")).await.expect("open");
+    let mut connections = Vec::new();
+
+    for _ in 0..4 {
+        connections.push(store.pool().acquire().await.expect("a connection"));
+    }
+
+    for connection in &mut connections {
+        let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(&mut **connection)
+            .await
+            .expect("read the pragma");
+        assert_eq!(pages, 10_000);
+    }
 }
