@@ -210,3 +210,46 @@ fn migration_count(backend: &str) -> usize {
     let files = std::fs::read_dir(folder).expect("the migrations folder");
     files.filter(|f| f.as_ref().is_ok_and(|f| f.path().extension() == Some("sql".as_ref()))).count()
 }
+
+/// A data directory that holds a store the user may not look into is unreadable, not
+/// empty: telling them it "holds no bugdash.db" and to fill a store there sends them to a
+/// command that fails too. As root the binary runs as `nobody`, for whom the root-owned
+/// folder (mode 0700) is closed; otherwise the folder is closed to its owner (mode 0000).
+#[test]
+fn a_data_dir_that_cannot_be_read_is_not_called_empty() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::process::CommandExt;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let closed = dir.path().join("closed");
+    let imported = in_store(&closed, &["import", "--project", "ZOOKEEPER"], &ZOOKEEPER[..1]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let as_root = std::fs::metadata(&closed).expect("metadata").uid() == 0;
+    let mode = if as_root { 0o700 } else { 0o000 };
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(mode)).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bugdash"));
+    if as_root {
+        let binary = dir.path().join("bugdash");
+        std::fs::copy(env!("CARGO_BIN_EXE_bugdash"), &binary).expect("copy the binary");
+        command = std::process::Command::new(binary);
+        command.uid(65534).gid(65534);
+    }
+
+    let output = command
+        .arg("--data-dir")
+        .arg(&closed)
+        .arg("projects")
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("DB_HOST")
+        .output()
+        .expect("the bugdash binary runs");
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    assert!(message.contains(&format!("{} (set by --data-dir)", closed.display())), "{message}");
+    assert!(!message.contains("holds no bugdash.db"), "{message}");
+    assert!(message.contains("ermission denied"), "{message}");
+}

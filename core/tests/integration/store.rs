@@ -1001,6 +1001,26 @@ async fn a_failed_import_leaves_no_project_it_created(harness: Harness) {
 }
 both_backends!(a_failed_import_leaves_no_project_it_created);
 
+/// The store refusing the first batch (an id beyond what it holds) is a failure before
+/// anything is written, like files without an issue of the project: a project new to the
+/// store must not be left behind, empty, with a failed run.
+async fn an_import_whose_first_batch_the_store_refuses_leaves_no_project(harness: Harness) {
+    let store = harness.store();
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let file = dir.path().join("big.json");
+    let record = r#"[{"id":"9223372036854775808","key":"BIG-1","fields":{"summary":"x"}}]"#;
+    std::fs::write(&file, record).expect("write the file");
+    let request =
+        ImportRequest { files: vec![file], project: "BIG".into(), options: ReadOptions::default() };
+
+    let refused = import_files(store, &request, &NoProgress).await.err();
+
+    assert!(matches!(refused, Some(Error::InvalidParameter { .. })), "{refused:?}");
+    assert_eq!(store.projects().await.expect("projects"), []);
+    assert_eq!(store.runs(None, 10).await.expect("runs"), []);
+}
+both_backends!(an_import_whose_first_batch_the_store_refuses_leaves_no_project);
+
 async fn a_bad_issue_mid_file_fails_the_run_and_a_rerun_completes_it(harness: Harness) {
     use bugdash::ingest::import::BATCH;
 
