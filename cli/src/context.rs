@@ -100,9 +100,15 @@ fn check_data_dir(settings: &Settings, missing: Missing) -> anyhow::Result<()> {
     let message = match (std::fs::metadata(dir), missing) {
         (Ok(found), _) if found.is_file() => format!("{words} is a file, not a directory"),
         (Ok(found), _) if !found.is_dir() => format!("{words} is not a directory"),
-        (Ok(_), Missing::Refuse) if !file.is_file() => {
-            no_store(settings, &words, "it holds no bugdash.db")
-        }
+        // `is_file` would call a store the user may not look at missing.
+        (Ok(_), Missing::Refuse) => match std::fs::metadata(&file) {
+            Ok(found) if found.is_file() => return Ok(()),
+            Ok(_) => format!("{words} holds a bugdash.db that is not a file"),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                no_store(settings, &words, "it holds no bugdash.db")
+            }
+            Err(e) => format!("{words} cannot be read: {e}"),
+        },
         (Ok(_), _) => return Ok(()),
         (Err(e), Missing::Refuse) if e.kind() == std::io::ErrorKind::NotFound => {
             no_store(settings, &words, "it does not exist")

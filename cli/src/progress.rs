@@ -81,8 +81,6 @@ impl ProgressSink for Reporter {
     fn update(&self, progress: &Progress) {
         match &self.bar {
             Some(bar) => {
-                bar.set_prefix(progress.stage);
-                bar.set_message(written(progress));
                 match progress.total {
                     Some(total) if bar.length().is_none() => {
                         bar.set_style(Self::style(Some(total)));
@@ -91,7 +89,11 @@ impl ProgressSink for Reporter {
                     Some(total) => bar.set_length(total.max(progress.done)),
                     None => {}
                 }
+                // The position goes first: each setter may draw the bar, and a draw of
+                // the new counts beside the old position was the last one seen.
                 bar.set_position(progress.done);
+                bar.set_prefix(progress.stage);
+                bar.set_message(written(progress));
             }
             None => self.log_line(progress),
         }

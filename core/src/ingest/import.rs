@@ -19,11 +19,11 @@
 //! running the import again once the file is fixed writes only what was missing.
 //!
 //! **The run record.** An import into a project the store already holds is recorded from
-//! its start, failed or not. A project new to the store gets its run when its first batch
+//! its start, failed or not. A project new to the store gets its run once its first batch
 //! is written (or, for files without a single issue, when the import succeeds), because a
 //! run belongs to a project and recording it would create the project: an import that
-//! fails before writing anything (files holding no issue of the project, a malformed
-//! first batch) then leaves neither a run nor an empty project behind.
+//! fails before writing anything (files holding no issue of the project, a first batch
+//! the reader or the store refuses) then leaves neither a run nor an empty project behind.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -230,7 +230,7 @@ fn no_issue_of_project(project: &str, report: &ImportReport) -> Result<()> {
 }
 
 /// Writes the batches as they come until the reader is done or a write fails, recording
-/// the run before the first one.
+/// the run once the first one is written.
 async fn write_batches(
     run: &mut RunRecord<'_>,
     mut receiver: mpsc::Receiver<Vec<Issue>>,
@@ -242,8 +242,10 @@ async fn write_batches(
     while let Some(batch) = receiver.recv().await {
         let writing = Instant::now();
         report.stages.writer_starved += writing - waiting;
-        run.id().await?;
         report.written += run.store.upsert_issues(&batch).await?;
+        // After the write: a batch the store refuses writes nothing (not even the
+        // project), so a first one refused leaves no project behind for the run.
+        run.id().await?;
         done += batch.len() as u64;
         let written = Some(report.written);
         progress.update(&Progress { stage: "importing", done, total: None, written });

@@ -42,10 +42,10 @@ pub(crate) fn pending(migrator: &sqlx::migrate::Migrator, applied: &[i64]) -> Ve
 pub(crate) fn prepare(issues: &[Issue]) -> Result<Vec<Prepared<'_>>> {
     let mut winner: HashMap<i64, usize> = HashMap::with_capacity(issues.len());
     for (index, issue) in issues.iter().enumerate() {
-        if issue.id.is_some_and(|id| id > i64::MAX as u64) {
+        if let Some(id) = issue.id.filter(|id| *id > i64::MAX as u64) {
             return Err(Error::invalid(
                 "issue id",
-                format!("{}: id {:?} is larger than a store can hold", issue.key, issue.id),
+                format!("{}: id {id} is larger than a store can hold", issue.key),
             ));
         }
         let id = storage_id(issue);
