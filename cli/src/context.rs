@@ -25,8 +25,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
-    /// Where the embedded database lives (default: BUGDASH_DATA_DIR, else the platform's
-    /// data directory).
+    /// Where the embedded database lives (default: BUGDASH_DATA_DIR, else `data_dir` of
+    /// the settings file, else the platform's data directory).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 }

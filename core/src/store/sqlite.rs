@@ -4,8 +4,9 @@
 //! batch costs a handful of statements whatever its size (SQLite's own counterpart of
 //! PostgreSQL's UNNEST). `jsonb_each` hands each row over in SQLite's binary JSON, so each
 //! `->>` finds its field directly; `json_each` rendered every row back to text, which each
-//! `->>` parsed again, and that took about a fifth of SQLite's time in an import. Issues whose content hash did not change are not rewritten. An
-//! issue's lists are JSON text in its own row, replaced with it.
+//! `->>` parsed again, and that took about a fifth of SQLite's time in an import. Issues
+//! whose content hash did not change are not rewritten. An issue's lists are JSON text in
+//! its own row, replaced with it.
 //! Write transactions start with `BEGIN IMMEDIATE`, so a second writer waits for the
 //! busy timeout instead of failing halfway through.
 
