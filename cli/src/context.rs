@@ -131,9 +131,10 @@ fn no_store(settings: &Settings, words: &str, why: &str) -> String {
         Origin::Default => "",
         _ => "check the path, or ",
     };
+    // Accounts and jobs need a store as much as issues do, so `migrate` is named too.
     format!(
         "no BugDash store in {words}: {why}; {check}fill a store there with `bugdash import` \
-         or `bugdash sync`"
+         or `bugdash sync`, or create an empty one with `bugdash migrate`"
     )
 }
 

@@ -96,6 +96,7 @@ fn read_only_commands_on_a_missing_store_create_nothing() {
         let message = stderr(output);
         assert!(message.contains("no BugDash store in the data directory"), "{message}");
         assert!(message.contains(&format!("{} (set by --data-dir)", mistyped.display())));
+        assert!(message.contains("create an empty one with `bugdash migrate`"), "{message}");
     }
     assert!(!dir.path().join("bugdahs").exists(), "nothing is created");
     assert_eq!(from_env.status.code(), Some(2));
@@ -129,7 +130,6 @@ fn a_data_dir_that_is_a_file_is_named_with_its_setting() {
 #[test]
 fn a_data_dir_that_cannot_be_written_is_named_with_its_setting() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    use std::os::unix::process::CommandExt;
 
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -137,13 +137,7 @@ fn a_data_dir_that_cannot_be_written_is_named_with_its_setting() {
     std::fs::create_dir(&locked).expect("a folder");
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
     let as_root = std::fs::metadata(&locked).expect("metadata").uid() == 0;
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bugdash"));
-    if as_root {
-        let binary = dir.path().join("bugdash");
-        std::fs::copy(env!("CARGO_BIN_EXE_bugdash"), &binary).expect("copy the binary");
-        command = std::process::Command::new(binary);
-        command.uid(65534).gid(65534);
-    }
+    let mut command = unprivileged_bugdash(dir.path(), as_root);
 
     let output = command
         .arg("--data-dir")
@@ -218,7 +212,6 @@ fn migration_count(backend: &str) -> usize {
 #[test]
 fn a_data_dir_that_cannot_be_read_is_not_called_empty() {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    use std::os::unix::process::CommandExt;
 
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -228,13 +221,7 @@ fn a_data_dir_that_cannot_be_read_is_not_called_empty() {
     let as_root = std::fs::metadata(&closed).expect("metadata").uid() == 0;
     let mode = if as_root { 0o700 } else { 0o000 };
     std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(mode)).unwrap();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bugdash"));
-    if as_root {
-        let binary = dir.path().join("bugdash");
-        std::fs::copy(env!("CARGO_BIN_EXE_bugdash"), &binary).expect("copy the binary");
-        command = std::process::Command::new(binary);
-        command.uid(65534).gid(65534);
-    }
+    let mut command = unprivileged_bugdash(dir.path(), as_root);
 
     let output = command
         .arg("--data-dir")
@@ -252,4 +239,19 @@ fn a_data_dir_that_cannot_be_read_is_not_called_empty() {
     assert!(message.contains(&format!("{} (set by --data-dir)", closed.display())), "{message}");
     assert!(!message.contains("holds no bugdash.db"), "{message}");
     assert!(message.contains("ermission denied"), "{message}");
+}
+
+/// The bugdash binary as a user whom folder permissions bind: as root (whom they do not
+/// bind) a copy in `dir` run as `nobody`, since root's build folder may be closed to it.
+fn unprivileged_bugdash(dir: &std::path::Path, as_root: bool) -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+
+    if !as_root {
+        return std::process::Command::new(env!("CARGO_BIN_EXE_bugdash"));
+    }
+    let binary = dir.join("bugdash");
+    std::fs::copy(env!("CARGO_BIN_EXE_bugdash"), &binary).expect("copy the binary");
+    let mut command = std::process::Command::new(binary);
+    command.uid(65534).gid(65534);
+    command
 }
