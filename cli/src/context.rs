@@ -101,15 +101,18 @@ fn check_data_dir(settings: &Settings, missing: Missing) -> anyhow::Result<()> {
         (Ok(found), _) if found.is_file() => format!("{words} is a file, not a directory"),
         (Ok(found), _) if !found.is_dir() => format!("{words} is not a directory"),
         // `is_file` would call a store the user may not look at missing.
-        (Ok(_), Missing::Refuse) => match std::fs::metadata(&file) {
-            Ok(found) if found.is_file() => return Ok(()),
+        (Ok(_), missing) => match std::fs::metadata(&file) {
+            Ok(found) if found.is_file() => match read_and_write(&file) {
+                Ok(()) => return Ok(()),
+                Err(e) => format!("the bugdash.db in {words} cannot be read and written: {e}"),
+            },
             Ok(_) => format!("{words} holds a bugdash.db that is not a file"),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                no_store(settings, &words, "it holds no bugdash.db")
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match missing {
+                Missing::Refuse => no_store(settings, &words, "it holds no bugdash.db"),
+                Missing::Create => return Ok(()),
+            },
             Err(e) => format!("{words} cannot be read: {e}"),
         },
-        (Ok(_), _) => return Ok(()),
         (Err(e), Missing::Refuse) if e.kind() == std::io::ErrorKind::NotFound => {
             no_store(settings, &words, "it does not exist")
         }
@@ -122,6 +125,13 @@ fn check_data_dir(settings: &Settings, missing: Missing) -> anyhow::Result<()> {
         (Err(e), _) => format!("{words} cannot be read: {e}"),
     };
     Err(UsageError(message).into())
+}
+
+/// Whether the store file opens for reading and writing. SQLite opens a file it may only
+/// read in read-only mode and fails at the first write, in words that name neither the
+/// file nor the setting; reading a WAL database needs write access too.
+fn read_and_write(file: &Path) -> std::io::Result<()> {
+    std::fs::OpenOptions::new().read(true).write(true).open(file).map(drop)
 }
 
 /// Says that no store exists in the data directory (`words`), and `why`: a directory

@@ -241,6 +241,47 @@ fn a_data_dir_that_cannot_be_read_is_not_called_empty() {
     assert!(message.contains("ermission denied"), "{message}");
 }
 
+/// SQLite opens a store file it may only read in read-only mode: a write failed with
+/// "attempt to write a readonly database" (exit 1), naming neither the file nor the
+/// setting, and reading a WAL database needs write access too. As root the binary runs as `nobody`, for whom the root-owned file (mode
+/// 0644) is read-only; otherwise the file is made read-only for its owner.
+#[test]
+fn a_store_file_that_cannot_be_written_is_named_with_its_setting() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = dir.path().join("data");
+    let imported = in_store(&data, &["import", "--project", "ZOOKEEPER"], &ZOOKEEPER[..1]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let store_file = data.join("bugdash.db");
+    let as_root = std::fs::metadata(&store_file).expect("metadata").uid() == 0;
+    let mode = if as_root { 0o644 } else { 0o444 };
+    std::fs::set_permissions(&store_file, std::fs::Permissions::from_mode(mode)).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let mut command = unprivileged_bugdash(dir.path(), as_root);
+
+    let output = command
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("projects")
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env_remove("DB_HOST")
+        .output()
+        .expect("the bugdash binary runs");
+
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    let message = stderr(&output);
+    let expected = format!(
+        "the bugdash.db in the data directory {} (set by --data-dir) cannot be read and \
+         written",
+        data.display()
+    );
+    assert!(message.contains(&expected), "{message}");
+    assert!(message.contains("ermission denied"), "{message}");
+}
+
 /// The bugdash binary as a user whom folder permissions bind: as root (whom they do not
 /// bind) a copy in `dir` run as `nobody`, since root's build folder may be closed to it.
 fn unprivileged_bugdash(dir: &std::path::Path, as_root: bool) -> std::process::Command {
