@@ -189,7 +189,7 @@ impl AnalyzeArgs {
                 )
                 .into());
             }
-            check_projects(&projects, &held, "the store holds", "it holds")?;
+            check_projects(&self.named_projects(), &held, "the store holds", "it holds")?;
             anyhow::Ok(store.issues(&projects).await?)
         })?;
         Ok(issues)
@@ -203,6 +203,13 @@ impl AnalyzeArgs {
         } else {
             self.project.clone()
         }
+    }
+
+    /// The keys named beside `ALL`, which must exist all the same: `ALL,NOPE` is as
+    /// mistyped as `NOPE`.
+    fn named_projects(&self) -> Vec<String> {
+        let named = self.project.iter().filter(|p| !p.eq_ignore_ascii_case(ALL_PROJECTS));
+        named.cloned().collect()
     }
 
     fn read_issues(&self) -> anyhow::Result<Vec<Issue>> {
@@ -234,7 +241,7 @@ impl AnalyzeArgs {
             eprintln!("note: {dropped} duplicate issue record(s) merged (same id or key)");
         }
         let held = issues.iter().map(|issue| issue.project.to_string()).collect();
-        check_projects(&self.projects(), &held, "the files hold", "they hold")?;
+        check_projects(&self.named_projects(), &held, "the files hold", "they hold")?;
         Ok(issues)
     }
 

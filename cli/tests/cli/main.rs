@@ -188,6 +188,7 @@ fn bad_input_exits_2_and_names_the_file() {
 fn analyze_of_files_without_the_project_asked_for_exits_2_naming_those_they_hold() {
     let mistyped = bugdash(&["analyze", ZOOKEEPER[0], "--project", "NOPE"]);
     let one_mistyped = bugdash(&["analyze", ZOOKEEPER[0], "--project", "zookeeper,NOPE"]);
+    let beside_all = bugdash(&["analyze", ZOOKEEPER[0], "--project", "ALL,NOPE"]);
     let all = zookeeper_json(&["--project", "ALL", "--window", "all"]);
 
     assert_eq!(mistyped.status.code(), Some(2));
@@ -195,6 +196,8 @@ fn analyze_of_files_without_the_project_asked_for_exits_2_naming_those_they_hold
     let message = stderr(&mistyped);
     assert!(message.contains("no issue of NOPE; they hold ZOOKEEPER"), "{message}");
     assert_eq!(one_mistyped.status.code(), Some(2), "{}", stderr(&one_mistyped));
+    assert_eq!(beside_all.status.code(), Some(2), "{}", stderr(&beside_all));
+    assert!(stderr(&beside_all).contains("no issue of NOPE;"), "{}", stderr(&beside_all));
     assert_eq!(all["summary"]["bugs"], 1827, "ALL means every project in the files too");
 }
 
