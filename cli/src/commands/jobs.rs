@@ -55,9 +55,13 @@ impl JobsArgs {
         telemetry::init_tracing(None, sentry.is_some());
         // Listing only reads; a job run (a cleanup on an empty store included) may start
         // a store like any command that writes.
-        let missing = match self.command {
+        let missing = match &self.command {
             JobsCommand::List { .. } => Missing::Refuse,
-            JobsCommand::Run { .. } => Missing::Create,
+            JobsCommand::Run { name, .. } => {
+                // A mistyped name is refused before a store is opened, and so created.
+                name.parse::<Job>().map_err(|e: bugdash::Error| UsageError(e.to_string()))?;
+                Missing::Create
+            }
         };
         runtime()?.block_on(async {
             let store = open_store(&settings, missing).await?;

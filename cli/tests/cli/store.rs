@@ -296,3 +296,15 @@ fn unprivileged_bugdash(dir: &std::path::Path, as_root: bool) -> std::process::C
     command.uid(65534).gid(65534);
     command
 }
+
+#[test]
+fn a_mistyped_job_name_is_refused_before_a_store_is_created() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+
+    let output = in_store(&data, &["jobs", "run", "no-such-job"], &[]);
+
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no-such-job"), "{}", stderr(&output));
+    assert!(!data.exists(), "nothing is created");
+}
