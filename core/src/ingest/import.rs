@@ -133,7 +133,7 @@ pub async fn import_files(
 }
 
 /// True when the store holds `project`, with or without issues.
-pub(crate) async fn store_holds(store: &dyn Store, project: &str) -> Result<bool> {
+async fn store_holds(store: &dyn Store, project: &str) -> Result<bool> {
     let found = store.project_versions(&[project.to_owned()]).await?;
     Ok(found.iter().any(|p| p.key.eq_ignore_ascii_case(project)))
 }

@@ -365,9 +365,7 @@ struct Checkpoint {
 }
 
 /// Syncs one project: pages since the watermark (or everything with `full`), then a census
-/// when one is due. Records the run, successful or not, but for the first sync of a project
-/// new to the store that failed before writing anything (JIRA unreachable, say): that one
-/// leaves neither a run nor an empty project.
+/// when one is due. Records the run, successful or not.
 ///
 /// Holds the project's sync lock throughout, and fails with [`Error::Busy`] when another
 /// sync of the project holds it: two at once would take over each other's checkpoint and
@@ -409,7 +407,6 @@ async fn sync_locked(
     request: &SyncRequest,
     progress: &dyn ProgressSink,
 ) -> Result<SyncReport> {
-    let new_project = !super::import::store_holds(store, &request.project).await?;
     store.upsert_project(&request.project, None).await?;
     close_interrupted_runs(store, &request.project).await?;
     let kind = if request.full { "full-sync" } else { "sync" };
@@ -430,15 +427,6 @@ async fn sync_locked(
         issues_written: report.written.inserted + report.written.updated,
         errors: outcome.as_ref().err().map(|e| vec![e.to_string()]).unwrap_or_default(),
     };
-    if outcome.is_err() && new_project {
-        // A first sync that failed before writing anything (JIRA unreachable, refusing
-        // the credentials, not knowing the project) leaves no empty project behind.
-        match store.forget_empty_run(run_id, &request.project).await {
-            Ok(true) => return outcome.map(|()| report),
-            Ok(false) => {}
-            Err(fault) => tracing::warn!(error = %fault, "a failed first sync left its project"),
-        }
-    }
     store.finish_run(&run).await?;
     outcome.map(|()| report)
 }

@@ -214,12 +214,6 @@ pub trait Store: AccountStore + AnalyticsStore + Send + Sync {
     /// run (the start and project recorded by [`Store::start_run`] stay).
     async fn finish_run(&self, run: &SyncRun) -> Result<()>;
 
-    /// Takes back the run `run_id` and its project `project` when the project holds
-    /// nothing else (no issue, sync state or other run): for a run that failed before
-    /// writing anything into a project it created. Both go or neither; returns whether
-    /// they went.
-    async fn forget_empty_run(&self, run_id: i64, project: &str) -> Result<bool>;
-
     /// The latest runs of a project (all projects when `None`), newest first.
     async fn runs(&self, project: Option<&str>, limit: u32) -> Result<Vec<SyncRun>>;
 

@@ -43,12 +43,6 @@ pub struct PostgresStore {
     lz4: bool,
 }
 
-/// Deletes run `$1` of project `$2` when the project holds nothing else.
-const FORGET_EMPTY_RUN: &str = "DELETE FROM sync_runs WHERE id = $1 AND project = $2 \
-     AND NOT EXISTS (SELECT 1 FROM issues WHERE project = $2) \
-     AND NOT EXISTS (SELECT 1 FROM sync_state WHERE project = $2) \
-     AND NOT EXISTS (SELECT 1 FROM sync_runs WHERE project = $2 AND id <> $1)";
-
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://…`) without migrating it.
     pub async fn connect(url: &str) -> Result<Self> {
@@ -718,26 +712,6 @@ impl Store for PostgresStore {
             .map_err(failed("record the start of a run"))?;
         tx.commit().await.map_err(failed("commit the start of a run"))?;
         Ok(id)
-    }
-
-    async fn forget_empty_run(&self, run_id: i64, project: &str) -> Result<bool> {
-        let mut tx = self.pool.begin().await.map_err(failed("begin taking back a run"))?;
-        let taken = sqlx::query(FORGET_EMPTY_RUN)
-            .bind(run_id)
-            .bind(project)
-            .execute(&mut *tx)
-            .await
-            .map_err(failed("take back a run"))?;
-        if taken.rows_affected() == 0 {
-            return Ok(false);
-        }
-        sqlx::query("DELETE FROM projects WHERE key = $1")
-            .bind(project)
-            .execute(&mut *tx)
-            .await
-            .map_err(failed("take back a project"))?;
-        tx.commit().await.map_err(failed("commit taking back a run"))?;
-        Ok(true)
     }
 
     async fn finish_run(&self, run: &SyncRun) -> Result<()> {

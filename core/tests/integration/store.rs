@@ -1190,29 +1190,3 @@ async fn sqlite_copies_its_wal_into_the_file_every_10000_pages_on_every_connecti
         assert_eq!(pages, 10_000);
     }
 }
-
-/// Taking back a failed run and its project happens only while the project holds nothing
-/// else: issues, a sync state or another run keep both.
-async fn an_empty_run_is_taken_back_only_with_an_empty_project(harness: Harness) {
-    let store = harness.store();
-    let issues = zookeeper();
-    store.upsert_issues(&issues[..3]).await.expect("write");
-    let with_issues = store.start_run("ZOOKEEPER", "sync").await.expect("start");
-    let first = store.start_run("TWICE", "sync").await.expect("start");
-    let second = store.start_run("TWICE", "sync").await.expect("start");
-    let alone = store.start_run("EMPTY", "sync").await.expect("start");
-
-    let kept_for_issues = store.forget_empty_run(with_issues, "ZOOKEEPER").await.expect("forget");
-    let kept_for_run = store.forget_empty_run(second, "TWICE").await.expect("forget");
-    let of_another_project = store.forget_empty_run(first, "EMPTY").await.expect("forget");
-    let taken = store.forget_empty_run(alone, "EMPTY").await.expect("forget");
-
-    assert_eq!((kept_for_issues, kept_for_run, of_another_project), (false, false, false));
-    assert!(taken);
-    let keys: Vec<String> =
-        store.projects().await.expect("list").into_iter().map(|p| p.key).collect();
-    assert_eq!(keys, ["TWICE", "ZOOKEEPER"]);
-    let runs: Vec<i64> = store.runs(None, 10).await.expect("runs").iter().map(|r| r.id).collect();
-    assert_eq!(runs, [second, first, with_issues]);
-}
-both_backends!(an_empty_run_is_taken_back_only_with_an_empty_project);

@@ -109,33 +109,6 @@ async fn a_cloud_sync_refused_with_401_after_three_pages_resumes_at_the_saved_to
 }
 both_backends!(a_cloud_sync_refused_with_401_after_three_pages_resumes_at_the_saved_token);
 
-/// A first sync that JIRA refuses before any page is written leaves the store as it was:
-/// no empty project, no run, for a project the store did not hold. One the store holds
-/// keeps its failed run.
-async fn a_refused_first_sync_leaves_no_project_it_created(store: TestStore) {
-    let store = store.store();
-    let (fake, client) = fake_and_client(Flavor::DataCenter).await;
-    fake.inject(Fault::Unauthorized(BodyForm::Text), 1_000);
-    let mut known = plain_request();
-    known.project = "KNOWN".into();
-    store.upsert_project("KNOWN", None).await.unwrap();
-
-    let new_failure = sync_project(store, &client, &plain_request(), &NoProgress).await.err();
-    let known_failure = sync_project(store, &client, &known, &NoProgress).await.err();
-
-    let refused =
-        |e: &Option<Error>| matches!(e, Some(Error::Jira(JiraError::Unauthorized { .. })));
-    assert!(refused(&new_failure), "{new_failure:?}");
-    assert!(refused(&known_failure), "{known_failure:?}");
-    let projects: Vec<String> =
-        store.projects().await.unwrap().into_iter().map(|p| p.key).collect();
-    assert_eq!(projects, ["KNOWN"]);
-    let runs = store.runs(None, 10).await.unwrap();
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    assert_eq!((runs[0].project.as_str(), runs[0].outcome.as_str()), ("KNOWN", "failed"));
-}
-both_backends!(a_refused_first_sync_leaves_no_project_it_created);
-
 async fn a_cloud_sync_meeting_410_mid_way_is_a_configuration_error_and_resumes(store: TestStore) {
     let cut = Cut {
         flavor: Flavor::Cloud,
