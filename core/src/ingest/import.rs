@@ -242,9 +242,19 @@ async fn write_batches(
     while let Some(batch) = receiver.recv().await {
         let writing = Instant::now();
         report.stages.writer_starved += writing - waiting;
-        report.written += run.store.upsert_issues(&batch).await?;
-        // After the write: a batch the store refuses writes nothing (not even the
-        // project), so a first one refused leaves no project behind for the run.
+        match run.store.upsert_issues(&batch).await {
+            Ok(written) => report.written += written,
+            Err(error) => {
+                // A store writes a batch in several transactions, so part of a refused
+                // one may be stored: a project it created gets the run that wrote there.
+                if run.id.is_none() && store_holds(run.store, run.project).await? {
+                    run.id().await?;
+                }
+                return Err(error);
+            }
+        }
+        // After the write: a first batch refused before any of it was stored leaves no
+        // project behind for the run to belong to.
         run.id().await?;
         done += batch.len() as u64;
         let written = Some(report.written);

@@ -131,6 +131,29 @@ impl Harness {
         }
     }
 
+    /// Makes the database refuse to insert the issue with `key`, as a constraint would.
+    async fn refuse_inserting(&self, key: &str) {
+        let statements = match self {
+            Harness::Sqlite { .. } => vec![format!(
+                "CREATE TRIGGER refuse BEFORE INSERT ON issues WHEN NEW.key = '{key}' \
+                 BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
+            )],
+            Harness::Postgres { .. } => vec![
+                format!(
+                    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                     IF NEW.key = '{key}' THEN RAISE EXCEPTION 'refused by a test trigger'; \
+                     END IF; RETURN NEW; END $$"
+                ),
+                "CREATE TRIGGER refuse BEFORE INSERT ON issues FOR EACH ROW \
+                 EXECUTE FUNCTION refuse()"
+                    .to_owned(),
+            ],
+        };
+        for statement in statements {
+            self.rows(&statement).await;
+        }
+    }
+
     async fn count(&self, sql: &str) -> i64 {
         let rows = self.rows(&format!("SELECT CAST(({sql}) AS TEXT)")).await;
         rows[0][0].as_deref().and_then(|n| n.parse().ok()).expect("a count")
@@ -1004,7 +1027,7 @@ both_backends!(a_failed_import_leaves_no_project_it_created);
 /// The store refusing the first batch (an id beyond what it holds) is a failure before
 /// anything is written, like files without an issue of the project: a project new to the
 /// store must not be left behind, empty, with a failed run.
-async fn an_import_whose_first_batch_the_store_refuses_leaves_no_project(harness: Harness) {
+async fn an_import_whose_first_batch_is_refused_before_writing_leaves_no_project(harness: Harness) {
     let store = harness.store();
     let dir = tempfile::tempdir().expect("temporary folder");
     let file = dir.path().join("big.json");
@@ -1019,7 +1042,32 @@ async fn an_import_whose_first_batch_the_store_refuses_leaves_no_project(harness
     assert_eq!(store.projects().await.expect("projects"), []);
     assert_eq!(store.runs(None, 10).await.expect("runs"), []);
 }
-both_backends!(an_import_whose_first_batch_the_store_refuses_leaves_no_project);
+both_backends!(an_import_whose_first_batch_is_refused_before_writing_leaves_no_project);
+
+/// A batch goes in as several transactions (here of 5 issues), so a first batch refused
+/// part-way leaves issues, and the project they created, stored: the run that wrote them
+/// is recorded as failed, as into a project the store held.
+async fn a_first_batch_refused_part_way_is_recorded_as_a_failed_run(harness: Harness) {
+    let store = harness.store();
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let file = dir.path().join("zookeeper.json");
+    let records = zookeeper_records(1);
+    write_array(&file, &records[..10]);
+    let refused_key = records[7]["key"].as_str().expect("a key");
+    harness.refuse_inserting(refused_key).await;
+
+    let failure = import_files(store, &import_request(vec![file]), &NoProgress).await.err();
+
+    assert!(failure.is_some());
+    let runs = store.runs(None, 10).await.expect("runs");
+    let runs: Vec<(&str, &str)> =
+        runs.iter().map(|r| (r.project.as_str(), r.outcome.as_str())).collect();
+    assert_eq!(runs, [("ZOOKEEPER", "failed")]);
+    let projects = store.projects().await.expect("projects");
+    let projects: Vec<(&str, u64)> = projects.iter().map(|p| (p.key.as_str(), p.issues)).collect();
+    assert_eq!(projects, [("ZOOKEEPER", 5)]);
+}
+both_backends!(a_first_batch_refused_part_way_is_recorded_as_a_failed_run, 5);
 
 async fn a_bad_issue_mid_file_fails_the_run_and_a_rerun_completes_it(harness: Harness) {
     use bugdash::ingest::import::BATCH;
