@@ -23,7 +23,9 @@
 //! is written (or, for files without a single issue, when the import succeeds), because a
 //! run belongs to a project and recording it would create the project: an import that
 //! fails before writing anything (files holding no issue of the project, a first batch
-//! the reader or the store refuses) then leaves neither a run nor an empty project behind.
+//! the reader or the store refuses whole) then leaves neither a run nor an empty project
+//! behind. A first batch refused after part of it was stored (a store writes a batch in
+//! several transactions) is recorded as a failed run, since the project now holds issues.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
