@@ -137,17 +137,8 @@ fn a_data_dir_that_cannot_be_written_is_named_with_its_setting() {
     std::fs::create_dir(&locked).expect("a folder");
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
     let as_root = std::fs::metadata(&locked).expect("metadata").uid() == 0;
-    let mut command = unprivileged_bugdash(dir.path(), as_root);
 
-    let output = command
-        .arg("--data-dir")
-        .arg(&locked)
-        .arg("migrate")
-        .current_dir(dir.path())
-        .env_remove("DATABASE_URL")
-        .env_remove("DB_HOST")
-        .output()
-        .expect("the bugdash binary runs");
+    let output = unprivileged_bugdash(dir.path(), as_root, &locked, "migrate");
 
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
@@ -221,17 +212,8 @@ fn a_data_dir_that_cannot_be_read_is_not_called_empty() {
     let as_root = std::fs::metadata(&closed).expect("metadata").uid() == 0;
     let mode = if as_root { 0o700 } else { 0o000 };
     std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(mode)).unwrap();
-    let mut command = unprivileged_bugdash(dir.path(), as_root);
 
-    let output = command
-        .arg("--data-dir")
-        .arg(&closed)
-        .arg("projects")
-        .current_dir(dir.path())
-        .env_remove("DATABASE_URL")
-        .env_remove("DB_HOST")
-        .output()
-        .expect("the bugdash binary runs");
+    let output = unprivileged_bugdash(dir.path(), as_root, &closed, "projects");
     std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o755)).unwrap();
 
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
@@ -259,17 +241,8 @@ fn a_store_file_that_cannot_be_written_is_named_with_its_setting() {
     let mode = if as_root { 0o644 } else { 0o444 };
     std::fs::set_permissions(&store_file, std::fs::Permissions::from_mode(mode)).unwrap();
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let mut command = unprivileged_bugdash(dir.path(), as_root);
 
-    let output = command
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("projects")
-        .current_dir(dir.path())
-        .env_remove("DATABASE_URL")
-        .env_remove("DB_HOST")
-        .output()
-        .expect("the bugdash binary runs");
+    let output = unprivileged_bugdash(dir.path(), as_root, &data, "projects");
 
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let message = stderr(&output);
@@ -282,19 +255,30 @@ fn a_store_file_that_cannot_be_written_is_named_with_its_setting() {
     assert!(message.contains("ermission denied"), "{message}");
 }
 
-/// The bugdash binary as a user whom folder permissions bind: as root (whom they do not
-/// bind) a copy in `dir` run as `nobody`, since root's build folder may be closed to it.
-fn unprivileged_bugdash(dir: &std::path::Path, as_root: bool) -> std::process::Command {
+/// `bugdash --data-dir DATA COMMAND` (in `dir`, with no database URL) as a user whom
+/// permissions bind: as root (whom they do not bind) a copy in `dir` run as `nobody`,
+/// since root's build folder may be closed to it.
+fn unprivileged_bugdash(dir: &Path, as_root: bool, data: &Path, command: &str) -> Output {
     use std::os::unix::process::CommandExt;
 
-    if !as_root {
-        return std::process::Command::new(env!("CARGO_BIN_EXE_bugdash"));
-    }
-    let binary = dir.join("bugdash");
-    std::fs::copy(env!("CARGO_BIN_EXE_bugdash"), &binary).expect("copy the binary");
-    let mut command = std::process::Command::new(binary);
-    command.uid(65534).gid(65534);
-    command
+    let mut bugdash = if as_root {
+        let binary = dir.join("bugdash");
+        std::fs::copy(env!("CARGO_BIN_EXE_bugdash"), &binary).expect("copy the binary");
+        let mut bugdash = std::process::Command::new(binary);
+        bugdash.uid(65534).gid(65534);
+        bugdash
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_bugdash"))
+    };
+    bugdash
+        .arg("--data-dir")
+        .arg(data)
+        .arg(command)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("DB_HOST")
+        .output()
+        .expect("the bugdash binary runs")
 }
 
 #[test]
