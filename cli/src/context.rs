@@ -55,16 +55,9 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("failed to start the async runtime")
 }
 
-/// What a command does when the store it opens does not exist yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Missing {
-    /// Create it: the command fills a store (`import`, `sync`, `migrate`, `serve`,
-    /// `users add`).
-    Create,
-    /// Refuse, creating nothing: the command reads or changes what a store already holds,
-    /// so a missing one means a mistyped path.
-    Refuse,
-}
+/// What a command does when the store it opens does not exist yet: the commands that fill
+/// a store (`import`, `sync`, `migrate`, `serve`, `users add`, `jobs run`) create it.
+pub use bugdash::store::Missing;
 
 /// Opens the store the settings select, applying pending migrations.
 pub async fn open_store(settings: &Settings, missing: Missing) -> anyhow::Result<Arc<dyn Store>> {

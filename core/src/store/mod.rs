@@ -319,10 +319,11 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
 
 /// What opening a store does when its SQLite file is missing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Missing {
-    /// Create the file and its folder.
+pub enum Missing {
+    /// Create the file and its folder: the caller fills a store.
     Create,
-    /// Fail, creating nothing.
+    /// Fail, creating nothing: the caller reads or changes what a store already holds,
+    /// so a missing file means a mistyped path.
     Refuse,
 }
 
