@@ -126,8 +126,12 @@ pub async fn import_files(
         }
     };
     // A project new to the store whose import failed before writing has nothing to
-    // record the run against (see the module documentation).
-    if run.id.is_some() || outcome.is_ok() {
+    // record the run against (see the module documentation). A store writes a batch in
+    // several transactions, so part of a refused first batch may be stored: the project
+    // it created then gets the failed run.
+    let record =
+        run.id.is_some() || outcome.is_ok() || store_holds(store, &request.project).await?;
+    if record {
         report.run_id = run.id().await?;
         finish_run(store, request, &report, &outcome).await?;
     }
@@ -244,17 +248,7 @@ async fn write_batches(
     while let Some(batch) = receiver.recv().await {
         let writing = Instant::now();
         report.stages.writer_starved += writing - waiting;
-        match run.store.upsert_issues(&batch).await {
-            Ok(written) => report.written += written,
-            Err(error) => {
-                // A store writes a batch in several transactions, so part of a refused
-                // one may be stored: a project it created gets the run that wrote there.
-                if run.id.is_none() && store_holds(run.store, run.project).await? {
-                    run.id().await?;
-                }
-                return Err(error);
-            }
-        }
+        report.written += run.store.upsert_issues(&batch).await?;
         // After the write: a first batch refused before any of it was stored leaves no
         // project behind for the run to belong to.
         run.id().await?;
